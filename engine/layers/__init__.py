@@ -1,0 +1,6 @@
+"""Layers, looked up by name in LAYERS. Importing a module registers its layers."""
+from . import activation, dense, dropout, shape  # noqa: F401  (registration)
+from .base import Layer, WeightedLayer
+from .common import LAYERS
+
+__all__ = ["LAYERS", "Layer", "WeightedLayer"]

@@ -1,0 +1,35 @@
+"""Fully connected layer: z = x @ W + b, W is (n_in, n_out)."""
+from __future__ import annotations
+
+from ..errors import SpecError
+from .base import WeightedLayer
+from .common import LAYERS, weighted_options
+from ..params import Param
+
+MAX_UNITS = 4096
+
+
+@LAYERS.register("dense")
+class Dense(WeightedLayer):
+    doc = "fully connected: every input feeds every unit"
+    options = [Param("units", "int", 8, 1, MAX_UNITS, help="number of neurons")] + weighted_options()
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise SpecError(f"dense needs a flat input but gets shape {list(input_shape)}; add a flatten layer before it")
+        return (self.config["units"],)
+
+    def weight_shapes(self, input_shape):
+        n_in, n_out = input_shape[0], self.config["units"]
+        return (n_in, n_out), (n_out,), n_in, n_out
+
+    def linear_forward(self, x):
+        return x @ self.params["W"] + self.params["b"]  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+
+    def linear_backward(self, gz):
+        self.grads["W"] = self.x.T @ gz                # (n_in, N) @ (N, n_out)
+        self.grads["b"] = gz.sum(axis=0)
+        return gz @ self.params["W"].T                 # (N, n_out) @ (n_out, n_in)
+
+    def describe_size(self):
+        return str(self.config["units"])
