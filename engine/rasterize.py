@@ -74,7 +74,7 @@ def rasterize_strokes(drawing, grid: int = GRID, pen_fraction: float = PEN_FRACT
     pad = math.ceil(radius) + 1
     a = (a - lo) * scale + pad
     b = (b - lo) * scale + pad
-    w, h = (np.ceil((hi - lo) * scale).astype(int) + 2 * pad + 1)
+    w, h = (np.ceil((hi - lo) * scale - 1e-6).astype(int) + 2 * pad + 1)  # tolerate rounding
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5     # pixel centres, (h, w) each
     p = np.stack([xs.ravel(), ys.ravel()], axis=1)          # (P, 2) as [x, y]
     dist = np.full(len(p), np.inf)
