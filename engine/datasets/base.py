@@ -1,0 +1,95 @@
+"""The Dataset record, the DATASETS registry and the options every 2-D set shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..params import Param
+from ..registry import Registry
+
+DATASETS = Registry("dataset")
+
+MAX_SAMPLES = 10_000          # generated 2-D sets
+PLAYGROUND_DOMAIN = [[-6.0, 6.0], [-6.0, 6.0]]
+SEED_MAX = 2**31 - 1
+
+# how the noise number reads everywhere: the playground's "noise 0..50 %" slider divided by 100,
+# allowed up to 1.0 for a really messy set
+NOISE_HELP = "0 = clean; 0.5 = the playground's 50 % (what exactly moves is in each dataset's doc)"
+
+
+@dataclass
+class Dataset:
+    """Train / (validation) / test splits plus what the UI and the trainer need to know about them.
+
+    x arrays are float32 (N, D) or (N, 1, 28, 28); classification labels int64 (N,); regression targets
+    float32 (N, 1). points_* keep the raw 2-D points (before features) for plotting.
+    """
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    task: str = "classification"
+    n_classes: int | None = None
+    class_names: list[str] | None = None
+    input_shape: tuple = ()
+    domain: list[list[float]] | None = None
+    features: list[str] | None = None
+    points_train: np.ndarray | None = None
+    points_test: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. where image files came from
+
+    def summary(self) -> dict:
+        """JSON-ready sizes and metadata (no arrays)."""
+        def n(a):
+            return None if a is None else int(len(a))
+        return {"name": self.name, "task": self.task, "n_classes": self.n_classes,
+                "class_names": self.class_names, "input_shape": list(self.input_shape),
+                "n_train": n(self.x_train), "n_val": n(self.x_val), "n_test": n(self.x_test),
+                "domain": self.domain, "features": self.features}
+
+
+def register_dataset(name: str, doc: str, options: list[Param], kind: str,
+                     task: str = "classification", extra_keys: tuple = ()) -> Callable:
+    """Register `fn(options: dict, spec: dict, features: list | None) -> Dataset` under `name`.
+
+    `kind` ("2d", "gates", "inline", "image") tells the catalog and UI what the set is;
+    `extra_keys` are spec keys the entry reads itself (inline's x / y) rather than through Params.
+    """
+    def decorator(fn):
+        fn.doc, fn.options, fn.kind, fn.task, fn.extra_keys = doc, options, kind, task, extra_keys
+        return DATASETS.register(name)(fn)
+    return decorator
+
+
+def seed_param() -> Param:
+    return Param("seed", "int", 0, 0, SEED_MAX, help="random seed: the same seed gives the same points")
+
+
+def toy_options(n_classes: tuple[int, int, int] | None = None) -> list[Param]:
+    """n_samples, noise, test_ratio, seed (+ n_classes (default, min, max) for multi-class sets)."""
+    opts = [
+        Param("n_samples", "int", 500, 10, MAX_SAMPLES, help="number of points (train + test)"),
+        Param("noise", "float", 0.0, 0.0, 1.0, help=NOISE_HELP),
+        Param("test_ratio", "float", 0.5, 0.1, 0.9, help="fraction of the points held out as the test set"),
+        seed_param(),
+    ]
+    if n_classes is not None:
+        default, lo, hi = n_classes
+        opts.append(Param("n_classes", "int", default, lo, hi, help="number of classes"))
+    return opts
+
+
+def split_points(points: np.ndarray, targets: np.ndarray, test_ratio: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle, then hold out `test_ratio` of the rows: (p_train, y_train, p_test, y_test)."""
+    n = len(points)
+    order = rng.permutation(n)
+    n_test = min(max(int(round(n * test_ratio)), 1), n - 1)
+    test, train = order[:n_test], order[n_test:]
+    return points[train], targets[train], points[test], targets[test]

@@ -1,0 +1,130 @@
+"""MNIST and Fashion-MNIST from IDX files: found on disk (explicit path, env vars, cache, Debian package,
+the repo's sibling shared/ folder) or downloaded into the per-user cache."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, SpecError
+from ..params import Param
+from .base import Dataset, register_dataset
+from .download import FILES, download_dataset
+from .idx import read_image_label_pair
+
+MAX_IMAGES = 1_000_000
+DEBIAN_DIRS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist")}  # package dataset-fashion-mnist
+SHARED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"        # <repo>/../shared/data/<name>
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+DIGIT_CLASSES = [str(d) for d in range(10)]
+
+IMAGE_OPTIONS = [
+    Param("path", "str", None, nullable=True,
+          help="folder holding the four IDX files (.gz or raw); null: search the usual places"),
+    Param("limit", "int", None, 1, MAX_IMAGES, nullable=True, help="use only the first n training images"),
+    Param("validation_split", "float", 0.0, 0.0, 0.5,
+          help="fraction of the (limited) training images, taken from the end, held out for validation"),
+    Param("flatten", "bool", False, help="true: (784,) vectors; false: (1, 28, 28) images"),
+    Param("download", "bool", True, help="download into the per-user cache when the files are nowhere on disk"),
+]
+
+
+def cache_dir(name: str) -> Path:
+    """~/.cache/nnplay/<name>, honouring $XDG_CACHE_HOME."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nnplay" / name
+
+
+def _candidates(name: str) -> list[Path]:
+    """Folders to search, in order, when no explicit path is given."""
+    dirs = []
+    if os.environ.get("NNPLAY_DATA"):
+        dirs.append(Path(os.environ["NNPLAY_DATA"]) / name)
+    if name == "mnist" and os.environ.get("MNIST_DIR"):
+        dirs.append(Path(os.environ["MNIST_DIR"]))
+    dirs.append(cache_dir(name))
+    if name in DEBIAN_DIRS:
+        dirs.append(DEBIAN_DIRS[name])
+    dirs.append(SHARED_DIR / name)
+    return dirs
+
+
+def _file_in(folder: Path, gz_name: str) -> Path | None:
+    """The file as .gz, unpacked, or with the older dotted name (train-images.idx3-ubyte)."""
+    raw = gz_name.removesuffix(".gz")
+    dotted = raw.replace("-idx", ".idx")
+    for candidate in (gz_name, raw, dotted, dotted + ".gz"):
+        if (folder / candidate).is_file():
+            return folder / candidate
+    return None
+
+
+def files_in(folder: Path) -> dict[str, Path] | None:
+    """{"train_images": path, ...} when all four files are in `folder`, else None."""
+    found = {key: _file_in(folder, fname) for key, fname in FILES.items()}
+    return found if all(found.values()) else None
+
+
+def locate(name: str, path: str | None = None, download: bool = True) -> dict[str, Path]:
+    """Find (or fetch) the four files; raise DataError saying where they were looked for."""
+    if path is not None:
+        found = files_in(Path(path).expanduser())
+        if found is None:
+            raise DataError(f"{path} does not hold the four {name} IDX files ({', '.join(FILES.values())})")
+        return found
+    searched = _candidates(name)
+    for folder in searched:
+        if (found := files_in(folder)) is not None:
+            return found
+    where = ", ".join(str(d) for d in searched)
+    if not download:
+        raise DataError(f"{name} files not found (looked in {where}); put the four IDX files into "
+                        f"{cache_dir(name)} or pass \"path\"")
+    try:
+        download_dataset(name, cache_dir(name), progress=sys.stderr)
+    except DataError as e:
+        raise DataError(f"{name} files not found (looked in {where}) and {e}; "
+                        f"or set NNPLAY_DATA to a folder containing {name}/, or pass \"path\"") from None
+    return files_in(cache_dir(name))
+
+
+def _images_entry(name: str, class_names: list[str], doc: str):
+    @register_dataset(name, doc, IMAGE_OPTIONS, kind="image")
+    def load(options: dict, spec: dict, features) -> Dataset:
+        if features is not None:
+            raise SpecError("features only apply to 2-D datasets", "dataset.features")
+        files = locate(name, options["path"], options["download"])
+        x_tr, y_tr = read_image_label_pair(files["train_images"], files["train_labels"])
+        x_te, y_te = read_image_label_pair(files["test_images"], files["test_labels"])
+        if options["limit"] is not None:
+            x_tr, y_tr = x_tr[:options["limit"]], y_tr[:options["limit"]]
+        n_val = int(round(len(x_tr) * options["validation_split"]))
+        if n_val >= len(x_tr):
+            raise SpecError(f"leaves no training images ({len(x_tr)} images)", "dataset.validation_split")
+        n_fit = len(x_tr) - n_val
+        shape = (x_tr.shape[1] * x_tr.shape[2],) if options["flatten"] else (1,) + x_tr.shape[1:]
+        return Dataset(
+            name=name, x_train=to_float(x_tr[:n_fit], shape), y_train=y_tr[:n_fit].astype(np.int64),
+            x_val=to_float(x_tr[n_fit:], shape) if n_val else None,
+            y_val=y_tr[n_fit:].astype(np.int64) if n_val else None,
+            x_test=to_float(x_te, shape), y_test=y_te.astype(np.int64), task="classification",
+            n_classes=len(class_names), class_names=list(class_names), input_shape=shape,
+            extra={"source": str(files["train_images"].parent)})
+    return load
+
+
+def to_float(images: np.ndarray, shape: tuple) -> np.ndarray:
+    """(N, H, W) uint8 -> float32 in [0, 1], shaped (N, *shape)."""
+    out = images.reshape((len(images),) + shape).astype(np.float32)
+    out *= np.float32(1 / 255)
+    return out
+
+
+MNIST = _images_entry("mnist", DIGIT_CLASSES,
+                      "handwritten digits 0-9, 28x28 grayscale (60k train / 10k test when complete); no noise option")
+FASHION_MNIST = _images_entry("fashion_mnist", FASHION_CLASSES,
+                              "Zalando clothing photos in 10 classes, 28x28 grayscale, a drop-in MNIST replacement; "
+                              "no noise option")
