@@ -1,0 +1,286 @@
+"""Model: a stack of layers built from a model spec, with flat "{i}.W" parameter keys.
+
+Saves to one .npz (weights + JSON spec + fitted input pipeline); loading never unpickles.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import os
+import tempfile
+
+import numpy as np
+
+from .errors import Problem, SpecError
+from .layers import LAYERS, WeightedLayer
+from .losses import make_loss
+from .params import resolve_params
+from .pipeline import InputPipeline
+
+DTYPES = ("float32", "float64")
+LAYER_DATA_KEYS = ("type", "weights")  # spec keys that are not Params
+PREDICT_BATCH = 4096                    # rows per forward pass in predict/evaluate
+
+
+def _instantiate(spec: dict, path: str):
+    """Layer object (not built) from one layer spec."""
+    if not isinstance(spec, dict):
+        raise SpecError(f"must be an object with a \"type\", got {type(spec).__name__}", path)
+    cls = LAYERS.get(spec.get("type"), f"{path}.type")
+    options = {k: v for k, v in spec.items() if k not in LAYER_DATA_KEYS}
+    return cls(**resolve_params(cls.options, options, path))
+
+
+def _explicit_weights(layer, given: object, path: str) -> None:
+    """Copy user-given {"W": ..., "b": ...} into a built layer, checking shapes."""
+    if not isinstance(layer, WeightedLayer):
+        raise SpecError("only dense and conv2d layers take explicit weights", path)
+    if not isinstance(given, dict):
+        raise SpecError("must be an object {\"W\": [[...]], \"b\": [...]}", path)
+    for key, value in given.items():
+        if key not in layer.params:
+            raise SpecError(f"unknown weight {key!r}; this layer has {', '.join(layer.params)}", f"{path}.{key}")
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise SpecError("must be a (nested) list of numbers", f"{path}.{key}") from None
+        want = layer.params[key].shape
+        if arr.shape != want:
+            raise SpecError(f"has shape {list(arr.shape)} but this layer needs {list(want)}", f"{path}.{key}")
+        if not np.all(np.isfinite(arr)):
+            raise SpecError("must contain only finite numbers", f"{path}.{key}")
+        layer.params[key][...] = arr
+
+
+class Model:
+    def __init__(self, spec: dict, layers: list, pipeline: InputPipeline | None = None):
+        self.spec = spec                  # normalized model spec (input_shape filled in)
+        self.layers = layers
+        self.dtype = np.dtype(spec["dtype"])
+        self.input_shape = tuple(spec["input_shape"])
+        self.output_shape = layers[-1].output_shape if layers else self.input_shape
+        self.loss = make_loss(spec["loss"])
+        self.pipeline = pipeline or InputPipeline()
+        # flat views share memory with the layers, so in-place optimizer updates reach them
+        self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
+
+    # -- forward / backward ---------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        out = np.asarray(x, dtype=self.dtype)
+        for layer in self.layers:
+            out = layer.forward(out, training=training)
+        return out
+
+    def backward(self, grad_out: np.ndarray, start: int | None = None) -> np.ndarray:
+        """Backpropagate d(loss)/d(output of layer `start`, default the last); fills self.grads."""
+        grad = grad_out
+        last = len(self.layers) - 1 if start is None else start
+        for layer in reversed(self.layers[:last + 1]):
+            grad = layer.backward(grad)
+        return grad
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": g for i, layer in enumerate(self.layers) for k, g in layer.grads.items()}
+
+    @property
+    def state(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": s for i, layer in enumerate(self.layers) for k, s in layer.state.items()}
+
+    def final_activation(self) -> str:
+        act = getattr(self.layers[-1], "activation", None)
+        return getattr(act, "name", "linear")
+
+    def loss_and_backward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One training forward + backward. Returns (data loss, output). Fills self.grads.
+
+        When the loss fuses with the final activation (softmax + categorical cross-entropy,
+        sigmoid + binary cross-entropy), the gradient w.r.t. the pre-activation is exact and stable.
+        """
+        out = self.forward(x, training=True)
+        t = self.loss.targets(y, out)
+        last = self.layers[-1]
+        if self.loss.fused_with and self.loss.fused_with == self.final_activation():
+            z = last.z if isinstance(last, WeightedLayer) else last.x
+            loss, gz = self.loss.fused(z, out, t)
+            if isinstance(last, WeightedLayer):
+                self.backward(last.backward_from_preactivation(gz), start=len(self.layers) - 2)
+            else:  # a separate activation layer: skip it
+                self.backward(gz, start=len(self.layers) - 2)
+                last.grads = {}
+        else:
+            loss = self.loss.value(out, t)
+            self.backward(self.loss.grad(out, t))
+        return loss, out
+
+    # -- inference ------------------------------------------------------------------------
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Outputs for raw inputs: applies the stored input pipeline (features, preprocessing) first."""
+        x = self.pipeline.transform(np.asarray(x, dtype=np.float64)).astype(self.dtype, copy=False)
+        return self.forward_batched(x)
+
+    def forward_batched(self, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
+        if len(x) <= batch:
+            return self.forward(x, training=False)
+        return np.concatenate([self.forward(x[i:i + batch], training=False) for i in range(0, len(x), batch)])
+
+    # -- weights --------------------------------------------------------------------------
+    def n_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in {**self.params, **self.state}.items()}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Copy into the existing arrays (keeps optimizer references valid); shapes must match."""
+        targets = {**self.params, **self.state}
+        for key, value in weights.items():
+            if key not in targets:
+                raise SpecError(f"unknown weight {key!r}; the model has {', '.join(targets)}", "weights")
+            if np.shape(value) != targets[key].shape:
+                raise SpecError(f"{key} has shape {list(np.shape(value))}, the model needs "
+                                f"{list(targets[key].shape)}", "weights")
+            targets[key][...] = value
+
+    def summary(self) -> list[dict]:
+        """One JSON-ready row per layer: index, type, text, output shape, parameter count."""
+        return [{"index": i, "type": layer.type_name, "text": layer.describe(),
+                 "output_shape": list(layer.output_shape), "params": layer.n_params()}
+                for i, layer in enumerate(self.layers)]
+
+    def summary_text(self) -> str:
+        rows = [f"{r['index']:>3}  {r['text']:<28} {str(tuple(r['output_shape'])):<16} {r['params']:>10,}"
+                for r in self.summary()]
+        head = f"{'#':>3}  {'layer':<28} {'output':<16} {'params':>10}"
+        return "\n".join([head, *rows, f"total parameters: {self.n_params():,}"])
+
+    # -- files ----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write one .npz atomically (temp file + rename): weights, state, pipeline and the JSON spec."""
+        arrays = {f"param/{k}": v for k, v in self.params.items()}
+        arrays.update({f"state/{k}": v for k, v in self.state.items()})
+        pipe_config, pipe_arrays = self.pipeline.to_saved()
+        arrays.update({f"pipeline/{k}": v for k, v in pipe_arrays.items()})
+        spec = {**self.spec, "layers": [{k: v for k, v in layer.items() if k != "weights"}
+                                         for layer in self.spec["layers"]]}  # weights are in the arrays
+        meta = {"format": "nnplay-model", "version": 1, "spec": spec, "pipeline": pipe_config}
+        arrays["meta_json"] = np.array(json.dumps(meta))  # unicode array: loads without pickle
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        _atomic_write(path, buf.getvalue())
+
+
+def _atomic_write(path, data: bytes) -> None:
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def normalize_model_spec(spec: dict, input_shape=None) -> dict:
+    """Copy of `spec` with dtype, input_shape and every layer's options filled in (raises SpecError)."""
+    if not isinstance(spec, dict):
+        raise SpecError("must be an object with \"layers\" and \"loss\"", "model")
+    spec = copy.deepcopy(spec)
+    problems: list[Problem] = []
+    spec.setdefault("dtype", "float32")
+    if spec["dtype"] not in DTYPES:
+        problems.append(Problem("model.dtype", f"must be one of {', '.join(DTYPES)}, got {spec['dtype']!r}"))
+    shape = spec.get("input_shape", input_shape)
+    if (not isinstance(shape, (list, tuple)) or not shape or
+            not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 100_000 for d in shape)):
+        problems.append(Problem("model.input_shape", f"must be a list of positive sizes like [2] or [1, 28, 28], got {shape!r}"))
+    else:
+        spec["input_shape"] = list(shape)
+    layers = spec.get("layers")
+    if not isinstance(layers, list) or not layers:
+        problems.append(Problem("model.layers", "must be a non-empty list of layers"))
+        layers = []
+    if "loss" not in spec:
+        problems.append(Problem("model.loss", "is required"))
+    else:
+        try:
+            make_loss(spec["loss"])
+        except SpecError as e:
+            problems.extend(e.problems)
+    for i, layer_spec in enumerate(layers):
+        try:
+            layer = _instantiate(layer_spec, f"model.layers.{i}")
+            layers[i] = {"type": layer_spec["type"], **layer.config,
+                         **({"weights": layer_spec["weights"]} if "weights" in layer_spec else {})}
+        except SpecError as e:
+            problems.extend(e.problems)
+    unknown = set(spec) - {"input_shape", "dtype", "layers", "loss"}
+    problems.extend(Problem(f"model.{k}", "unknown key; allowed: input_shape, dtype, layers, loss") for k in sorted(unknown))
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+def count_params(spec: dict) -> int:
+    """Parameter count from shapes alone (no allocation), so limits are checked before building."""
+    shape, total = tuple(spec["input_shape"]), 0
+    for i, layer_spec in enumerate(spec["layers"]):
+        layer = _instantiate(layer_spec, f"model.layers.{i}")
+        try:
+            out = layer.compute_output_shape(shape)
+        except SpecError as e:
+            raise SpecError([Problem(f"model.layers.{i}", p.message) for p in e.problems]) from None
+        if isinstance(layer, WeightedLayer):
+            w, b, _, _ = layer.weight_shapes(shape)
+            total += math.prod(w) + math.prod(b)
+        elif layer.type_name == "batchnorm":
+            total += 2 * shape[0]
+        elif hasattr(layer, "param_count"):
+            total += layer.param_count(shape)
+        shape = out
+    return total
+
+
+def build_model(spec: dict, seed: int = 0, rng: np.random.Generator | None = None,
+                pipeline: InputPipeline | None = None, input_shape=None) -> Model:
+    """Build and initialise a Model from a model spec. All randomness comes from `rng` (or `seed`)."""
+    spec = normalize_model_spec(spec, input_shape)
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    dtype = np.dtype(spec["dtype"])
+    shape, layers = tuple(spec["input_shape"]), []
+    for i, layer_spec in enumerate(spec["layers"]):
+        path = f"model.layers.{i}"
+        layer = _instantiate(layer_spec, path)
+        try:
+            shape = layer.build(shape, rng, dtype)
+        except SpecError as e:
+            raise SpecError([Problem(path if not p.path else f"{path}.{p.path}", p.message) for p in e.problems]) from None
+        if "weights" in layer_spec:
+            _explicit_weights(layer, layer_spec["weights"], f"{path}.weights")
+        layers.append(layer)
+    return Model(spec, layers, pipeline)
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Load a model saved by Model.save. Never unpickles."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(str(arrays.pop("meta_json")))
+    except (OSError, ValueError, KeyError) as e:
+        raise SpecError(f"not a readable NN Playground model file: {e}", "model file") from None
+    if meta.get("format") != "nnplay-model":
+        raise SpecError("not an NN Playground model file", "model file")
+    spec = meta["spec"]
+    pipe_arrays = {k[len("pipeline/"):]: v for k, v in arrays.items() if k.startswith("pipeline/")}
+    model = build_model(spec, seed=0, pipeline=InputPipeline.from_saved(meta.get("pipeline"), pipe_arrays))
+    weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "state/"))}
+    model.set_weights(weights)
+    return model

@@ -1,0 +1,132 @@
+"""Optimizers with Keras names, defaults and update rules. step() updates arrays in place.
+
+Per-parameter state lives in self.state[key]; keys are the model's "{i}.W" / "{i}.b".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .params import Param, resolve_params
+from .registry import Registry
+
+OPTIMIZERS = Registry("optimizer")
+
+LR = Param("learning_rate", "float", 0.01, 0, 10, min_exclusive=True, help="step size")
+EPSILON = Param("epsilon", "float", 1e-7, 0, 1, min_exclusive=True, help="avoids division by zero")
+
+
+class Optimizer:
+    options: list[Param] = [LR]
+    doc = ""
+
+    def __init__(self, **config):
+        self.config = config
+        self.learning_rate = config["learning_rate"]  # the schedule writes this every iteration
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+        self.iterations = 0
+
+    def step(self, params: dict, grads: dict) -> None:
+        self.iterations += 1
+        for key, p in params.items():
+            if key not in self.state:
+                self.state[key] = {}
+            self.update(p, grads[key], self.state[key])
+
+    def update(self, p: np.ndarray, g: np.ndarray, s: dict) -> None:
+        raise NotImplementedError
+
+
+@OPTIMIZERS.register("sgd")
+class SGD(Optimizer):
+    doc = "gradient descent; momentum > 0 adds velocity, nesterov looks ahead"
+    options = [LR, Param("momentum", "float", 0.0, 0, 1, help="0 = plain gradient descent"),
+               Param("nesterov", "bool", False)]
+
+    def update(self, p, g, s):
+        lr, m = p.dtype.type(self.learning_rate), p.dtype.type(self.config["momentum"])
+        if m == 0:
+            p -= lr * g
+            return
+        v = s.setdefault("velocity", np.zeros_like(p))
+        v *= m
+        v -= lr * g                       # v <- m v - lr g
+        if self.config["nesterov"]:
+            p += m * v - lr * g
+        else:
+            p += v
+
+
+@OPTIMIZERS.register("adagrad")
+class Adagrad(Optimizer):
+    doc = "per-weight step sizes shrinking with the sum of squared gradients"
+    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+               Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON]
+
+    def update(self, p, g, s):
+        acc = s.setdefault("accumulator", np.full_like(p, self.config["initial_accumulator_value"]))
+        acc += g * g
+        p -= p.dtype.type(self.learning_rate) * g / (np.sqrt(acc) + p.dtype.type(self.config["epsilon"]))
+
+
+@OPTIMIZERS.register("rmsprop")
+class RMSprop(Optimizer):
+    doc = "divides by a running average of squared gradients"
+    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+               Param("rho", "float", 0.9, 0, 1, help="decay of the squared-gradient average"),
+               Param("momentum", "float", 0.0, 0, 1), EPSILON]
+
+    def update(self, p, g, s):
+        rho = p.dtype.type(self.config["rho"])
+        ms = s.setdefault("mean_square", np.zeros_like(p))
+        ms *= rho
+        ms += (1 - rho) * g * g
+        step = p.dtype.type(self.learning_rate) * g / (np.sqrt(ms) + p.dtype.type(self.config["epsilon"]))
+        if self.config["momentum"] > 0:
+            v = s.setdefault("velocity", np.zeros_like(p))
+            v *= p.dtype.type(self.config["momentum"])
+            v += step
+            step = v
+        p -= step
+
+
+@OPTIMIZERS.register("adam")
+class Adam(Optimizer):
+    doc = "momentum plus RMSprop scaling, with bias correction"
+    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+               Param("beta_1", "float", 0.9, 0, 1, help="decay of the gradient average"),
+               Param("beta_2", "float", 0.999, 0, 1, help="decay of the squared-gradient average"), EPSILON]
+
+    def update(self, p, g, s):
+        b1, b2, t = self.config["beta_1"], self.config["beta_2"], self.iterations
+        m = s.setdefault("m", np.zeros_like(p))
+        v = s.setdefault("v", np.zeros_like(p))
+        m += (1 - b1) * (g - m)
+        v += (1 - b2) * (g * g - v)
+        alpha = self.learning_rate * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        p -= p.dtype.type(alpha) * m / (np.sqrt(v) + p.dtype.type(self.config["epsilon"]))
+
+
+@OPTIMIZERS.register("adadelta")
+class Adadelta(Optimizer):
+    doc = "RMSprop whose step is scaled by a running average of past updates (Keras default lr 0.001)"
+    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+               Param("rho", "float", 0.95, 0, 1), EPSILON]
+
+    def update(self, p, g, s):
+        rho, eps = p.dtype.type(self.config["rho"]), p.dtype.type(self.config["epsilon"])
+        acc_g = s.setdefault("accumulated_grad", np.zeros_like(p))
+        acc_d = s.setdefault("accumulated_delta", np.zeros_like(p))
+        acc_g *= rho
+        acc_g += (1 - rho) * g * g
+        delta = np.sqrt(acc_d + eps) / np.sqrt(acc_g + eps) * g
+        acc_d *= rho
+        acc_d += (1 - rho) * delta * delta
+        p -= p.dtype.type(self.learning_rate) * delta
+
+
+def make_optimizer(spec: dict, path: str = "training.optimizer") -> Optimizer:
+    spec = dict(spec or {})
+    cls = OPTIMIZERS.get(spec.pop("name", None), f"{path}.name")
+    opt = cls(**resolve_params(cls.options, spec, path))
+    opt.name = cls.type_name
+    return opt

@@ -1,0 +1,130 @@
+"""What the UI watches while a network trains: decision boundary, per-neuron maps, weight and
+gradient histograms, gradient norms. Every frame is a JSON-ready dict (see docs/DESIGN.md)."""
+from __future__ import annotations
+
+import base64
+import time
+
+import numpy as np
+
+NEURON_LAYER_TYPES = ("dense", "maxout", "activation")
+MAX_NEURONS_PER_LAYER = 64
+
+
+def b64(arr: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")
+
+
+def grid_points(domain, resolution: int) -> np.ndarray:
+    """(R*R, 2) cell centres; row 0 is the top (y = ymax), column 0 the left (x = xmin)."""
+    (x0, x1), (y0, y1) = domain
+    dx, dy = (x1 - x0) / resolution, (y1 - y0) / resolution
+    xs = np.linspace(x0 + dx / 2, x1 - dx / 2, resolution)
+    ys = np.linspace(y1 - dy / 2, y0 + dy / 2, resolution)
+    gx, gy = np.meshgrid(xs, ys)                       # (R, R) each
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def class_probabilities(out: np.ndarray, final_activation: str) -> np.ndarray:
+    """(N, K>=2) probabilities to colour the boundary, whatever the output layer is."""
+    if out.shape[1] == 1:
+        p = out[:, 0] if final_activation == "sigmoid" else np.clip(out[:, 0], 0, 1)
+        return np.column_stack([1 - p, p])
+    if final_activation == "softmax":
+        return out
+    e = np.exp(out - out.max(axis=1, keepdims=True))   # scores (hinge, linear) shown as softmax
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _stats(prefix: str, a: np.ndarray) -> dict:
+    return {f"{prefix}min": float(a.min()), f"{prefix}max": float(a.max()),
+            f"{prefix}mean": float(a.mean()), f"{prefix}std": float(a.std())}
+
+
+class Probes:
+    def __init__(self, model, dataset, stream: dict):
+        self.model, self.stream = model, stream
+        self.min_interval = 1.0 / stream["max_fps"]
+        self.last = -np.inf
+        self.task = dataset.task
+        can_draw = dataset.domain is not None and dataset.features is not None and model.pipeline.features
+        self.domain = dataset.domain if (can_draw and stream["boundary"]) else None
+        if self.domain is not None:
+            self.grid = model.pipeline.transform(grid_points(self.domain, stream["resolution"]))
+            self.neuron_grid = model.pipeline.transform(grid_points(self.domain, stream["neuron_resolution"]))
+        self.edges: dict[str, np.ndarray] = {}
+        self.grad_edges: dict[str, np.ndarray] = {}
+
+    def emit(self, emit, epoch: int, force: bool = False) -> None:
+        """Send the frames, at most `max_fps` per second unless forced (first and last epoch)."""
+        now = time.perf_counter()
+        if not force and now - self.last < self.min_interval:
+            return
+        self.last = now
+        if self.domain is not None:
+            emit(self.boundary(epoch))
+        if self.stream["histograms"]:
+            emit(self.histograms(epoch))
+            emit(self.gradient_norms(epoch))
+
+    def boundary(self, epoch: int) -> dict:
+        res = self.stream["resolution"]
+        out = self.model.forward_batched(self.grid.astype(self.model.dtype))
+        frame = {"type": "boundary", "epoch": epoch, "resolution": res, "domain": self.domain, "task": self.task}
+        if self.task == "classification":
+            probs = class_probabilities(out, self.model.final_activation())
+            frame.update(n_outputs=probs.shape[1], encoding="uint8",
+                         probabilities=b64(np.rint(probs * 255).astype(np.uint8)))   # (R, R, K)
+        else:
+            values = out[:, 0]
+            frame.update(n_outputs=1, encoding="float16", values=b64(values.astype(np.float16)),
+                         min=float(values.min()), max=float(values.max()))
+        frame["neurons"] = self.neuron_maps()
+        return frame
+
+    def neuron_maps(self) -> list[dict]:
+        """Each hidden unit's output over a small grid, min-max scaled to 0..255 per unit."""
+        r = self.stream["neuron_resolution"]
+        self.model.forward(self.neuron_grid.astype(self.model.dtype), training=False)
+        maps = []
+        for i, layer in enumerate(self.model.layers[:-1]):
+            if layer.type_name not in NEURON_LAYER_TYPES or len(layer.output_shape) != 1:
+                continue
+            acts = layer.out[:, :MAX_NEURONS_PER_LAYER].astype(np.float64)     # (r*r, units)
+            lo, hi = acts.min(axis=0), acts.max(axis=0)
+            scaled = (acts - lo) / np.where(hi > lo, hi - lo, 1.0)
+            data = np.rint(scaled.T * 255).astype(np.uint8).reshape(-1, r, r)   # (units, r, r)
+            maps.append({"layer": i, "units": int(data.shape[0]), "resolution": r, "data": b64(data),
+                         "min": lo.tolist(), "max": hi.tolist()})
+        return maps
+
+    def _edges(self, store: dict, key: str, values: np.ndarray, headroom: float) -> np.ndarray | None:
+        """Bin edges fixed per key for the whole run, chosen the first time values are non-zero."""
+        if key not in store:
+            lim = float(np.abs(values).max()) * headroom
+            if lim == 0:
+                return None
+            store[key] = np.linspace(-lim, lim, self.stream["bins"] + 1)
+        return store[key]
+
+    def histograms(self, epoch: int) -> dict:
+        grads, layers = self.model.grads, []
+        for key, w in self.model.params.items():
+            layer_key = key.rsplit(".", 1)[0] + ".W"   # biases share their layer's kernel range
+            edges = self._edges(self.edges, layer_key, self.model.params.get(layer_key, w), 2.0)
+            edges = edges if edges is not None else self._edges(self.edges, key, w, 2.0)
+            row = {"key": key, **_stats("", w)}
+            if edges is not None:
+                row.update(edges=edges.tolist(), counts=np.histogram(np.clip(w, edges[0], edges[-1]), edges)[0].tolist())
+            g = grads.get(key)
+            g_edges = None if g is None else self._edges(self.grad_edges, key, g, 3.0)
+            if g_edges is not None:
+                row.update(grad_edges=g_edges.tolist(),
+                           grad_counts=np.histogram(np.clip(g, g_edges[0], g_edges[-1]), g_edges)[0].tolist(),
+                           **_stats("grad_", g))
+            layers.append(row)
+        return {"type": "histograms", "epoch": epoch, "layers": layers}
+
+    def gradient_norms(self, epoch: int) -> dict:
+        return {"type": "gradients", "epoch": epoch,
+                "norms": {k: float(np.sqrt((g.astype(np.float64) ** 2).sum())) for k, g in self.model.grads.items()}}

@@ -1,0 +1,192 @@
+"""train(job_spec): the training loop. Emits JSON-ready event dicts; never knows who listens."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .control import Control
+from .metrics import evaluate, score, score_name
+from .model import Model, build_model
+from .optimizers import make_optimizer
+from .pipeline import InputPipeline
+from .probes import Probes
+from .regularization import add_penalty_grads, apply_max_norm, penalty
+from .schedules import make_schedule
+from .spec import normalize
+
+OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
+
+
+@dataclass
+class TrainResult:
+    model: Model
+    history: list[dict] = field(default_factory=list)
+    outcome: str = "completed"
+    message: str = ""
+    best_epoch: int | None = None
+    dataset: dict | None = None   # Dataset.summary()
+
+
+@dataclass
+class Split:
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _splits(ds, pipeline: InputPipeline, validation_split: float, dtype) -> dict[str, Split]:
+    """Fit the pipeline on train and return preprocessed train / val / test splits."""
+    x_train, y_train, x_val, y_val = ds.x_train, ds.y_train, ds.x_val, ds.y_val
+    if validation_split and x_val is None:
+        n_val = max(1, int(round(len(x_train) * validation_split)))
+        x_train, x_val, y_train, y_val = x_train[:-n_val], x_train[-n_val:], y_train[:-n_val], y_train[-n_val:]
+    pipeline.fit(x_train)
+    splits = {"train": Split(x_train, y_train), "val": Split(x_val, y_val), "test": Split(ds.x_test, ds.y_test)}
+    return {name: Split(pipeline.preprocess(s.x).astype(dtype, copy=False), s.y)
+            for name, s in splits.items() if s.x is not None and len(s.x)}
+
+
+class EarlyStopping:
+    def __init__(self, monitor: str, patience: int, min_delta: float, restore_best_weights: bool):
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
+        self.restore = restore_best_weights
+        self.sign = 1.0 if monitor.endswith("loss") else -1.0   # losses go down, scores go up
+        self.best, self.best_epoch, self.best_weights, self.wait = math.inf, None, None, 0
+
+    def update(self, record: dict, model: Model) -> bool:
+        """True when training should stop."""
+        value = record.get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return False
+        if self.sign * value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = self.sign * value, record["epoch"], 0
+            if self.restore:
+                self.best_weights = model.get_weights()
+            return False
+        self.wait += 1
+        return self.wait > self.patience
+
+
+class Trainer:
+    def __init__(self, job_spec: dict, on_event=None, should_stop=None, commands=None):
+        from .datasets import load_dataset
+        self.spec = normalize(job_spec)
+        self.emit = on_event or (lambda event: None)
+        t = self.spec["training"]
+        self.rng = np.random.default_rng(t["seed"])  # one generator: init, dropout, shuffling, augmentation
+        self.ds = load_dataset(self.spec["dataset"])
+        self.task = self.ds.task
+        model_spec = {**self.spec["model"], "input_shape": self.spec["model"].get("input_shape")
+                      or list(self.ds.input_shape)}
+        pipeline = InputPipeline(self.ds.features, self.spec["dataset"].get("preprocessing"))
+        self.model = build_model(model_spec, rng=self.rng, pipeline=pipeline)
+        self.splits = _splits(self.ds, pipeline, t["validation_split"], self.model.dtype)
+        self.n_train = len(self.splits["train"].x)
+        self.batch_size = min(t["batch_size"] or self.n_train, self.n_train)
+        self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        self.optimizer = make_optimizer(t["optimizer"])
+        self.schedule = make_schedule(t["lr_schedule"], t["epochs"] * self.steps_per_epoch)
+        self.reg = t["regularization"]
+        self.control = Control(self.optimizer.learning_rate, self.emit, commands, should_stop)
+        es = t["early_stopping"]
+        self.early = EarlyStopping(**es) if es else None
+        self.probes = Probes(self.model, self.ds, self.spec["stream"])
+        self.iteration = 0
+
+    # one optimizer step; returns the data loss and the batch outputs
+    def _step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, out = self.model.loss_and_backward(xb, yb)
+        params, grads = self.model.params, self.model.grads
+        loss += penalty(params, self.reg["l1"], self.reg["l2"])
+        add_penalty_grads(params, grads, self.reg["l1"], self.reg["l2"])
+        self.optimizer.learning_rate = self.schedule(self.control.learning_rate, self.iteration)
+        self.optimizer.step(params, grads)
+        apply_max_norm(params, self.reg["max_norm"])
+        self.iteration += 1
+        return loss, out
+
+    def _batch_inputs(self, idx: np.ndarray) -> np.ndarray:
+        xb = self.splits["train"].x[idx]
+        aug = self.spec["training"]["augmentation"]
+        if aug:
+            from .augment import augment_images
+            xb = augment_images(xb, self.rng, **aug).astype(self.model.dtype, copy=False)
+        return xb
+
+    def _run_epoch(self, epoch: int) -> dict | str:
+        """Train one epoch. Returns the epoch record, or "stopped" / "diverged"."""
+        train = self.splits["train"]
+        start = time.perf_counter()
+        order = self.rng.permutation(self.n_train)
+        loss_sum, correct_sum, outs, ys = 0.0, 0.0, [], []
+        for b in range(self.steps_per_epoch):
+            if self.control.check():
+                return "stopped"
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            loss, out = self._step(self._batch_inputs(idx), train.y[idx])
+            if not math.isfinite(loss):
+                self.diverged_loss = loss
+                return "diverged"
+            loss_sum += loss * len(idx)
+            if self.task == "classification":
+                correct_sum += score(self.task, out, train.y[idx]) * len(idx)
+            else:
+                outs.append(out)
+                ys.append(train.y[idx])
+        seconds = time.perf_counter() - start
+        record = {"epoch": epoch, "train_loss": loss_sum / self.n_train}
+        record[f"train_{score_name(self.task)}"] = (correct_sum / self.n_train if self.task == "classification"
+                                                    else score(self.task, np.concatenate(outs), np.concatenate(ys)))
+        for name in ("val", "test"):
+            if name in self.splits:
+                s = self.splits[name]
+                loss, sc = evaluate(self.model, s.x, s.y, self.task)
+                record[f"{name}_loss"], record[f"{name}_{score_name(self.task)}"] = loss, sc
+        record.update(learning_rate=self.optimizer.learning_rate, seconds=time.perf_counter() - start,
+                      examples_per_second=self.n_train / max(seconds, 1e-9))
+        return record
+
+    def _divergence_message(self, epoch: int) -> str:
+        lr = self.optimizer.learning_rate
+        return (f"training diverged at epoch {epoch}: the loss became {self.diverged_loss} "
+                f"(NaN or infinite). The learning rate ({lr:g}) is probably too high for this network "
+                f"and data; try {lr / 10:g}, or normalise the inputs.")
+
+    def run(self) -> TrainResult:
+        epochs = self.spec["training"]["epochs"]
+        result = TrainResult(self.model, dataset=self.ds.summary())
+        self.probes.emit(self.emit, 0, force=True)
+        for epoch in range(1, epochs + 1):
+            record = self._run_epoch(epoch)
+            if record in ("stopped", "diverged"):
+                result.outcome = record
+                result.message = (self._divergence_message(epoch) if record == "diverged"
+                                  else f"stopped during epoch {epoch}")
+                break
+            result.history.append(record)
+            self.emit({"type": "epoch", **record})
+            self.probes.emit(self.emit, epoch, force=epoch == epochs)
+            self.control.end_epoch(epoch)
+            if self.early and self.early.update(record, self.model):
+                result.outcome = "early_stopped"
+                result.message = (f"{self.early.monitor} did not improve for {self.early.patience} epochs; "
+                                  f"best at epoch {self.early.best_epoch}")
+                self.probes.emit(self.emit, epoch, force=True)
+                break
+        # as Keras: the best weights come back only when early stopping ended the run
+        if result.outcome == "early_stopped" and self.early.restore and self.early.best_weights is not None:
+            self.model.set_weights(self.early.best_weights)
+            result.best_epoch = self.early.best_epoch
+        if result.outcome == "completed":
+            result.message = f"completed {epochs} epochs"
+        return result
+
+
+def train(job_spec: dict, on_event: Callable[[dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          commands: Callable[[float], list] | None = None) -> TrainResult:
+    """Train the model a job spec describes. See docs/DESIGN.md for the events and commands."""
+    return Trainer(job_spec, on_event, should_stop, commands).run()
