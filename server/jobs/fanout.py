@@ -1,0 +1,59 @@
+"""Per-client outgoing buffers: epoch messages are kept, frames of one type replace each other.
+
+A slow client therefore never grows a queue of stale boundary/histogram frames: when it catches up
+it gets every epoch record and only the newest frame of each kind.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+
+KEEP_TYPES = ("epoch",)            # every one is delivered
+FINAL_TYPES = ("done", "error")
+
+
+class SlowClientError(RuntimeError):
+    pass
+
+
+class Subscriber:
+    def __init__(self, max_pending: int = 100_000):
+        self.pending: OrderedDict[tuple, dict] = OrderedDict()
+        self.wake = asyncio.Event()
+        self.skip_through: int | None = None  # drop live epochs <= this (already replayed)
+        self.max_pending = max_pending
+        self.overflowed = False
+
+    def push(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "epoch":
+            if self.skip_through is not None and message["epoch"] <= self.skip_through:
+                return
+            key = ("epoch", message["epoch"])
+        else:
+            key = (kind,)
+            self.pending.pop(key, None)  # a newer frame replaces the unsent one and moves to the back
+        self.pending[key] = message
+        if len(self.pending) > self.max_pending:
+            self.overflowed = True
+        self.wake.set()
+
+    def push_if_absent(self, message: dict) -> None:
+        if (message.get("type"),) not in self.pending:
+            self.push(message)
+
+    def start_live(self, last_replayed: int) -> None:
+        """Replay is done up to `last_replayed`: drop buffered duplicates and filter later ones."""
+        self.skip_through = last_replayed
+        for key in [k for k in self.pending if k[0] == "epoch" and k[1] <= last_replayed]:
+            del self.pending[key]
+
+    async def next_batch(self) -> list[dict]:
+        while not self.pending:
+            self.wake.clear()
+            await self.wake.wait()
+        if self.overflowed:
+            raise SlowClientError("client too slow: more than %d messages waiting" % self.max_pending)
+        items = list(self.pending.values())
+        self.pending.clear()
+        return items

@@ -1,0 +1,148 @@
+"""SQLite storage for jobs and their epoch records (WAL mode, one commit per batch of events).
+
+Every call takes a lock and is short; the server calls them from a thread (asyncio.to_thread) so the
+event loop never waits on the disk. An epoch row is committed before it is sent to any client, so a
+`kill -9` loses nothing that was reported.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ACTIVE_STATES = ("queued", "running", "paused")
+FINAL_STATES = ("completed", "early_stopped", "cancelled", "diverged", "failed", "interrupted")
+JOB_STATES = ACTIVE_STATES + FINAL_STATES
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    epochs INTEGER NOT NULL DEFAULT 0,
+    latest TEXT,
+    best TEXT,
+    outcome TEXT,
+    message TEXT,
+    summary TEXT,
+    n_params INTEGER,
+    model_path TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE TABLE IF NOT EXISTS epochs (
+    job_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (job_id, epoch)
+) WITHOUT ROWID;
+"""
+JSON_COLUMNS = ("spec", "latest", "best", "summary")
+COLUMNS = ("id", "seq", "status", "spec", "created_at", "started_at", "finished_at", "epoch", "epochs",
+           "latest", "best", "outcome", "message", "summary", "n_params", "model_path")
+
+
+class Storage:
+    def __init__(self, db_path: Path | str):
+        self.path = Path(db_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed row survives a process kill
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def create_job(self, spec: dict, epochs: int) -> dict:
+        job_id = uuid.uuid4().hex[:12]
+        with self._lock:
+            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+            self._db.execute(
+                "INSERT INTO jobs (id, seq, status, spec, created_at, epochs) VALUES (?, ?, 'queued', ?, ?, ?)",
+                (job_id, seq, json.dumps(spec), time.time(), epochs))
+        return self.get_job(job_id)
+
+    def get_job(self, job_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _row_to_job(row) if row else None
+
+    def list_jobs(self, status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+        where, args = ("WHERE status = ?", [status]) if status else ("", [])
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                args + [limit, offset]).fetchall()
+        return [_row_to_job(r) for r in rows], total
+
+    def update_job(self, job_id: str, **fields) -> None:
+        if not fields:
+            return
+        unknown = set(fields) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown job columns: {sorted(unknown)}")
+        values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in fields.items()]
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                             values + [job_id])
+
+    def delete_job(self, job_id: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM epochs WHERE job_id = ?", (job_id,))
+            self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            self._db.execute("COMMIT")
+
+    def mark_interrupted(self, message: str) -> list[str]:
+        """After a restart: jobs left queued/running/paused become `interrupted`. Returns their ids."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute(
+                "SELECT id FROM jobs WHERE status IN (?, ?, ?)", ACTIVE_STATES).fetchall()]
+            self._db.execute(
+                "UPDATE jobs SET status = 'interrupted', message = ?, finished_at = ? WHERE status IN (?, ?, ?)",
+                (message, time.time(), *ACTIVE_STATES))
+        return ids
+
+    # -- epochs -------------------------------------------------------------------------------
+    def write_batch(self, epochs: list[tuple[str, dict]], updates: list[tuple[str, dict]]) -> None:
+        """One transaction: insert epoch records [(job_id, record)] and apply job updates [(job_id, fields)]."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO epochs (job_id, epoch, record) VALUES (?, ?, ?)",
+                    [(job_id, int(rec["epoch"]), json.dumps(rec)) for job_id, rec in epochs])
+                for job_id, fields in updates:
+                    values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in fields.items()]
+                    self._db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                                     values + [job_id])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def get_epochs(self, job_id: str, since: int = 0) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record FROM epochs WHERE job_id = ? AND epoch > ? ORDER BY epoch", (job_id, since)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+
+def _row_to_job(row: tuple) -> dict:
+    job = dict(zip(COLUMNS, row))
+    for key in JSON_COLUMNS:
+        if job[key] is not None:
+            job[key] = json.loads(job[key])
+    return job

@@ -1,0 +1,144 @@
+"""The body of a job's worker process: runs engine.train and talks to the server through two queues.
+
+Messages to the server (events queue) are tuples (kind, payload):
+  ("event", trainer_event_dict)             every trainer event, unchanged
+  ("checkpoint", {"path": model_path})      a model file was (re)written atomically
+  ("result", {"outcome", "message", "best_epoch"})
+  ("error", {"message"})                    the spec/data was bad or train raised
+Commands from the server (commands queue) are the trainer's command dicts.
+
+Nothing heavy is imported at module level: BLAS thread variables must be set before numpy loads.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import time
+import traceback
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+               "NUMEXPR_NUM_THREADS")
+
+
+def set_thread_env(threads: int) -> None:
+    for var in THREAD_VARS:
+        os.environ[var] = str(threads)
+
+
+def load_function(path: str):
+    """'package.module:function' -> the function (the train hook is configurable for fault tests)."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def save_atomic(model, path: str) -> None:
+    """Write the model to a temp file beside `path`, then os.replace: readers never see half a file."""
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+class CommandReader:
+    """The trainer's `commands(timeout)`: reads the command queue; cancels itself if the server died."""
+
+    def __init__(self, commands, parent_pid: int):
+        self.commands = commands
+        self.parent_pid = parent_pid
+        self.orphaned = False
+
+    def __call__(self, timeout: float = 0.0) -> list[dict]:
+        if os.getppid() != self.parent_pid:
+            self.orphaned = True
+            return [{"cmd": "cancel"}]
+        out = []
+        try:
+            out.append(self.commands.get(timeout=timeout) if timeout > 0 else self.commands.get_nowait())
+            while True:
+                out.append(self.commands.get_nowait())
+        except (queue.Empty, OSError, EOFError):
+            pass
+        return out
+
+
+class Checkpointer:
+    """Saves the model being trained at most every `seconds`, after an epoch event."""
+
+    def __init__(self, path: str, seconds: float, events):
+        self.path, self.seconds, self.events = path, seconds, events
+        self.model = None
+        self.last = time.monotonic()
+
+    def maybe_save(self) -> None:
+        if self.model is None or time.monotonic() - self.last < self.seconds:
+            return
+        save_atomic(self.model, self.path)
+        self.last = time.monotonic()
+        self.events.put(("checkpoint", {"path": self.path}))
+
+
+def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads: int = 1,
+            train_path: str = "engine:train", checkpoint_seconds: float = 2.0, parent_pid: int | None = None):
+    """Process entry point. Never raises: every failure becomes an ("error", ...) message."""
+    set_thread_env(threads)
+    reader = CommandReader(commands, parent_pid or os.getppid())
+    try:
+        train = load_function(train_path)
+        checkpointer = Checkpointer(model_path, checkpoint_seconds, events)
+
+        def on_event(event: dict) -> None:
+            events.put(("event", event))
+            if event.get("type") == "epoch":
+                checkpointer.maybe_save()
+
+        with capture_model(checkpointer):
+            result = train(spec, on_event=on_event, commands=reader)
+        if reader.orphaned:
+            events.cancel_join_thread()
+            return
+        save_atomic(result.model, model_path)
+        events.put(("result", {"outcome": result.outcome, "message": result.message,
+                               "best_epoch": getattr(result, "best_epoch", None), "model_path": model_path}))
+    except MemoryError:
+        events.put(("error", {"message": "out of memory while training: make the model, batch or dataset smaller"}))
+    except Exception as e:  # noqa: BLE001  the worker reports every failure to the server
+        message = str(e) if type(e).__name__ in ("SpecError", "DataError", "UnknownNameError") \
+            else f"{type(e).__name__}: {e}"
+        traceback.print_exc()
+        events.put(("error", {"message": message}))
+
+
+class capture_model:
+    """Keep a reference to the model engine.train builds, for periodic checkpoints.
+
+    engine.train builds its own model from the spec; wrapping engine.model.build_model inside this
+    (single-job) process is the least invasive way to see it without changing the train() signature.
+    """
+
+    def __init__(self, checkpointer: Checkpointer):
+        self.checkpointer = checkpointer
+        self.patched: list[tuple] = []
+
+    def __enter__(self):
+        import sys
+
+        for name in ("engine.trainer", "engine.model", "engine"):
+            module = sys.modules.get(name)
+            original = getattr(module, "build_model", None) if module else None
+            if original is None:
+                continue
+
+            def wrapped(*args, _original=original, **kwargs):
+                model = _original(*args, **kwargs)
+                self.checkpointer.model = model
+                return model
+
+            setattr(module, "build_model", wrapped)
+            self.patched.append((module, original))
+        return self
+
+    def __exit__(self, *exc):
+        for module, original in self.patched:
+            module.build_model = original
+        return False

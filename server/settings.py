@@ -1,0 +1,76 @@
+"""One settings object read from the environment (NNPLAY_*); limits are visible in /api/catalog."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSION = "0.1.0"
+
+
+def default_home() -> Path:
+    """$NNPLAY_HOME, else the per-user data dir ($XDG_DATA_HOME or ~/.local/share)/nnplay."""
+    if os.environ.get("NNPLAY_HOME"):
+        return Path(os.environ["NNPLAY_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nnplay"
+
+
+def _env(name: str, default, cast=int):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as e:
+        raise ValueError(f"environment variable {name}: cannot read {raw!r} as {cast.__name__}") from e
+
+
+@dataclass
+class Settings:
+    home: Path = field(default_factory=default_home)
+    workers_jobs: int = field(default_factory=lambda: _env("NNPLAY_WORKERS_JOBS", os.cpu_count() or 1))
+    max_body_bytes: int = field(default_factory=lambda: _env("NNPLAY_MAX_BODY_BYTES", 8 * 1024 * 1024))
+    max_image_side: int = field(default_factory=lambda: _env("NNPLAY_MAX_IMAGE_SIDE", 2048))
+    max_image_pixels: int = field(default_factory=lambda: _env("NNPLAY_MAX_IMAGE_PIXELS", 2048 * 2048))
+    max_queued_jobs: int = field(default_factory=lambda: _env("NNPLAY_MAX_QUEUED_JOBS", 32))
+    max_weights_params: int = field(default_factory=lambda: _env("NNPLAY_MAX_WEIGHTS_PARAMS", 200_000))
+    max_predict_rows: int = field(default_factory=lambda: _env("NNPLAY_MAX_PREDICT_ROWS", 10_000))
+    cancel_grace_seconds: float = field(default_factory=lambda: _env("NNPLAY_CANCEL_GRACE", 3.0, float))
+    checkpoint_seconds: float = field(default_factory=lambda: _env("NNPLAY_CHECKPOINT_SECONDS", 2.0, float))
+    api_token: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_API_TOKEN") or None)
+    # engine limit overrides, e.g. NNPLAY_MAX_UNITS=256 -> engine.Limits(max_units=256)
+    engine_overrides: dict = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "nnplay.sqlite3"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    def engine_limits(self):
+        """engine.Limits with every field overridable by NNPLAY_<FIELD> (one list of limits: the engine's)."""
+        from engine import Limits
+
+        values = {}
+        for f in dataclasses.fields(Limits):
+            cast = type(f.default) if isinstance(f.default, (int, float)) and not isinstance(f.default, bool) else int
+            value = _env(f"NNPLAY_{f.name.upper()}", None, cast)
+            if value is not None:
+                values[f.name] = value
+        values.update({k: v for k, v in self.engine_overrides.items() if v is not None})
+        return Limits(**values)
+
+    def server_limits(self) -> dict:
+        return {
+            "max_body_bytes": self.max_body_bytes,
+            "max_image_side": self.max_image_side,
+            "max_image_pixels": self.max_image_pixels,
+            "max_queued_jobs": self.max_queued_jobs,
+            "max_weights_params": self.max_weights_params,
+            "max_predict_rows": self.max_predict_rows,
+            "workers_jobs": self.workers_jobs,
+        }

@@ -1,0 +1,124 @@
+"""JobManager + LocalProcessExecutor with a fake train function (real processes, no engine)."""
+import asyncio
+
+import pytest
+
+from server.jobs.executor import LocalProcessExecutor
+from server.jobs.manager import JobError, JobManager
+from server.jobs.storage import Storage
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, timeout=60))
+
+
+async def make_manager(tmp_path, max_running=1, grace=2.0):
+    executor = LocalProcessExecutor(train_path="fake_train:train", checkpoint_seconds=0.0, cancel_grace=grace)
+    manager = JobManager(Storage(tmp_path / "db.sqlite3"), executor, tmp_path / "models", max_running=max_running)
+    await manager.start()
+    return manager
+
+
+async def wait_done(manager, job_id):
+    live = manager.live.get(job_id)
+    if live is not None:
+        await live.done.wait()
+    return await manager.get_job(job_id)
+
+
+def test_job_runs_in_a_process_and_its_epochs_are_stored(tmp_path):
+    async def body():
+        m = await make_manager(tmp_path)
+        job = await m.create_job({"epochs": 3, "training": {"epochs": 3}})
+        done = await wait_done(m, job["id"])
+        assert done["status"] == "completed" and done["epoch"] == 3 and done["best"]["epoch"] == 3
+        assert [r["epoch"] for r in m.storage.get_epochs(job["id"])] == [1, 2, 3]
+        assert open(m.model_path(job["id"]), "rb").read() == b"fake model 3"
+        await m.shutdown()
+    run(body())
+
+
+@pytest.mark.parametrize("mode, words", [("crash", "exit code 3"), ("raise", "bad data in fake spec")])
+def test_worker_crash_or_exception_fails_the_job_with_a_message(tmp_path, mode, words):
+    async def body():
+        m = await make_manager(tmp_path)
+        job = await m.create_job({"mode": mode})
+        done = await wait_done(m, job["id"])
+        assert done["status"] == "failed" and words in done["message"]
+        ok = await m.create_job({"epochs": 1})  # the next job still runs
+        assert (await wait_done(m, ok["id"]))["status"] == "completed"
+        await m.shutdown()
+    run(body())
+
+
+def test_cancel_terminates_a_job_stuck_outside_the_command_loop(tmp_path):
+    async def body():
+        m = await make_manager(tmp_path, grace=0.3)
+        sub = None
+        job = await m.create_job({"mode": "stuck", "epochs": 5})
+        sub, _ = m.subscribe(job["id"])
+        while not any(msg.get("epoch") == 1 for msg in await sub.next_batch()):
+            pass
+        done = await m.cancel_job(job["id"])
+        assert done["status"] == "cancelled" and "SIGTERM" in done["message"]
+        await m.shutdown()
+    run(body())
+
+
+def test_jobs_queue_fifo_beyond_the_running_limit(tmp_path):
+    async def body():
+        m = await make_manager(tmp_path, max_running=1)
+        first = await m.create_job({"mode": "ok", "epochs": 50, "seconds": 0.02})
+        second = await m.create_job({"epochs": 1})
+        third = await m.create_job({"epochs": 1})
+        assert m.queue_position(second["id"]) == 1 and m.queue_position(third["id"]) == 2
+        await m.cancel_job(first["id"])
+        assert (await wait_done(m, second["id"]))["status"] == "completed"
+        assert (await wait_done(m, third["id"]))["status"] == "completed"
+        await m.shutdown()
+    run(body())
+
+
+def test_pause_step_resume_reach_the_worker(tmp_path):
+    async def body():
+        m = await make_manager(tmp_path)
+        job = await m.create_job({"epochs": 4})
+        await m.send_command(job["id"], {"cmd": "pause"})  # delivered before the first epoch
+        sub, _ = m.subscribe(job["id"])
+        assert m.live[job["id"]].status == "paused"
+        await m.send_command(job["id"], {"cmd": "step"})
+        epochs = []
+        while not epochs:
+            epochs = [x["epoch"] for x in await sub.next_batch() if x["type"] == "epoch"]
+        assert epochs == [1]
+        assert m.storage.get_job(job["id"])["epoch"] == 1 and m.live[job["id"]].status == "paused"
+        await m.send_command(job["id"], {"cmd": "resume"})
+        assert (await wait_done(m, job["id"]))["epoch"] == 4
+        with pytest.raises(JobError) as e:
+            await m.send_command(job["id"], {"cmd": "pause"})
+        assert e.value.status == 409
+        await m.shutdown()
+    run(body())
+
+
+def test_worker_gets_one_blas_thread_per_job(tmp_path):
+    async def body():
+        m = await make_manager(tmp_path)
+        job = await m.create_job({"mode": "threads"})
+        await wait_done(m, job["id"])
+        assert m.storage.get_epochs(job["id"])[0]["threads"] == "1"
+        await m.shutdown()
+    run(body())
+
+
+@pytest.mark.parametrize("command", [{"cmd": "explode"}, {"cmd": "set", "learning_rate": -1},
+                                     {"cmd": "set", "learning_rate": float("nan")}, "pause", {"cmd": "set", "lr": 1}])
+def test_bad_commands_are_refused_with_the_allowed_values(tmp_path, command):
+    async def body():
+        m = await make_manager(tmp_path)
+        job = await m.create_job({"epochs": 1})
+        with pytest.raises(JobError) as e:
+            await m.send_command(job["id"], command)
+        assert e.value.status == 422 and ("pause" in e.value.message or "learning_rate" in e.value.message)
+        await m.shutdown()
+    run(body())
