@@ -156,6 +156,11 @@ class Trainer:
                 f"and data; try {lr / 10:g}, or normalise the inputs.")
 
     def run(self) -> TrainResult:
+        # overflow on the way to divergence is reported as a `diverged` outcome, not as warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._run()
+
+    def _run(self) -> TrainResult:
         epochs = self.spec["training"]["epochs"]
         result = TrainResult(self.model, dataset=self.ds.summary())
         self.probes.emit(self.emit, 0, force=True)

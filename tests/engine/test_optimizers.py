@@ -1,0 +1,121 @@
+"""Every optimizer against a hand-computed update (Keras formulas), in place, with its state."""
+import numpy as np
+import pytest
+
+from engine.optimizers import OPTIMIZERS, make_optimizer
+
+P0 = np.array([1.0, -2.0])
+G = np.array([0.5, 0.25])
+
+
+def _two_steps(spec):
+    opt = make_optimizer(spec)
+    p = P0.copy()
+    ref = p
+    opt.step({"0.W": p}, {"0.W": G})
+    first = p.copy()
+    opt.step({"0.W": p}, {"0.W": G})
+    assert p is ref  # updated in place
+    return first, p
+
+
+def _expected_sgd(lr, m=0.0, nesterov=False):
+    p, v, out = P0.copy(), np.zeros(2), []
+    for _ in range(2):
+        v = m * v - lr * G
+        p = p + (m * v - lr * G if nesterov else v) if m else p - lr * G
+        out.append(p.copy())
+    return out
+
+
+def _expected_adam(lr, b1=0.9, b2=0.999, eps=1e-7):
+    p, m, v, out = P0.copy(), np.zeros(2), np.zeros(2), []
+    for t in (1, 2):
+        m = b1 * m + (1 - b1) * G
+        v = b2 * v + (1 - b2) * G ** 2
+        # Keras folds the bias corrections into the step size; epsilon is added to sqrt(v) uncorrected
+        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        p = p - alpha * m / (np.sqrt(v) + eps)
+        out.append(p.copy())
+    return out
+
+
+def _expected_adagrad(lr, acc0=0.1, eps=1e-7):
+    p, acc, out = P0.copy(), np.full(2, acc0), []
+    for _ in range(2):
+        acc = acc + G ** 2
+        p = p - lr * G / (np.sqrt(acc) + eps)
+        out.append(p.copy())
+    return out
+
+
+def _expected_rmsprop(lr, rho=0.9, eps=1e-7):
+    p, ms, out = P0.copy(), np.zeros(2), []
+    for _ in range(2):
+        ms = rho * ms + (1 - rho) * G ** 2
+        p = p - lr * G / (np.sqrt(ms) + eps)
+        out.append(p.copy())
+    return out
+
+
+def _expected_adadelta(lr, rho=0.95, eps=1e-7):
+    p, ag, ad, out = P0.copy(), np.zeros(2), np.zeros(2), []
+    for _ in range(2):
+        ag = rho * ag + (1 - rho) * G ** 2
+        delta = np.sqrt(ad + eps) / np.sqrt(ag + eps) * G
+        ad = rho * ad + (1 - rho) * delta ** 2
+        p = p - lr * delta
+        out.append(p.copy())
+    return out
+
+
+CASES = {
+    "sgd": [({"name": "sgd", "learning_rate": 0.1}, _expected_sgd(0.1)),
+            ({"name": "sgd", "learning_rate": 0.1, "momentum": 0.9}, _expected_sgd(0.1, 0.9)),
+            ({"name": "sgd", "learning_rate": 0.1, "momentum": 0.9, "nesterov": True}, _expected_sgd(0.1, 0.9, True))],
+    "adam": [({"name": "adam", "learning_rate": 0.01}, _expected_adam(0.01))],
+    "adagrad": [({"name": "adagrad", "learning_rate": 0.1}, _expected_adagrad(0.1))],
+    "rmsprop": [({"name": "rmsprop", "learning_rate": 0.01}, _expected_rmsprop(0.01))],
+    "adadelta": [({"name": "adadelta", "learning_rate": 1.0}, _expected_adadelta(1.0))],
+}
+
+
+def test_every_optimizer_has_a_hand_computed_case():
+    assert set(CASES) == set(OPTIMIZERS.names())
+
+
+@pytest.mark.parametrize("spec,expected", [c for cases in CASES.values() for c in cases],
+                         ids=lambda v: v["name"] + str(sorted(v.items())) if isinstance(v, dict) else "")
+def test_two_steps_match_hand_computed_updates(spec, expected):
+    first, second = _two_steps(spec)
+    np.testing.assert_allclose(first, expected[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(second, expected[1], rtol=1e-12, atol=1e-12)
+
+
+def test_first_sgd_step_by_hand():
+    # w = 1 - 0.1 * 0.5 = 0.95 ; w = -2 - 0.1 * 0.25 = -2.025
+    first, _ = _two_steps({"name": "sgd", "learning_rate": 0.1})
+    np.testing.assert_allclose(first, [0.95, -2.025])
+
+
+def test_first_adam_step_moves_each_weight_by_learning_rate():
+    # bias correction makes the first step lr * sign(g) (up to epsilon)
+    first, _ = _two_steps({"name": "adam", "learning_rate": 0.01})
+    np.testing.assert_allclose(first, P0 - 0.01 * np.sign(G), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_keras_defaults_and_float32_stays_float32(name):
+    opt = make_optimizer({"name": name})
+    p = np.ones(3, dtype=np.float32)
+    opt.step({"0.W": p}, {"0.W": np.full(3, 0.1, dtype=np.float32)})
+    assert p.dtype == np.float32 and np.all(p < 1)
+    defaults = {"sgd": 0.01, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.001, "adadelta": 0.001}
+    assert opt.learning_rate == defaults[name]
+
+
+def test_bad_optimizer_option_names_field_and_range():
+    with pytest.raises(ValueError, match=r"training\.optimizer\.momentum: must be >= 0 and <= 1, got 2"):
+        make_optimizer({"name": "sgd", "momentum": 2})
+    with pytest.raises(ValueError, match="adadelta"):
+        make_optimizer({"name": "adamw"})
