@@ -60,7 +60,7 @@ def test_normalize_fills_defaults_and_takes_input_shape_from_dataset():
     ("dataset.name", "cifar", "dataset.name", "mnist"),
     ("dataset.noise", 5, "dataset.noise", "<= 1"),
     ("dataset.n_samples", -3, "dataset.n_samples", ">="),
-    ("dataset.features", ["x3"], "dataset.features.0", "sin(x1)"),
+    ("dataset.features", ["x3"], "dataset.features.0", r"sin\(x1\)"),
     ("model.layers.0.kernel_initializer", "xavier", "model.layers.0.kernel_initializer", "glorot_uniform"),
     ("training.early_stopping", {"monitor": "val_loss"}, "training.early_stopping.monitor", "validation_split"),
 ])
