@@ -104,7 +104,7 @@ def _fetch_one(fname: str, target: Path, bases: list[str], md5: str | None, prog
         except (OSError, http.client.HTTPException, DataError, ValueError) as e:
             errors.append(f"{url}: {getattr(e, 'reason', None) or e}")
     tried = "; ".join(errors) if errors else "no mirrors configured (NNPLAY_MNIST_MIRROR is empty)"
-    raise DataError(f"could not download {fname} ({tried}). Offline? Put the files "
+    raise DataError(f"could not download {fname} ({tried}). Without network access, put the files "
                     f"(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
                     f"t10k-labels-idx1-ubyte.gz; .gz or unpacked) into {target.parent}")
 
