@@ -1,0 +1,106 @@
+"""The FastAPI application: create_app() wires settings, the job manager (lifespan), routers and errors."""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import DataError, SpecError
+
+from .jobs.executor import LocalProcessExecutor
+from .jobs.manager import JobError, JobManager
+from .jobs.storage import Storage
+from .limits import BodySizeLimitMiddleware
+from .routers import catalog, digits, health, jobs, pages, stream
+from .settings import VERSION, Settings
+
+log = logging.getLogger("nnplay")
+
+
+def make_manager(settings: Settings) -> JobManager:
+    threads = max(1, (os.cpu_count() or 1) // max(1, settings.workers_jobs))
+    executor = LocalProcessExecutor(
+        threads_per_job=threads, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"),
+        checkpoint_seconds=settings.checkpoint_seconds, cancel_grace=settings.cancel_grace_seconds)
+    storage = Storage(settings.db_path)
+    return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,
+                      max_queued=settings.max_queued_jobs)
+
+
+def _loc_text(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts)
+
+
+def _errors_body(items: list[dict]) -> dict:
+    message = "; ".join(f"{i['field']}: {i['msg']}" if i["field"] else i["msg"] for i in items)
+    detail = [{"loc": i["loc"], "field": i["field"], "msg": i["msg"], "type": i["type"]} for i in items]
+    return {"detail": detail, "message": message}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        items = []
+        for e in exc.errors()[:50]:
+            # drop pydantic's union branch tags ('literal[...]', 'NamedOptions') from the field path
+            loc = [p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p[:1].isupper()))]
+            items.append({"loc": loc, "field": _loc_text(loc), "msg": e["msg"], "type": e["type"]})
+        return JSONResponse(_errors_body(items), status_code=422)
+
+    @app.exception_handler(SpecError)
+    async def on_spec_error(request: Request, exc: SpecError) -> JSONResponse:
+        items = [{"loc": ["body", *p.path.split(".")] if p.path else ["body"], "field": p.path, "msg": p.message,
+                  "type": "spec"} for p in exc.problems]
+        return JSONResponse(_errors_body(items), status_code=422)
+
+    @app.exception_handler(DataError)
+    async def on_data_error(request: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "message": str(exc)}, status_code=422)
+
+    @app.exception_handler(JobError)
+    async def on_job_error(request: Request, exc: JobError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "message": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail, "message": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.manager = make_manager(settings)
+        await app.state.manager.start()
+        try:
+            yield
+        finally:
+            await app.state.manager.shutdown()
+            app.state.manager.storage.close()
+
+    app = FastAPI(title="NN Playground", version=VERSION, lifespan=lifespan,
+                  description="Build, train and watch neural networks; REST jobs, live WebSocket streams, digits.")
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, catalog, jobs, digits, stream, pages):
+        app.include_router(module.router)
+    if pages.STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")
+    return app
+
+
+def __getattr__(name: str):
+    """`server.main:app` for `uvicorn server.main:app`, built on first access with settings from the env."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

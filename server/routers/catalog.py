@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+import engine
+
+from ..deps import SettingsDep
+from ..jobs.storage import JOB_STATES
+from ..limits import StrictJSONRoute
+from ..schemas import CatalogPublic
+
+router = APIRouter(prefix="/api", tags=["catalog"], route_class=StrictJSONRoute)
+
+
+@lru_cache(maxsize=4)
+def _catalog(limits) -> dict:
+    return engine.catalog(limits)
+
+
+@router.get("/catalog", response_model=CatalogPublic, summary="Every name, option, range and limit the UI may offer")
+async def read_catalog(settings: SettingsDep) -> dict:
+    body = dict(await run_in_threadpool(_catalog, settings.engine_limits()))
+    body["limits"] = {**body["limits"], **settings.server_limits()}
+    body["job_states"] = list(JOB_STATES)
+    body["auth_required"] = bool(settings.api_token)
+    return body

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+
+from engine.digits import predict_drawing, prepare_drawing
+from engine.errors import DataError
+
+from ..deps import ManagerDep, SettingsDep
+from ..limits import StrictJSONRoute
+from ..modelcache import default_digit_model, load_cached
+from ..pngdata import ImageTooLarge, decode_data_url
+from ..schemas import DigitPublic, DigitRequest, ErrorPublic
+
+router = APIRouter(prefix="/api/digits", tags=["digits"], route_class=StrictJSONRoute,
+                   responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
+DIGIT_DATASETS = ("mnist",)
+MAX_STROKE_POINTS = 20_000
+
+
+async def _job_model(job_id: str, manager):
+    job = await manager.get_job(job_id)
+    if job["spec"]["dataset"]["name"] not in DIGIT_DATASETS:
+        raise HTTPException(422, f"job_id: job {job_id} trains on {job['spec']['dataset']['name']!r}, "
+                                 f"not a digit dataset ({', '.join(DIGIT_DATASETS)})")
+    path = job["model_path"]
+    if not path or not os.path.exists(path):
+        raise HTTPException(409, f"job_id: job {job_id} has no saved model yet (status {job['status']}); "
+                                 "try again after its first epoch")
+    return await run_in_threadpool(load_cached, path)
+
+
+def _read(body: DigitRequest, settings):
+    if body.image is not None:
+        return decode_data_url(body.image, settings.max_image_side, settings.max_image_pixels)
+    n_points = sum(len(s) if isinstance(s, (list, dict)) else 1 for s in body.strokes)
+    if n_points > MAX_STROKE_POINTS:
+        raise DataError(f"strokes: at most {MAX_STROKE_POINTS} points, got {n_points}")
+    return body.strokes
+
+
+def _predict(body: DigitRequest, settings, model) -> dict:
+    try:
+        drawing = _read(body, settings)
+        image = prepare_drawing(drawing)              # (28, 28) float32
+        result = predict_drawing(image, model)
+    except ImageTooLarge as e:
+        raise HTTPException(413, str(e)) from None
+    except DataError as e:
+        raise HTTPException(422, str(e) if str(e).startswith(("image", "strokes")) else f"drawing: {e}") from None
+    result["input"] = image.tolist()
+    return result
+
+
+@router.post("/predict", response_model=DigitPublic, summary="Read a drawn digit (PNG data URL or strokes)")
+async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: SettingsDep) -> dict:
+    if (body.image is None) == (body.strokes is None):
+        raise HTTPException(422, "give exactly one of image (a PNG data URL) or strokes")
+    if body.job_id:
+        model, name = await _job_model(body.job_id, manager), body.job_id
+    else:
+        model, name = await run_in_threadpool(default_digit_model), "default"
+    result = await run_in_threadpool(_predict, body, settings, model)
+    return {**result, "model": name}

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import csv
+import io
+import os
+from typing import Optional
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+import engine
+
+from ..deps import Authorized, ManagerDep, SettingsDep
+from ..limits import StrictJSONRoute
+from ..modelcache import load_cached
+from ..schemas import (Command, ErrorPublic, HistoryPublic, JobCreate, JobList, JobPublic, JobStatus,
+                       PredictPublic, PredictRequest, WeightsPublic)
+
+ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictJSONRoute, responses=ERRORS)
+
+
+def _nan_to_none(value):
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return None if isinstance(value, float) and value != value else value
+
+
+def json_array(a: np.ndarray) -> list:
+    a = np.asarray(a, dtype=np.float64)
+    if np.isfinite(a).all():
+        return a.tolist()
+    return _nan_to_none(np.where(np.isfinite(a), a, np.nan).tolist())
+
+
+def prepare_spec(raw: dict, limits) -> tuple[dict, list, int]:
+    """engine.normalize (raises SpecError -> 422) plus the model summary and parameter count."""
+    spec = engine.normalize(raw, limits)
+    model = engine.build_model(spec["model"])
+    return spec, model.summary(), model.n_params()
+
+
+@router.post("", status_code=201, response_model=JobPublic, dependencies=[Authorized],
+             responses={429: {"model": ErrorPublic}}, summary="Queue a training job")
+async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep) -> dict:
+    raw = body.model_dump(exclude_unset=True)
+    spec, summary, n_params = await run_in_threadpool(prepare_spec, raw, settings.engine_limits())
+    return manager.public(await manager.create_job(spec, summary, n_params))
+
+
+@router.get("", response_model=JobList, summary="List jobs, newest first")
+async def list_jobs(manager: ManagerDep, status: Optional[JobStatus] = None,
+                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
+    items, total = await manager.list_jobs(status, limit, offset)
+    return {"items": [manager.public(j) for j in items], "total": total}
+
+
+@router.get("/{job_id}", response_model=JobPublic, summary="One job: spec, status, progress, metrics, outcome")
+async def read_job(job_id: str, manager: ManagerDep) -> dict:
+    return manager.public(await manager.get_job(job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobPublic, dependencies=[Authorized],
+             summary="Cancel a job (idempotent)")
+async def cancel_job(job_id: str, manager: ManagerDep) -> dict:
+    return manager.public(await manager.cancel_job(job_id))
+
+
+@router.delete("/{job_id}", status_code=204, dependencies=[Authorized], response_class=Response,
+               summary="Cancel if needed, then delete the job, its history and its model file")
+async def delete_job(job_id: str, manager: ManagerDep) -> Response:
+    await manager.delete_job(job_id)
+    return Response(status_code=204)
+
+
+@router.post("/{job_id}/commands", response_model=JobPublic, dependencies=[Authorized],
+             summary="pause / resume / step / cancel / set learning_rate (same as the WebSocket)")
+async def command_job(job_id: str, command: Command, manager: ManagerDep) -> dict:
+    return await manager.send_command(job_id, command.model_dump(exclude_none=True))
+
+
+@router.get("/{job_id}/history", response_model=HistoryPublic,
+            responses={200: {"content": {"text/csv": {}}}}, summary="Every epoch's metrics (JSON or ?format=csv)")
+async def read_history(job_id: str, manager: ManagerDep, format: str = Query("json", pattern="^(json|csv)$")):
+    await manager.get_job(job_id)
+    records = await run_in_threadpool(manager.storage.get_epochs, job_id, 0)
+    if format == "json":
+        return {"job_id": job_id, "epochs": records}
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns or ["epoch"], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(records)
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{job_id}-history.csv"'})
+
+
+async def _model_path(job_id: str, manager) -> str:
+    job = await manager.get_job(job_id)
+    path = job["model_path"]
+    if not path or not os.path.exists(path):
+        raise HTTPException(404, f"job {job_id} has no saved model yet (status {job['status']}); "
+                                 "a running job saves one every few seconds")
+    return path
+
+
+@router.get("/{job_id}/model", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}}, summary="The model file (.npz)")
+async def read_model(job_id: str, manager: ManagerDep) -> FileResponse:
+    path = await _model_path(job_id, manager)
+    return FileResponse(path, media_type="application/octet-stream", filename=f"nnplay-{job_id}.npz")
+
+
+@router.get("/{job_id}/weights", response_model=WeightsPublic, responses={413: {"model": ErrorPublic}},
+            summary="Weights as JSON (small models only)")
+async def read_weights(job_id: str, manager: ManagerDep, settings: SettingsDep) -> dict:
+    path = await _model_path(job_id, manager)
+    model = await run_in_threadpool(load_cached, path)
+    n = model.n_params()
+    if n > settings.max_weights_params:
+        raise HTTPException(413, f"the model has {n:,} parameters; weights as JSON are limited to "
+                                 f"{settings.max_weights_params:,} (max_weights_params); download "
+                                 f"/api/jobs/{job_id}/model instead")
+    weights = model.get_weights()
+    return {"job_id": job_id, "n_params": n, "weights": {k: json_array(v) for k, v in weights.items()},
+            "shapes": {k: list(v.shape) for k, v in weights.items()}}
+
+
+def raw_input_shape(model) -> tuple:
+    """Shape of one raw input row: 2-D points when the model applies input features, else its input shape."""
+    pipeline = getattr(model, "pipeline", None)
+    if pipeline is not None and pipeline.features:
+        return (2,)
+    return tuple(model.spec["input_shape"])
+
+
+def _predict(model, inputs: list, max_rows: int) -> dict:
+    if len(inputs) > max_rows:
+        raise HTTPException(413, f"inputs: at most {max_rows} rows per request (max_predict_rows), got {len(inputs)}")
+    try:
+        x = np.asarray(inputs, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise HTTPException(422, "inputs: must be a rectangular list of rows of numbers") from None
+    want = raw_input_shape(model)
+    if x.ndim < 2 or x.shape[1:] != want:
+        raise HTTPException(422, f"inputs: each row must have shape {list(want)}, got rows of shape "
+                                 f"{list(x.shape[1:])}")
+    if not np.isfinite(x).all():
+        raise HTTPException(422, "inputs: must be finite numbers")
+    try:
+        out = model.predict(x)
+    except (ValueError, engine.SpecError) as e:
+        raise HTTPException(422, f"inputs: {e}") from None
+    body = {"outputs": json_array(out)}
+    loss = model.spec.get("loss")
+    if loss == "categorical_crossentropy":
+        body["probabilities"] = json_array(out)
+        body["labels"] = np.argmax(np.nan_to_num(out, nan=-np.inf), axis=1).tolist()
+    elif loss == "binary_crossentropy" and out.shape[1] == 1:
+        body["probabilities"] = json_array(np.concatenate([1 - out, out], axis=1))
+        body["labels"] = (out[:, 0] > 0.5).astype(int).tolist()
+    elif loss == "hinge":
+        body["labels"] = np.argmax(out, axis=1).tolist()
+    return body
+
+
+@router.post("/{job_id}/predict", response_model=PredictPublic, summary="Run the job's model on raw inputs")
+async def predict_job(job_id: str, body: PredictRequest, manager: ManagerDep, settings: SettingsDep) -> dict:
+    path = await _model_path(job_id, manager)
+    model = await run_in_threadpool(load_cached, path)
+    return await run_in_threadpool(_predict, model, body.inputs, settings.max_predict_rows)
