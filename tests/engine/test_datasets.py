@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine.datasets import DATASETS, Dataset, load_dataset
+from engine.datasets import DATASETS, Dataset, load_dataset, parse_csv
 from engine.datasets.base import MAX_SAMPLES
 from engine.datasets.inline import MAX_INLINE_POINTS
 from engine.errors import DataError, SpecError, UnknownNameError
@@ -279,3 +279,36 @@ def test_loading_a_dataset_by_its_name_alone():
     assert load_dataset("xor").name == "xor"
     with pytest.raises(SpecError):
         load_dataset(["xor"])
+
+
+# ----- CSV -----
+
+def test_csv_good_lines_with_crlf_bom_and_blank_lines():
+    points, labels = parse_csv("\ufeffX1, x2 ,Label\r\n0.5,-1,0\r\n\r\n2,3e-1,1\r\n")
+    assert points.dtype == np.float32 and points.tolist() == [[0.5, -1.0], [2.0, pytest.approx(0.3)]]
+    assert labels.dtype == np.int64 and labels.tolist() == [0, 1]
+
+
+def test_csv_real_valued_labels_stay_floats():
+    _, labels = parse_csv("x1,x2,label\n0,0,0.25\n1,1,1\n")
+    assert labels.dtype == np.float32 and labels.tolist() == [0.25, 1.0]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("a,b,label\n1,2,0", "line 1: header must be x1,x2,label"),
+    ("x1,x2,label\n1,2,0\n1,2\n", "line 3: expected 3 values"),
+    ("x1,x2,label\n1,2,0\n\n1,two,0\n", "line 4: x2 is not a number: 'two'"),
+    ("x1,x2,label\n1,nan,0\n", "line 2: x2 must be a finite number"),
+    ("x1,x2,label\n1,2,inf\n", "line 2: label must be a finite number"),
+    ("", "CSV is empty"),
+    ("x1,x2,label\n", "no data rows"),
+    ("x1,x2,label\n" + "0,0,0\n" * 4, "line 5: too many rows, at most 3"),
+])
+def test_csv_bad_input_names_the_line(text, message):
+    with pytest.raises(DataError, match=message):
+        parse_csv(text, max_rows=3)
+
+
+def test_csv_size_limit():
+    with pytest.raises(DataError, match="too large"):
+        parse_csv("x1,x2,label\n" + "0,0,0\n" * 400_000)
