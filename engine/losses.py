@@ -23,6 +23,7 @@ class Loss:
     doc = ""
     options: list = []
     fused_with: str | None = None  # final activation whose gradient combines with this loss
+    threshold = 0.5                # a single output above this reads as class 1
 
     def targets(self, y: np.ndarray, out: np.ndarray) -> np.ndarray:
         k = out.shape[-1]
@@ -93,6 +94,7 @@ class CategoricalCrossentropy(Loss):
 @LOSSES.register("hinge")
 class Hinge(Loss):
     doc = "multiclass SVM margin loss sum_{j != y} max(0, s_j - s_y + 1), mean over samples; one output: max(0, 1 - t s), t in {-1, 1}"
+    threshold = 0.0
 
     def targets(self, y, out):
         if out.shape[-1] == 1:  # binary: labels {0, 1} -> {-1, +1}
@@ -114,6 +116,23 @@ class Hinge(Loss):
             return -t * (1 - t * out > 0) / n
         active = (self._margins(out, t) > 0).astype(out.dtype)            # (N, K)
         return (active - t * active.sum(axis=-1, keepdims=True)) / n
+
+
+@LOSSES.register("perceptron")
+class Perceptron(Loss):
+    doc = ("Rosenblatt's criterion max(0, -t s), t in {-1, 1}, one linear output: with sgd and batch size 1 "
+           "each misclassified point moves the weights by lr * t * x, the perceptron learning rule")
+    threshold = 0.0
+
+    def targets(self, y, out):
+        return (2 * y.reshape(out.shape) - 1).astype(out.dtype)
+
+    def value(self, out, t):
+        return float(np.maximum(0, -t * out).sum() / out.shape[0])
+
+    def grad(self, out, t):
+        # a point on the boundary (s = 0) counts as a mistake, as in Rosenblatt's rule: zero weights still learn
+        return -t * (t * out <= 0) / out.shape[0]
 
 
 def make_loss(name, path: str = "model.loss") -> Loss:

@@ -132,7 +132,7 @@ class Trainer:
                 return "diverged"
             loss_sum += loss * len(idx)
             if self.task == "classification":
-                correct_sum += score(self.task, out, train.y[idx]) * len(idx)
+                correct_sum += score(self.task, out, train.y[idx], self.model.loss.threshold) * len(idx)
             else:
                 outs.append(out)
                 ys.append(train.y[idx])

@@ -9,13 +9,15 @@ from engine.losses import LOSSES, make_loss
 
 def _outputs_and_labels(name, rng, k=4, n=6):
     """Outputs in each loss's natural range, and integer labels."""
+    if name == "perceptron":  # one linear output
+        k = 1
     z = rng.normal(size=(n, k))
     if name == "binary_crossentropy":
         return 1 / (1 + np.exp(-z)), rng.integers(0, 2, size=n)
     if name == "categorical_crossentropy":
         e = np.exp(z)
         return e / e.sum(1, keepdims=True), rng.integers(0, k, size=n)
-    return z, rng.integers(0, k, size=n)
+    return z, rng.integers(0, max(k, 2), size=n)
 
 
 @pytest.mark.parametrize("name", LOSSES.names())

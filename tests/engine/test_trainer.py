@@ -182,3 +182,20 @@ def test_frames_are_throttled_but_epochs_are_not():
     engine.train(spec, on_event=events.append)
     assert len([e for e in events if e["type"] == "epoch"]) == 200
     assert [e["epoch"] for e in events if e["type"] == "boundary"] == [0, 200]
+
+
+def test_rosenblatt_perceptron_rule_learns_or_with_sgd_one_example_at_a_time():
+    layers = [{"type": "dense", "units": 1, "kernel_initializer": "zeros"}]
+    spec = job(layers, loss="perceptron", dataset={"name": "or"}, batch_size=1, epochs=20,
+               optimizer={"name": "sgd", "learning_rate": 1.0})
+    result = engine.train(spec)
+    assert result.history[-1]["train_accuracy"] == 1.0
+
+
+def test_perceptron_update_is_lr_times_label_times_input():
+    from engine.losses import make_loss
+    loss = make_loss("perceptron")
+    out, t = np.array([[-0.5]]), loss.targets(np.array([1]), np.array([[0.0]]))
+    # misclassified positive example: dL/ds = -1, so sgd moves W by +lr * x
+    assert loss.grad(out, t).tolist() == [[-1.0]]
+    assert loss.grad(np.array([[0.5]]), t).tolist() == [[0.0]]
