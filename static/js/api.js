@@ -1,0 +1,119 @@
+// the only module that knows URLs, fetch and WebSocket.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(formatDetail(detail) || `request failed (${status})`);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// fastapi/pydantic errors come as {"detail": str | [{loc, msg}] | {problems: [...]}}
+function formatDetail(detail) {
+  if (!detail) return "";
+  if (typeof detail === "string") return detail;
+  const d = detail.detail ?? detail;
+  if (typeof d === "string") return d;
+  const list = Array.isArray(d) ? d : d.problems || d.errors || [d];
+  return list.map((p) => {
+    if (typeof p === "string") return p;
+    const where = p.path ?? (Array.isArray(p.loc) ? p.loc.join(".") : p.loc);
+    const what = p.message ?? p.msg ?? JSON.stringify(p);
+    return where ? `${where}: ${what}` : what;
+  }).join("; ");
+}
+
+async function request(method, url, body) {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(url, init);
+  const type = res.headers.get("content-type") || "";
+  const data = type.includes("json") ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export const getCatalog = () => request("GET", "/api/catalog");
+export const previewDataset = (dataset) => request("POST", "/api/datasets/preview", { dataset });
+export const createJob = (spec) => request("POST", "/api/jobs", spec);
+export const getJob = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}`);
+export const listJobs = (params = {}) => request("GET", `/api/jobs?${new URLSearchParams(params)}`);
+export const cancelJob = (id) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`);
+export const deleteJob = (id) => request("DELETE", `/api/jobs/${encodeURIComponent(id)}`);
+export const getHistory = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}/history`);
+export const getWeights = async (id) => normalizeWeights(await request("GET", `/api/jobs/${encodeURIComponent(id)}/weights`));
+export const getEvaluation = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}/evaluation`);
+export const sendCommand = (id, cmd) => request("POST", `/api/jobs/${encodeURIComponent(id)}/commands`, cmd);
+export const predictDigit = (body) => request("POST", "/api/digits/predict", body);
+export const sampleDigit = () => request("GET", "/api/digits/sample");
+
+// links the browser follows itself (downloads)
+export const downloadUrls = (id) => {
+  const base = `/api/jobs/${encodeURIComponent(id)}`;
+  return { model: `${base}/model`, csv: `${base}/history?format=csv`, history: `${base}/history` };
+};
+
+/**
+ * Open the job's event stream; reconnects with `since` = last epoch seen until "done"/"error"
+ * or `close()`. handlers: onMessage(msg), onState("open" | "reconnecting" | "closed").
+ */
+export function openJobStream(id, { onMessage, onState = () => {}, since = 0 }) {
+  let ws = null;
+  let lastEpoch = since;
+  let finished = false;
+  let retry = 0;
+  let timer = null;
+  const queue = [];
+
+  const connect = () => {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    ws = new WebSocket(`${proto}://${location.host}/ws/jobs/${encodeURIComponent(id)}?since=${lastEpoch}`);
+    ws.onopen = () => {
+      retry = 0;
+      onState("open");
+      while (queue.length) ws.send(JSON.stringify(queue.shift()));
+    };
+    ws.onmessage = (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch { return; }
+      if (msg.type === "epoch" && msg.epoch > lastEpoch) lastEpoch = msg.epoch;
+      if (msg.type === "done" || msg.type === "error") finished = true;
+      onMessage(msg);
+    };
+    ws.onclose = () => {
+      if (finished) { onState("closed"); return; }
+      onState("reconnecting");
+      retry += 1;
+      timer = setTimeout(connect, Math.min(4000, 250 * 2 ** Math.min(retry, 4)));
+    };
+  };
+  connect();
+
+  return {
+    send(cmd) {
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(cmd));
+      else queue.push(cmd);
+    },
+    close() {
+      finished = true;
+      clearTimeout(timer);
+      if (ws) ws.close();
+    },
+    get lastEpoch() { return lastEpoch; },
+  };
+}
+
+/** weights response -> {"i.W": nested array (n_in, n_out)} whatever the wrapping */
+export function normalizeWeights(resp) {
+  if (!resp) return {};
+  const w = resp.weights || resp.params || resp;
+  if (Array.isArray(w)) {
+    const out = {};
+    w.forEach((entry, i) => { if (entry && entry.W) out[`${entry.layer ?? i}.W`] = entry.W; });
+    return out;
+  }
+  return w;
+}

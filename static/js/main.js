@@ -1,0 +1,216 @@
+// playground page: wires state, api and views together (no drawing or fetching logic of its own).
+import * as api from "./api.js";
+import { createStore, readUrl, shareUrl, writeUrl } from "./state.js";
+import { mountHeatmap } from "./heatmap.js";
+import { createLineChart, historySeries, renderLegend } from "./charts.js";
+import { mountNetworkView } from "./network-view.js";
+import { mountHistograms } from "./histograms.js";
+import { mountGradNorms } from "./gradnorms.js";
+import { fittingLoss, mountBuilder, outputLayer } from "./builder.js";
+import { defaultTraining, mountControls } from "./controls.js";
+import { defaultDataset, mountDataPanel, paintPoint, playgroundDatasets } from "./datapanel.js";
+import { createRunner, emptyResults } from "./runner.js";
+import { familyParams, paramDefaults } from "./forms.js";
+import { formatNumber, frameScheduler } from "./draw-util.js";
+
+const URL_KEYS = ["dataset", "model", "training", "view"];
+const DEFAULT_VIEW = { discretize: false, showTest: true, logScale: false, smoothing: 0 };
+const $ = (id) => document.getElementById(id);
+
+const store = createStore({
+  catalog: null, dataset: null, model: null, training: null, view: { ...DEFAULT_VIEW },
+  ui: { ...DEFAULT_VIEW, paint: false, paintClass: 0 },
+  stream: { boundary: true, resolution: 64, neuron_resolution: 16, histograms: true, bins: 30, max_fps: 12 },
+  preview: null, previewError: "", connection: "", ...emptyResults(),
+});
+
+function defaultModel(catalog, task, nClasses) {
+  const dense = { type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")) };
+  const hidden = [{ ...dense, units: 8, activation: "tanh" }, { ...dense, units: 8, activation: "tanh" }];
+  const out = { ...dense, ...outputLayer(catalog, task, nClasses) };
+  return { layers: [...hidden, out], loss: fittingLoss(catalog, task, out.activation) };
+}
+
+function buildSpec() {
+  const s = store.get();
+  const features = s.dataset.features || ["x1", "x2"];
+  return {
+    dataset: s.dataset,
+    model: { input_shape: [features.length], layers: s.model.layers, loss: s.model.loss },
+    training: s.training,
+    stream: s.stream,
+  };
+}
+
+const runner = createRunner(store, { buildSpec });
+
+// ---- preview: points of the current dataset (debounced)
+let previewTimer = null;
+let previewSeq = 0;
+function schedulePreview() {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(async () => {
+    const seq = ++previewSeq;
+    const { dataset } = store.get();
+    if (dataset.x && !dataset.x.length) {
+      store.update({ preview: { points_train: [], labels_train: [], points_test: [], labels_test: [],
+        domain: [[-6, 6], [-6, 6]], task: "classification", n_classes: Math.max(2, dataset.n_classes || 2) }, previewError: "" });
+      return;
+    }
+    try {
+      const preview = await api.previewDataset(dataset);
+      if (seq === previewSeq) store.update({ preview, previewError: "" });
+    } catch (e) {
+      if (seq === previewSeq) store.update({ previewError: e.message });
+    }
+  }, 120);
+}
+
+// keep the output layer fitting the task (units = classes) when the dataset changes
+function fitOutput() {
+  const { catalog, model, preview } = store.get();
+  if (!preview || !model) return;
+  const out = model.layers[model.layers.length - 1];
+  const want = outputLayer(catalog, preview.task, preview.n_classes || 2, out.activation);
+  const wrongAct = (preview.task === "regression") !== (want.activation === "linear") && preview.task === "regression";
+  if (out.units !== want.units || wrongAct) {
+    const fixed = outputLayer(catalog, preview.task, preview.n_classes || 2, preview.task === "regression" ? "linear" : out.activation);
+    store.update({ model: { ...model, layers: [...model.layers.slice(0, -1), { ...out, ...fixed }],
+      loss: fittingLoss(catalog, preview.task, fixed.activation) } });
+  }
+}
+
+// ---- config edits: a change (other than the learning rate) resets a running job
+function changeConfig(patch) {
+  if (runner.isActive()) runner.reset();
+  else store.update(emptyResults());
+  store.update(patch);
+  writeUrl(store.get(), URL_KEYS);
+  if ("dataset" in patch) schedulePreview();
+}
+
+function setUi(patch) {
+  const ui = { ...store.get().ui, ...patch };
+  const view = { discretize: ui.discretize, showTest: ui.showTest, logScale: ui.logScale, smoothing: ui.smoothing };
+  store.update({ ui, view });
+  writeUrl(store.get(), URL_KEYS);
+}
+
+function mountViews() {
+  mountHeatmap($("heatmap"), store, {
+    onPlotClick: (x, y) => {
+      if (!store.get().ui.paint) return;
+      const ds = paintPoint(store, x, y);
+      if (ds) changeConfig({ dataset: ds });
+    },
+  });
+  mountDataPanel($("data-panel"), store, { onChange: (dataset) => changeConfig({ dataset }), onUi: setUi });
+  mountBuilder($("builder"), store, { onChange: (model) => changeConfig({ model }) });
+  mountControls($("controls"), store, {
+    onChange: (training) => {
+      const old = store.get().training;
+      const onlyLr = JSON.stringify({ ...old, optimizer: { ...old.optimizer, learning_rate: 0 } })
+        === JSON.stringify({ ...training, optimizer: { ...training.optimizer, learning_rate: 0 } });
+      if (onlyLr && runner.isActive()) { store.update({ training }); writeUrl(store.get(), URL_KEYS); }
+      else changeConfig({ training });
+    },
+    onLearningRate: (lr) => runner.setLearningRate(lr),
+  });
+  mountNetworkView($("network"), store);
+  mountHistograms($("histograms"), store);
+  mountGradNorms($("gradnorms"), $("gradnorms-legend"), store);
+
+  const loss = createLineChart($("loss-chart"), { emptyText: "press Play to train" });
+  const metric = createLineChart($("metric-chart"), { emptyText: "" });
+  const updateCharts = () => {
+    const { history, ui } = store.get();
+    const series = historySeries(history);
+    loss.set(series.loss, { log: ui.logScale, smoothing: ui.smoothing });
+    metric.set(series.metric, { smoothing: ui.smoothing, yMin: series.metricLabel === "accuracy" ? 0 : undefined, yMax: series.metricLabel === "accuracy" ? 1 : undefined });
+    renderLegend($("loss-legend"), series.loss);
+    renderLegend($("metric-legend"), series.metric);
+    $("metric-title").textContent = series.metricLabel;
+  };
+  const requestCharts = frameScheduler(updateCharts);
+  store.subscribe((_, patch) => { if ("history" in patch || "ui" in patch) requestCharts(); });
+  requestCharts();
+}
+
+// ---- header stats and buttons
+function mountStats() {
+  const draw = () => {
+    const { history, run, ui } = store.get();
+    const last = history[history.length - 1] || {};
+    const metric = "test_r2" in last ? "r2" : "accuracy";
+    $("stat-epoch").textContent = `${String(run.epoch || 0).padStart(4, "0")}${run.epochs ? ` / ${run.epochs}` : ""}`;
+    $("stat-speed").textContent = run.examples_per_second ? `${formatNumber(run.examples_per_second, 3)}/s` : "–";
+    $("stat-train-loss").textContent = formatNumber(last.train_loss);
+    $("stat-test-loss").textContent = formatNumber(last.test_loss);
+    $("stat-test-metric").textContent = formatNumber(last[`test_${metric}`]);
+    $("stat-metric-label").textContent = `test ${metric}`;
+    $("stat-status").textContent = run.status + (run.queue_position ? ` (#${run.queue_position} in queue)` : "");
+    document.body.dataset.runStatus = run.status;
+    const msg = $("run-message");
+    msg.textContent = run.message || "";
+    msg.className = `run-message${run.outcome === "diverged" || run.status === "failed" || run.status === "invalid" ? " bad" : ""}`;
+    const playing = ["running", "starting", "queued"].includes(run.status);
+    $("play").textContent = playing ? "Pause" : "Play";
+    $("play").setAttribute("aria-label", playing ? "pause training" : "play");
+    $("play").classList.toggle("playing", playing);
+    $("discretize").checked = ui.discretize;
+    $("show-test").checked = ui.showTest;
+    $("log-scale").checked = ui.logScale;
+  };
+  const request = frameScheduler(draw);
+  store.subscribe((_, patch) => { if ("history" in patch || "run" in patch || "ui" in patch) request(); });
+  request();
+
+  $("play").addEventListener("click", () => {
+    const playing = ["running", "starting", "queued"].includes(store.get().run.status);
+    if (playing) runner.pause(); else runner.play();
+  });
+  $("step").addEventListener("click", () => runner.step());
+  $("reset").addEventListener("click", () => runner.reset());
+  $("discretize").addEventListener("change", (e) => setUi({ discretize: e.target.checked }));
+  $("show-test").addEventListener("change", (e) => setUi({ showTest: e.target.checked }));
+  $("log-scale").addEventListener("change", (e) => setUi({ logScale: e.target.checked }));
+  $("smoothing").addEventListener("input", (e) => setUi({ smoothing: Number(e.target.value) }));
+  $("share").addEventListener("click", async () => {
+    const url = shareUrl(store.get(), URL_KEYS);
+    $("share-url").value = url;
+    $("share-url").hidden = false;
+    $("share-url").select();
+    try { await navigator.clipboard.writeText(url); $("share").textContent = "Link copied"; } catch { $("share").textContent = "Copy the link"; }
+    setTimeout(() => { $("share").textContent = "Share link"; }, 2000);
+  });
+}
+
+store.subscribe((_, patch) => { if ("preview" in patch) fitOutput(); });
+
+async function init() {
+  let catalog;
+  try {
+    catalog = await api.getCatalog();
+  } catch (e) {
+    $("run-message").textContent = `Cannot reach the server: ${e.message}`;
+    return;
+  }
+  const saved = readUrl() || {};
+  const first = playgroundDatasets(catalog).find((o) => o.value === "spiral")?.value ?? playgroundDatasets(catalog)[0].value;
+  const dataset = saved.dataset || defaultDataset(catalog, first);
+  const task = catalog.datasets[dataset.name]?.task || "classification";
+  const view = { ...DEFAULT_VIEW, ...(saved.view || {}) };
+  store.update({
+    catalog, dataset, view, ui: { ...store.get().ui, ...view },
+    model: saved.model || defaultModel(catalog, task, dataset.n_classes || 2),
+    training: saved.training || defaultTraining(catalog),
+  });
+  $("smoothing").value = String(view.smoothing);
+  mountViews();
+  mountStats();
+  schedulePreview();
+  writeUrl(store.get(), URL_KEYS);
+  document.body.dataset.ready = "true";
+}
+
+init();

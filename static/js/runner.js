@@ -1,0 +1,159 @@
+// job lifecycle for the playground: Play / Pause / Step / Reset over the REST API and the job socket.
+// stream messages land in state: history, boundary, histograms, gradients, run, weights.
+import * as api from "./api.js";
+
+const WEIGHTS_EVERY_MS = 700;  // throttle GET /weights while training
+const MAX_FRAMES = 2000;        // histogram / gradient frames kept in memory
+
+export const EMPTY_RUN = { status: "idle", epoch: 0, epochs: 0, message: "", outcome: null, job_id: null, examples_per_second: null };
+
+export function emptyResults() {
+  return { history: [], boundary: null, histograms: [], gradients: [], weights: null, run: { ...EMPTY_RUN } };
+}
+
+/** a short suggestion for a divergence, from the spec that diverged */
+export function divergenceAdvice(spec) {
+  const lr = spec?.training?.optimizer?.learning_rate;
+  const tips = [];
+  if (lr) tips.push(`lower the learning rate (try ${Number((lr / 10).toPrecision(2))})`);
+  tips.push("use a smaller batch or add L2 regularization");
+  tips.push("use tanh instead of relu/linear, or a glorot/he initializer");
+  return `Suggestions: ${tips.join("; ")}.`;
+}
+
+export function createRunner(store, { buildSpec }) {
+  let stream = null;
+  let jobSpec = null;
+  let weightsTimer = null;
+  let lastWeights = 0;
+  let pendingStep = false;
+
+  const setRun = (patch) => store.update({ run: { ...store.get().run, ...patch } });
+
+  const refreshWeights = async (force = false) => {
+    const id = store.get().run.job_id;
+    if (!id) return;
+    const now = performance.now();
+    if (!force && now - lastWeights < WEIGHTS_EVERY_MS) {
+      if (!weightsTimer) weightsTimer = setTimeout(() => { weightsTimer = null; refreshWeights(true); }, WEIGHTS_EVERY_MS);
+      return;
+    }
+    lastWeights = now;
+    try {
+      const w = await api.getWeights(id);
+      if (store.get().run.job_id === id) store.update({ weights: w });
+    } catch { /* weights are a nicety; the next refresh retries */ }
+  };
+
+  const onMessage = (msg) => {
+    const s = store.get();
+    switch (msg.type) {
+      case "status":
+        setRun({ status: msg.status, queue_position: msg.queue_position ?? null });
+        break;
+      case "epoch": {
+        const { type, ...record } = msg;
+        const history = s.history;
+        if (!history.length || history[history.length - 1].epoch < record.epoch) history.push(record);
+        store.update({ history });
+        setRun({ epoch: record.epoch, examples_per_second: record.examples_per_second ?? s.run.examples_per_second,
+          status: s.run.status === "queued" ? "running" : s.run.status });
+        refreshWeights();
+        break;
+      }
+      case "boundary":
+        store.update({ boundary: msg });
+        break;
+      case "histograms": {
+        const frames = s.histograms;
+        frames.push(msg);
+        if (frames.length > MAX_FRAMES) frames.splice(0, frames.length - MAX_FRAMES);
+        store.update({ histograms: frames });
+        break;
+      }
+      case "gradients": {
+        const frames = s.gradients;
+        frames.push(msg);
+        if (frames.length > MAX_FRAMES) frames.splice(0, frames.length - MAX_FRAMES);
+        store.update({ gradients: frames });
+        break;
+      }
+      case "done": {
+        const diverged = msg.outcome === "diverged";
+        const message = diverged ? `${msg.message || ""} ${divergenceAdvice(jobSpec)}`.trim() : (msg.message || "");
+        setRun({ status: msg.status || "completed", outcome: msg.outcome, message });
+        refreshWeights(true);
+        stream = null;
+        break;
+      }
+      case "learning_rate":
+        setRun({ learning_rate: msg.learning_rate });
+        break;
+      case "error":
+        setRun({ status: "failed", message: msg.message || "the job failed" });
+        stream = null;
+        break;
+      default:
+        break;
+    }
+  };
+
+  const start = async ({ paused }) => {
+    const spec = buildSpec();
+    jobSpec = spec;
+    store.update({ ...emptyResults(), run: { ...EMPTY_RUN, status: "starting", epochs: spec.training.epochs } });
+    let job;
+    try {
+      job = await api.createJob(spec);
+    } catch (e) {
+      setRun({ status: "invalid", message: e.message });
+      return;
+    }
+    setRun({ job_id: job.id, status: paused ? "paused" : job.status, epochs: job.epochs ?? spec.training.epochs });
+    stream = api.openJobStream(job.id, {
+      onMessage,
+      onState: (st) => store.update({ connection: st }),
+    });
+    if (paused) {
+      stream.send({ cmd: "pause" });
+      if (pendingStep) { stream.send({ cmd: "step" }); pendingStep = false; }
+    }
+  };
+
+  const active = () => stream && ["running", "queued", "paused", "starting"].includes(store.get().run.status);
+
+  return {
+    async play() {
+      if (active()) {
+        stream.send({ cmd: "resume" });
+        setRun({ status: "running" });
+        return;
+      }
+      await start({ paused: false });
+    },
+    pause() {
+      if (!active()) return;
+      stream.send({ cmd: "pause" });
+      setRun({ status: "paused" });
+    },
+    async step() {
+      if (active()) {
+        if (store.get().run.status !== "paused") { stream.send({ cmd: "pause" }); setRun({ status: "paused" }); }
+        stream.send({ cmd: "step" });
+        return;
+      }
+      pendingStep = true;
+      await start({ paused: true });
+    },
+    async reset() {
+      const id = store.get().run.job_id;
+      if (stream) { stream.send({ cmd: "cancel" }); stream.close(); stream = null; }
+      if (id && active()) api.cancelJob(id).catch(() => {});
+      store.update(emptyResults());
+    },
+    setLearningRate(lr) {
+      if (active() && Number.isFinite(lr)) stream.send({ cmd: "set", learning_rate: lr });
+    },
+    isActive: active,
+  };
+}
