@@ -1,4 +1,4 @@
-"""2-D convolution on images (N, C, H, W): im2col with sliding windows + one GEMM.
+"""2-D convolution on images (N, C, H, W): im2col with sliding windows + one batched GEMM.
 
 W is (filters, C_in, kh, kw), b is (filters,). Default kernel_initializer is glorot_uniform, the
 Keras Conv2D default, so a spec means the same here as in Keras (pick he_uniform for deep relu stacks).
@@ -101,21 +101,25 @@ class Conv2D(WeightedLayer):
         n, f = x.shape[0], self.config["filters"]
         xp = self.pad(x)
         self.padded_shape = xp.shape
-        win = windows(xp, self.kh, self.kw, self.sh, self.sw, self.ho, self.wo)    # (N, C, ho, wo, kh, kw)
-        self.cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * self.ho * self.wo, -1)  # (N*ho*wo, C*kh*kw)
-        z = self.cols @ self.params["W"].reshape(f, -1).T + self.params["b"]      # (N*ho*wo, F)
-        return np.ascontiguousarray(z.reshape(n, self.ho, self.wo, f).transpose(0, 3, 1, 2))  # (N, F, ho, wo)
+        win = windows(xp, self.kh, self.kw, self.sh, self.sw, self.ho, self.wo)  # (N, C, ho, wo, kh, kw) view
+        # per-sample columns (N, C*kh*kw, ho*wo): the copy reads rows of the image, and the
+        # product below lands directly in (N, F, ho*wo) with no output transpose
+        self.cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, -1, self.ho * self.wo)
+        # one batched GEMM: (F, C*kh*kw) @ (N, C*kh*kw, ho*wo) -> (N, F, ho*wo). small per-sample
+        # products also keep OpenBLAS from spinning threads on a busy 2-core machine
+        z = self.params["W"].reshape(f, -1) @ self.cols + self.params["b"][:, None]
+        return z.reshape(n, f, self.ho, self.wo)
 
     def linear_backward(self, gz):
         n, f = gz.shape[0], self.config["filters"]
         w = self.params["W"]
-        g2 = gz.transpose(0, 2, 3, 1).reshape(-1, f)                   # (N*ho*wo, F)
-        self.grads["W"] = (g2.T @ self.cols).reshape(w.shape)           # (F, N*ho*wo) @ (N*ho*wo, C*kh*kw)
-        self.grads["b"] = g2.sum(axis=0)
-        dcols = g2 @ w.reshape(f, -1)                                   # (N*ho*wo, C*kh*kw)
+        g = gz.reshape(n, f, -1)                                                 # (N, F, ho*wo)
+        self.grads["W"] = (g @ self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)  # sum_n (F, L) @ (L, K)
+        self.grads["b"] = g.sum(axis=(0, 2))
+        dcols = w.reshape(f, -1).T @ g                                          # (K, F) @ (N, F, L) -> (N, K, L)
         c = w.shape[1]
-        dwin = dcols.reshape(n, self.ho, self.wo, c, self.kh, self.kw).transpose(4, 5, 0, 3, 1, 2)
-        dxp = scatter_windows(dwin, self.padded_shape, self.sh, self.sw)  # (N, C, Hp, Wp)
+        dwin = dcols.reshape(n, c, self.kh, self.kw, self.ho, self.wo).transpose(2, 3, 0, 1, 4, 5)
+        dxp = scatter_windows(dwin, self.padded_shape, self.sh, self.sw)        # (N, C, Hp, Wp)
         h, w_ = self.input_shape[1], self.input_shape[2]
         return dxp[:, :, self.pt : self.pt + h, self.pl : self.pl + w_]
 

@@ -1,8 +1,9 @@
 """Max and average pooling over (N, C, H, W), valid padding.
 
-When strides == pool_size the windows tile the image: a reshape gives them without copying
-(rows/cols that do not fill a window are dropped, as valid padding does). Other strides use
-sliding windows, and backward loops over the pool's kernel offsets only.
+Both loop over the pool's ph*pw window offsets only: offset (i, j) of every window at once is the
+strided slice x[:, :, i::sh, j::sw] (cropped to the output size). Measured on (128, 8, 26, 26)
+this is faster than reshaping into explicit windows plus argmax/take_along_axis, and it handles
+tiled and overlapping windows alike. Rows/cols that do not fill a window are dropped (valid padding).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..errors import SpecError
 from ..params import Param
 from .base import Layer
 from .common import LAYERS
-from .conv import check_image_shape, pair, scatter_windows, window_geometry, windows
+from .conv import check_image_shape, pair, window_geometry
 
 MAX_POOL = 8
 
@@ -33,40 +34,24 @@ class Pool2D(Layer):
             raise SpecError(f"pool_size {[self.ph, self.pw]} is larger than the input image {h}x{w}")
         self.ho = window_geometry(h, self.ph, self.sh, "valid")[0]
         self.wo = window_geometry(w, self.pw, self.sw, "valid")[0]
-        self.tiled = (self.sh, self.sw) == (self.ph, self.pw)
+        self.overlapping = self.sh < self.ph or self.sw < self.pw
         return (c, self.ho, self.wo)
 
-    def forward(self, x, training=False):
-        self.x_shape = x.shape
-        if self.tiled:
-            n, c = x.shape[:2]
-            crop = x[:, :, : self.ho * self.ph, : self.wo * self.pw]
-            win = crop.reshape(n, c, self.ho, self.ph, self.wo, self.pw).transpose(0, 1, 2, 4, 3, 5)
-        else:
-            win = windows(x, self.ph, self.pw, self.sh, self.sw, self.ho, self.wo)
-        win = win.reshape(win.shape[:4] + (self.ph * self.pw,))  # (N, C, ho, wo, ph*pw)
-        self.out = self.pool(win)
-        return self.out
+    def offsets(self):
+        """Index of every window offset: [(k, (slice rows, slice cols))], k = i * pw + j."""
+        return [(i * self.pw + j, (slice(i, i + (self.ho - 1) * self.sh + 1, self.sh),
+                                   slice(j, j + (self.wo - 1) * self.sw + 1, self.sw)))
+                for i in range(self.ph) for j in range(self.pw)]
 
-    def backward(self, grad):
-        dwin = self.window_grad(grad)  # (N, C, ho, wo, ph*pw)
-        n, c = grad.shape[:2]
-        if self.tiled:
-            dcrop = dwin.reshape(n, c, self.ho, self.wo, self.ph, self.pw).transpose(0, 1, 2, 4, 3, 5)
-            dcrop = dcrop.reshape(n, c, self.ho * self.ph, self.wo * self.pw)
-            if dcrop.shape == self.x_shape:
-                return dcrop
-            dx = np.zeros(self.x_shape, dtype=grad.dtype)
-            dx[:, :, : self.ho * self.ph, : self.wo * self.pw] = dcrop
-            return dx
-        dwin = dwin.reshape(n, c, self.ho, self.wo, self.ph, self.pw).transpose(4, 5, 0, 1, 2, 3)
-        return scatter_windows(dwin, self.x_shape, self.sh, self.sw)
-
-    def pool(self, win):
-        raise NotImplementedError
-
-    def window_grad(self, grad):
-        raise NotImplementedError
+    def scatter(self, parts, grad):
+        """dx from one (N, C, ho, wo) gradient per offset; they add up where windows overlap."""
+        dx = np.zeros(self.x_shape, dtype=grad.dtype)
+        for (k, (rows, cols)), part in zip(self.offsets(), parts):
+            if self.overlapping:
+                dx[:, :, rows, cols] += part
+            else:
+                dx[:, :, rows, cols] = part
+        return dx
 
     def describe(self):
         return f"{self.type_name} {self.ph}x{self.pw}"
@@ -76,22 +61,37 @@ class Pool2D(Layer):
 class MaxPool2D(Pool2D):
     doc = "keeps the largest value in each window; the gradient flows only to that value"
 
-    def pool(self, win):
-        self.argmax = win.argmax(axis=-1)  # (N, C, ho, wo); ties -> first
-        return np.take_along_axis(win, self.argmax[..., None], axis=-1)[..., 0]
+    def forward(self, x, training=False):
+        self.x_shape = x.shape
+        views = [x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]  # each (N, C, ho, wo)
+        best = views[0].copy()
+        for v in views[1:]:
+            np.maximum(best, v, out=best)
+        # index of the first offset holding the max (ties -> first): walk the offsets backwards
+        self.argmax = np.full(best.shape, len(views) - 1, dtype=np.uint8)
+        for k in range(len(views) - 2, -1, -1):
+            np.copyto(self.argmax, k, where=views[k] == best)
+        self.out = best
+        return best
 
-    def window_grad(self, grad):
-        onehot = self.argmax[..., None] == np.arange(self.ph * self.pw)  # (N, C, ho, wo, ph*pw)
-        return onehot * grad[..., None]
+    def backward(self, grad):
+        zero = grad.dtype.type(0)
+        return self.scatter((np.where(self.argmax == k, grad, zero) for k, _ in self.offsets()), grad)
 
 
 @LAYERS.register("avgpool2d")
 class AvgPool2D(Pool2D):
     doc = "averages each window"
 
-    def pool(self, win):
-        return win.mean(axis=-1)
+    def forward(self, x, training=False):
+        self.x_shape = x.shape
+        views = [x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]  # each (N, C, ho, wo)
+        total = views[0].copy()
+        for v in views[1:]:
+            total += v
+        self.out = total / x.dtype.type(len(views))
+        return self.out
 
-    def window_grad(self, grad):
+    def backward(self, grad):
         share = grad / grad.dtype.type(self.ph * self.pw)
-        return np.broadcast_to(share[..., None], share.shape + (self.ph * self.pw,))
+        return self.scatter((share for _ in self.offsets()), grad)
