@@ -29,8 +29,8 @@ INLINE_OPTIONS = [
 
 
 @register_dataset("inline", "points given in the spec: {\"x\": [[x1, x2], ...], \"y\": [labels], \"test_x\"?, "
-                            "\"test_y\"?} or {\"csv\": \"x1,x2,label\\n...\"}; used as given, no scaling, no noise",
-                  INLINE_OPTIONS, kind="inline", extra_keys=("x", "y", "test_x", "test_y", "csv"))
+                            "\"test_y\"?, \"domain\"?} or {\"csv\": \"x1,x2,label\\n...\"}; used as given, no scaling, no noise",
+                  INLINE_OPTIONS, kind="inline", extra_keys=("x", "y", "test_x", "test_y", "csv", "domain"))
 def inline(options: dict, spec: dict, features) -> Dataset:
     x, y, x_test, y_test = _inline_arrays(spec)
     if len(x) + (0 if x_test is None else len(x_test)) > MAX_INLINE_POINTS:
@@ -43,10 +43,10 @@ def inline(options: dict, spec: dict, features) -> Dataset:
         if len(x) < 2:
             raise SpecError("needs at least 2 points to hold out a test set", "dataset.test_ratio")
         x, y, x_test, y_test = split_points(x, y, options["test_ratio"], np.random.default_rng(options["seed"]))
-    return _build(x, y, x_test, y_test, task, n_classes, features)
+    return _build(x, y, x_test, y_test, task, n_classes, features, spec.get("domain"))
 
 
-def _build(x, y, x_test, y_test, task, n_classes, features) -> Dataset:
+def _build(x, y, x_test, y_test, task, n_classes, features, domain=None) -> Dataset:
     two_d = x.shape[1] == 2
     if not two_d and features not in (None, DEFAULT_FEATURES):
         raise SpecError("features only apply to 2-column data", "dataset.features")
@@ -59,7 +59,8 @@ def _build(x, y, x_test, y_test, task, n_classes, features) -> Dataset:
         name="inline", x_train=design(x), y_train=y, x_test=design(x_test), y_test=y_test, task=task,
         n_classes=n_classes, class_names=None if n_classes is None else [str(k) for k in range(n_classes)],
         input_shape=(len(features),) if two_d else (x.shape[1],),
-        domain=domain_for(points_all) if two_d else None, features=features,
+        domain=(_check_domain(domain) if domain is not None else domain_for(points_all)) if two_d else None,
+        features=features,
         points_train=x if two_d else None, points_test=x_test if two_d else None)
 
 
@@ -150,6 +151,17 @@ def _n_classes(given: int | None, y: np.ndarray, y_test: np.ndarray | None) -> i
     if given is not None and largest >= given:
         raise SpecError(f"is {given} but a label is {largest}; labels must be below n_classes", "dataset.n_classes")
     return given if given is not None else max(largest + 1, 2)
+
+
+def _check_domain(domain) -> list[list[float]]:
+    """A given plotting domain (painted points keep the canvas they were painted on)."""
+    try:
+        d = np.asarray(domain, dtype=np.float64)
+    except (ValueError, TypeError):
+        d = np.zeros(0)
+    if d.shape != (2, 2) or not np.all(np.isfinite(d)) or not np.all(d[:, 0] < d[:, 1]):
+        raise SpecError("must be [[xmin, xmax], [ymin, ymax]] with min < max", "dataset.domain")
+    return d.tolist()
 
 
 def domain_for(points: np.ndarray) -> list[list[float]]:

@@ -312,3 +312,11 @@ def test_csv_bad_input_names_the_line(text, message):
 def test_csv_size_limit():
     with pytest.raises(DataError, match="too large"):
         parse_csv("x1,x2,label\n" + "0,0,0\n" * 400_000)
+
+
+def test_inline_keeps_a_given_plotting_domain():
+    d = load_dataset({"name": "inline", "x": [[0, 0], [1, 1]], "y": [0, 1], "domain": [[-6, 6], [-6, 6]]})
+    assert d.domain == [[-6.0, 6.0], [-6.0, 6.0]]
+    with pytest.raises(SpecError) as e:
+        load_dataset({"name": "inline", "x": [[0, 0]], "y": [0], "domain": [[1, -1], [0, 1]]})
+    assert e.value.problems[0].path == "dataset.domain"
