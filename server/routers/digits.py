@@ -5,7 +5,9 @@ import os
 from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
 
-from engine.digits import predict_drawing, prepare_drawing
+import numpy as np
+
+from engine.digits import prepare_drawing
 from engine.errors import DataError
 
 from ..deps import ManagerDep, SettingsDep
@@ -44,14 +46,17 @@ def _read(body: DigitRequest, settings):
 def _predict(body: DigitRequest, settings, model) -> dict:
     try:
         drawing = _read(body, settings)
-        image = prepare_drawing(drawing)              # (28, 28) float32
-        result = predict_drawing(image, model)
+        image = prepare_drawing(drawing)                                  # (28, 28) float32
+        x = image.reshape((1, *model.spec["input_shape"]))                # (1, 784) or (1, 1, 28, 28)
+        probs = np.asarray(model.predict(x), dtype=np.float64)[0]         # (10,)
     except ImageTooLarge as e:
         raise HTTPException(413, str(e)) from None
     except DataError as e:
         raise HTTPException(422, str(e) if str(e).startswith(("image", "strokes")) else f"drawing: {e}") from None
-    result["input"] = image.tolist()
-    return result
+    if probs.shape != (10,) or not np.isfinite(probs).all():
+        raise HTTPException(422, f"job_id: the model gives {probs.shape[0]} outputs, not 10 digit probabilities"
+                                 if probs.shape != (10,) else "the model's outputs are not finite (diverged?)")
+    return {"label": int(np.argmax(probs)), "probabilities": probs.tolist(), "input": image.tolist()}
 
 
 @router.post("/predict", response_model=DigitPublic, summary="Read a drawn digit (PNG data URL or strokes)")
@@ -61,6 +66,9 @@ async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: Setti
     if body.job_id:
         model, name = await _job_model(body.job_id, manager), body.job_id
     else:
-        model, name = await run_in_threadpool(default_digit_model), "default"
+        try:
+            model, name = await run_in_threadpool(default_digit_model), "default"
+        except DataError as e:
+            raise HTTPException(503, str(e)) from None
     result = await run_in_threadpool(_predict, body, settings, model)
     return {**result, "model": name}

@@ -1,0 +1,129 @@
+"""`nnplay serve | train SPEC.json | predict MODEL IMAGE.png`. Heavy imports stay inside the commands
+(a spawned job worker re-imports this module and must not load numpy before its thread settings)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from .main import create_app
+    from .settings import Settings
+
+    settings = Settings()
+    if args.workers_jobs:
+        settings.workers_jobs = args.workers_jobs
+    print(f"NN Playground on http://{args.host}:{args.port}  (data: {settings.home}, "
+          f"{settings.workers_jobs} job worker(s))", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / total) if total else width
+    return "[" + "#" * filled + "-" * (width - filled) + f"] {done}/{total}"
+
+
+def format_record(record: dict) -> str:
+    keys = [k for k in record if k not in ("type", "epoch", "seconds", "examples_per_second")]
+    parts = [f"{k}={record[k]:.4g}" if isinstance(record[k], float) else f"{k}={record[k]}" for k in keys]
+    return f"epoch {record['epoch']:>5}  " + "  ".join(parts)
+
+
+def cmd_train(args) -> int:
+    import engine
+
+    try:
+        with open(args.spec) as f:
+            spec = json.load(f)
+        spec = engine.normalize(spec)
+    except (OSError, ValueError) as e:  # SpecError is a ValueError
+        print(f"nnplay train: {e}", file=sys.stderr)
+        return 2
+    total = spec["training"]["epochs"]
+    tty = sys.stderr.isatty()
+
+    def on_event(event: dict) -> None:
+        if event.get("type") != "epoch":
+            return
+        if tty:
+            sys.stderr.write("\r\033[K")
+        print(format_record(event), flush=True)
+        if tty:
+            sys.stderr.write(progress_bar(event["epoch"], total))
+            sys.stderr.flush()
+
+    start = time.perf_counter()
+    try:
+        result = engine.train(spec, on_event=on_event)
+    except (ValueError, MemoryError) as e:
+        print(f"\nnnplay train: {e}", file=sys.stderr)
+        return 1
+    if tty:
+        sys.stderr.write("\n")
+    result.model.save(args.out)
+    print(f"{result.outcome}: {result.message} ({time.perf_counter() - start:.1f} s); model saved to {args.out}")
+    return 0 if result.outcome in ("completed", "early_stopped") else 1
+
+
+def cmd_predict(args) -> int:
+    import engine
+    from engine.digits import predict_drawing, prepare_drawing
+
+    from .pngdata import decode_data_url
+
+    try:
+        model = engine.load_model(args.model)
+        if args.image.lower().endswith(".png"):
+            import base64
+
+            with open(args.image, "rb") as f:
+                url = "data:image/png;base64," + base64.b64encode(f.read()).decode()
+            image = decode_data_url(url, 8192, 8192 * 8192)
+        else:
+            import numpy as np
+            from PIL import Image
+
+            image = np.asarray(Image.open(args.image).convert("L"))
+        result = predict_drawing(prepare_drawing(image), model)
+    except (OSError, ValueError) as e:
+        print(f"nnplay predict: {e}", file=sys.stderr)
+        return 2
+    ranked = sorted(enumerate(result["probabilities"]), key=lambda t: -t[1])[:3]
+    print(f"label {result['label']}  (" + ", ".join(f"{k}: {p:.3f}" for k, p in ranked) + ")")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnplay", description="NN Playground: train and watch neural networks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers-jobs", type=int, default=None,
+                       help="jobs that train at once (default: number of cores)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+    train = sub.add_parser("train", help="train a job spec in the terminal")
+    train.add_argument("spec", help="job spec JSON file")
+    train.add_argument("--out", default="model.npz", help="where to write the trained model (.npz)")
+    train.set_defaults(func=cmd_train)
+    predict = sub.add_parser("predict", help="read a digit image with a saved model")
+    predict.add_argument("model", help="model file (.npz) from train or /api/jobs/{id}/model")
+    predict.add_argument("image", help="PNG (or any Pillow-readable) image of one digit")
+    predict.set_defaults(func=cmd_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
