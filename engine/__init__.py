@@ -1,5 +1,6 @@
 """NN Playground's NumPy training engine. Pure NumPy: no web code is imported here."""
 from .activations import ACTIVATIONS
+from .advice import advise
 from .catalog import catalog
 from .errors import DataError, Problem, SpecError, UnknownNameError
 from .initializers import INITIALIZERS
@@ -20,6 +21,6 @@ def load_dataset(spec: dict):
     return _load(spec)
 
 
-__all__ = ["ACTIVATIONS", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "DataError", "Limits",
+__all__ = ["ACTIVATIONS", "advise", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "DataError", "Limits",
            "DEFAULT_LIMITS", "Model", "Problem", "SpecError", "TrainResult", "UnknownNameError", "build_model",
            "catalog", "load_dataset", "load_model", "normalize", "train", "validate", "__version__"]

@@ -103,6 +103,7 @@ def _normalize_training(training: dict, problems: list) -> dict:
 
 def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     """Deep copy of `job_spec` with defaults filled; raises SpecError listing every problem."""
+    from .advice import expected_task, output_problems
     from .model import normalize_model_spec
     if not isinstance(job_spec, dict):
         raise SpecError("a job spec must be a JSON object with dataset, model and training", "")
@@ -121,6 +122,9 @@ def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     stream = _collect(problems, resolve_params, STREAM_OPTIONS, _section(spec, "stream", "stream", problems), "stream")
     if model:
         _check_model_limits(model, limits, problems)
+        task = expected_task(dataset) if dataset else None
+        if task:
+            problems.extend(output_problems(model, *task))
     if training.get("epochs") and training["epochs"] > limits.max_epochs:
         problems.append(Problem("training.epochs", f"must be <= {limits.max_epochs}, got {training['epochs']}"))
     es = training.get("early_stopping")

@@ -8,7 +8,9 @@ from typing import Callable
 
 import numpy as np
 
+from .advice import output_problems
 from .control import Control
+from .errors import SpecError
 from .metrics import evaluate, score, score_name
 from .model import Model, build_model
 from .optimizers import make_optimizer
@@ -82,6 +84,9 @@ class Trainer:
         model_spec = {**self.spec["model"], "input_shape": self.spec["model"].get("input_shape")
                       or list(self.ds.input_shape)}
         pipeline = InputPipeline(self.ds.features, self.spec["dataset"].get("preprocessing"))
+        problems = output_problems(model_spec, self.ds.task, self.ds.n_classes)
+        if problems:  # inline data: only the loaded labels tell how many classes there are
+            raise SpecError(problems)
         self.model = build_model(model_spec, rng=self.rng, pipeline=pipeline)
         self.splits = _splits(self.ds, pipeline, t["validation_split"], self.model.dtype)
         self.n_train = len(self.splits["train"].x)

@@ -106,3 +106,31 @@ def test_catalog_lists_every_registry_with_params():
     assert units["type"] == "int" and units["min"] == 1
     assert cat["limits"]["max_params"] == engine.DEFAULT_LIMITS.max_params
     json.dumps(cat)  # JSON-ready
+
+
+def test_output_layer_must_fit_the_number_of_classes():
+    spec = with_change("model.layers.1.units", 3)
+    problems = engine.validate(spec)
+    assert [p.path for p in problems] == ["model.layers.1.units"]
+    assert "2 classes" in problems[0].message
+
+
+def test_regression_needs_one_output_and_mse():
+    spec = with_change("dataset", {"name": "plane"})
+    assert any("regression" in p.message for p in engine.validate(spec))
+
+
+def test_inline_class_count_is_checked_when_the_data_is_loaded():
+    spec = with_change("dataset", {"name": "inline", "x": [[0, 0], [1, 1], [2, 2]], "y": [0, 1, 2]})
+    assert engine.validate(spec) == []  # only the data knows it has 3 classes
+    with pytest.raises(engine.SpecError, match="3 classes"):
+        engine.train(spec)
+
+
+def test_advice_warns_about_step_activation_and_mismatched_loss():
+    spec = with_change("model.layers.0.activation", "step")
+    spec["model"]["layers"][1]["activation"] = "linear"
+    notes = engine.advise(engine.normalize(spec))
+    assert any(n.path == "model.layers.0.activation" and "zero gradient" in n.message for n in notes)
+    assert any(n.path == "model.loss" and "softmax" in n.message for n in notes)
+    assert engine.advise(engine.normalize(GOOD)) == []

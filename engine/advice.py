@@ -1,0 +1,82 @@
+"""Checks that need the model and the data together: does the output layer fit the task (an error),
+and what will surprise a learner (warnings: the step activation's zero gradient, mismatched losses)."""
+from __future__ import annotations
+
+from .errors import Problem
+
+IMAGE_CLASSES = 10
+
+
+def _last_sized_layer(layers: list[dict]) -> tuple[int, dict] | None:
+    for i in range(len(layers) - 1, -1, -1):
+        if "units" in layers[i]:
+            return i, layers[i]
+    return None
+
+
+def _final_activation(layers: list[dict]) -> str:
+    act = layers[-1].get("activation", "linear") if layers else "linear"
+    return act.get("name") if isinstance(act, dict) else act
+
+
+def expected_task(dataset_spec: dict) -> tuple[str, int | None] | None:
+    """(task, n_classes) a normalized dataset spec will give, or None when only the data can tell (inline)."""
+    from .datasets import DATASETS
+    entry = DATASETS.get(dataset_spec["name"])
+    if entry.kind == "inline":
+        return None
+    if entry.task == "regression":
+        return "regression", None
+    return "classification", IMAGE_CLASSES if entry.kind == "image" else dataset_spec.get("n_classes", 2)
+
+
+def output_problems(model_spec: dict, task: str, n_classes: int | None) -> list[Problem]:
+    """Errors: an output layer or loss that cannot be trained on this task."""
+    found = _last_sized_layer(model_spec["layers"])
+    if found is None:
+        return []
+    i, last = found
+    units, loss = last["units"], model_spec["loss"]
+    path = f"model.layers.{i}.units"
+    if task == "regression":
+        if units != 1:
+            return [Problem(path, f"a regression dataset has one target; the output layer needs 1 unit, not {units}")]
+        if loss in ("categorical_crossentropy", "binary_crossentropy", "hinge", "perceptron"):
+            return [Problem("model.loss", f"{loss} is for classification; use mean_squared_error for regression")]
+        return []
+    allowed = {n_classes, 1} if n_classes == 2 else {n_classes}
+    if units not in allowed:
+        need = " or ".join(str(u) for u in sorted(allowed))
+        return [Problem(path, f"the dataset has {n_classes} classes; the output layer needs {need} unit(s), not {units}")]
+    if loss == "perceptron" and units != 1:
+        return [Problem("model.loss", "perceptron needs one output unit and two classes")]
+    if loss == "categorical_crossentropy" and units == 1:
+        return [Problem("model.loss", "categorical_crossentropy needs one output per class; "
+                                      "use binary_crossentropy with one sigmoid unit")]
+    return []
+
+
+def advise(spec: dict) -> list[Problem]:
+    """Warnings for a normalized job spec: it trains, but probably not as the user hopes."""
+    layers, loss = spec["model"]["layers"], spec["model"]["loss"]
+    notes = []
+    for i, layer in enumerate(layers):
+        act = layer.get("activation")
+        name = act.get("name") if isinstance(act, dict) else act
+        if name == "step":
+            notes.append(Problem(f"model.layers.{i}.activation",
+                                 "step has a zero gradient everywhere: this layer and every layer before it "
+                                 "will not learn (use sigmoid, tanh or relu to train; step suits hand-set weights)"))
+    final = _final_activation(layers)
+    last = _last_sized_layer(layers)
+    if final == "softmax" and last and last[1]["units"] == 1:
+        notes.append(Problem("model.layers", "softmax over a single unit always outputs 1; use sigmoid"))
+    if loss == "categorical_crossentropy" and final != "softmax":
+        notes.append(Problem("model.loss", f"categorical_crossentropy expects softmax outputs, the last activation is {final}"))
+    if loss == "binary_crossentropy" and final != "sigmoid":
+        notes.append(Problem("model.loss", f"binary_crossentropy expects sigmoid outputs, the last activation is {final}"))
+    sigmoid_layers = sum(1 for l in layers[:-1] if l.get("activation") == "sigmoid")
+    if sigmoid_layers >= 5:
+        notes.append(Problem("model.layers", f"{sigmoid_layers} sigmoid layers: expect vanishing gradients in the "
+                                             "first layers (watch the gradient norms)"))
+    return notes
