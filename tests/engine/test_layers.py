@@ -9,7 +9,7 @@ import pytest
 
 from engine.activations import ACTIVATIONS
 from engine.errors import SpecError
-from engine.gradcheck import check_layer_gradients
+from engine.gradcheck import check_layer_gradients, numerical_gradient, relative_error
 from engine.layers import LAYERS
 from engine.params import resolve_params
 
@@ -262,3 +262,38 @@ def test_maxout_has_no_activation_option():
     assert "activation" not in {p.name for p in LAYERS.get("maxout").options}
     with pytest.raises(SpecError, match="activation"):
         resolve_params(LAYERS.get("maxout").options, {"activation": "relu"}, "layer")
+
+
+# ---- the gradient-check utility itself ----
+
+def test_numerical_gradient_matches_a_known_derivative():
+    x = np.array([[-1.5, 0.5], [2.0, 3.0]])
+    numeric = numerical_gradient(lambda v: float(np.sum(v ** 3)), x.copy())
+    np.testing.assert_allclose(numeric, 3 * x ** 2, rtol=1e-8)
+
+
+def test_relative_error_is_zero_for_equal_or_all_zero_arrays_and_ignores_scale():
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
+    assert relative_error(np.array([1e-8, 0.0]), np.array([2e-8, 0.0])) == pytest.approx(1 / 3)
+
+
+def test_gradient_check_catches_a_wrong_backward():
+    layer = make_layer("dense", {"units": 3}, (4,))
+    real_backward = layer.linear_backward
+
+    def off_by_two(gz):
+        dx = real_backward(gz)
+        layer.grads["W"] = 2 * layer.grads["W"]
+        return dx
+
+    layer.linear_backward = off_by_two
+    errors = check_layer_gradients(layer, np.random.default_rng(0).standard_normal((4, 4)), seed=1)
+    assert errors["W"] > 0.1 and errors["input"] < TOLERANCE and errors["b"] < TOLERANCE
+
+
+def test_gradient_check_holds_the_dropout_mask_fixed():
+    layer = make_layer("dropout", {"rate": 0.5}, (50,))
+    errors = check_layer_gradients(layer, np.random.default_rng(0).standard_normal((4, 50)), seed=1)
+    assert errors["input"] < TOLERANCE
+    assert 0.3 < np.mean(layer.mask == 0) < 0.7  # the check really ran with units dropped
