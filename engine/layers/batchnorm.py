@@ -21,10 +21,13 @@ class BatchNorm(Layer):
         Param("epsilon", "float", 1e-3, 0, 1, min_exclusive=True, help="added to the variance before the sqrt"),
     ]
 
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) not in (1, 3):
+            raise SpecError(f"batchnorm needs features (D,) or images (C, H, W) but gets shape {list(input_shape)}")
+        return input_shape
+
     def build(self, input_shape, rng, dtype):
         out_shape = super().build(input_shape, rng, dtype)
-        if len(self.input_shape) not in (1, 3):
-            raise SpecError(f"batchnorm needs features (D,) or images (C, H, W) but gets shape {list(input_shape)}")
         n = self.input_shape[0]
         self.axes = (0,) if len(self.input_shape) == 1 else (0, 2, 3)
         self.bshape = (1, n) if len(self.input_shape) == 1 else (1, n, 1, 1)  # broadcasts (n,) over the batch
