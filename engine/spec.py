@@ -127,6 +127,9 @@ def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
             problems.extend(output_problems(model, *task))
     if training.get("epochs") and training["epochs"] > limits.max_epochs:
         problems.append(Problem("training.epochs", f"must be <= {limits.max_epochs}, got {training['epochs']}"))
+    if training.get("augmentation") and dataset and dataset_input_shape(dataset) != IMAGE_SHAPE \
+            and not dataset.get("flatten") is True:
+        problems.append(Problem("training.augmentation", "augmentation applies to image datasets (mnist, fashion_mnist) only"))
     es = training.get("early_stopping")
     if es and es["monitor"].startswith("val_") and not training.get("validation_split") \
             and not (dataset or {}).get("validation_split"):

@@ -47,8 +47,10 @@ def _splits(ds, pipeline: InputPipeline, validation_split: float, dtype) -> dict
         x_train, x_val, y_train, y_val = x_train[:-n_val], x_train[-n_val:], y_train[:-n_val], y_train[-n_val:]
     pipeline.fit(x_train)
     splits = {"train": Split(x_train, y_train), "val": Split(x_val, y_val), "test": Split(ds.x_test, ds.y_test)}
-    return {name: Split(pipeline.preprocess(s.x).astype(dtype, copy=False), s.y)
-            for name, s in splits.items() if s.x is not None and len(s.x)}
+    out = {name: Split(pipeline.preprocess(s.x).astype(dtype, copy=False), s.y)
+           for name, s in splits.items() if s.x is not None and len(s.x)}
+    out["raw_train"] = splits["train"]  # augmentation works on raw images, before preprocessing
+    return out
 
 
 class EarlyStopping:
@@ -114,12 +116,13 @@ class Trainer:
         return loss, out
 
     def _batch_inputs(self, idx: np.ndarray) -> np.ndarray:
-        xb = self.splits["train"].x[idx]
         aug = self.spec["training"]["augmentation"]
-        if aug:
-            from .augment import augment_images
-            xb = augment_images(xb, self.rng, **aug).astype(self.model.dtype, copy=False)
-        return xb
+        if not aug:
+            return self.splits["train"].x[idx]
+        from .augment import augment_images
+        # shift/rotate the raw images so the uncovered border is background, then preprocess
+        xb = augment_images(self.splits["raw_train"].x[idx], self.rng, **aug)
+        return self.model.pipeline.preprocess(xb).astype(self.model.dtype, copy=False)
 
     def _run_epoch(self, epoch: int) -> dict | str:
         """Train one epoch. Returns the epoch record, or "stopped" / "diverged"."""

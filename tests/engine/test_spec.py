@@ -134,3 +134,8 @@ def test_advice_warns_about_step_activation_and_mismatched_loss():
     assert any(n.path == "model.layers.0.activation" and "zero gradient" in n.message for n in notes)
     assert any(n.path == "model.loss" and "softmax" in n.message for n in notes)
     assert engine.advise(engine.normalize(GOOD)) == []
+
+
+def test_augmentation_is_for_images_only():
+    spec = with_change("training.augmentation", {"shift": 2})
+    assert [p.path for p in engine.validate(spec)] == ["training.augmentation"]
