@@ -62,21 +62,26 @@ class MaxPool2D(Pool2D):
     doc = "keeps the largest value in each window; the gradient flows only to that value"
 
     def forward(self, x, training=False):
-        self.x_shape = x.shape
+        self.x, self.x_shape = x, x.shape
         views = [x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]  # each (N, C, ho, wo)
         best = views[0].copy()
         for v in views[1:]:
             np.maximum(best, v, out=best)
-        # index of the first offset holding the max (ties -> first): walk the offsets backwards
-        self.argmax = np.full(best.shape, len(views) - 1, dtype=np.uint8)
-        for k in range(len(views) - 2, -1, -1):
-            np.copyto(self.argmax, k, where=views[k] == best)
         self.out = best
         return best
 
+    def first_argmax(self):
+        """(N, C, ho, wo) index of the first offset holding the max (ties -> first); found in backward
+        only, so inference passes skip it."""
+        views = [self.x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]
+        argmax = np.full(self.out.shape, len(views) - 1, dtype=np.uint8)
+        for k in range(len(views) - 2, -1, -1):  # walk backwards: the earliest match is written last
+            np.copyto(argmax, k, where=views[k] == self.out)
+        return argmax
+
     def backward(self, grad):
-        zero = grad.dtype.type(0)
-        return self.scatter((np.where(self.argmax == k, grad, zero) for k, _ in self.offsets()), grad)
+        argmax, zero = self.first_argmax(), grad.dtype.type(0)
+        return self.scatter((np.where(argmax == k, grad, zero) for k, _ in self.offsets()), grad)
 
 
 @LAYERS.register("avgpool2d")
