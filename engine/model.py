@@ -73,10 +73,14 @@ class Model:
             out = layer.forward(out, training=training)
         return out
 
-    def backward(self, grad_out: np.ndarray, start: int | None = None) -> np.ndarray:
-        """Backpropagate d(loss)/d(output of layer `start`, default the last); fills self.grads."""
+    def backward(self, grad_out: np.ndarray, start: int | None = None, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate d(loss)/d(output of layer `start`, default the last); fills self.grads.
+
+        Returns d(loss)/d(input), or None with input_grad=False (training skips that product).
+        """
         grad = grad_out
         last = len(self.layers) - 1 if start is None else start
+        self.layers[0].needs_input_grad = input_grad
         for layer in reversed(self.layers[:last + 1]):
             grad = layer.backward(grad)
         return grad
@@ -106,13 +110,13 @@ class Model:
             z = last.z if isinstance(last, WeightedLayer) else last.x
             loss, gz = self.loss.fused(z, out, t)
             if isinstance(last, WeightedLayer):
-                self.backward(last.backward_from_preactivation(gz), start=len(self.layers) - 2)
-            else:  # a separate activation layer: skip it
-                self.backward(gz, start=len(self.layers) - 2)
-                last.grads = {}
+                last.needs_input_grad = len(self.layers) > 1
+                gz = last.backward_from_preactivation(gz)
+            if len(self.layers) > 1:  # a separate activation layer is skipped: gz is its input gradient
+                self.backward(gz, start=len(self.layers) - 2, input_grad=False)
         else:
             loss = self.loss.value(out, t)
-            self.backward(self.loss.grad(out, t))
+            self.backward(self.loss.grad(out, t), input_grad=False)
         return loss, out
 
     # -- inference ------------------------------------------------------------------------

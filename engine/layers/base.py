@@ -26,6 +26,7 @@ class Layer:
         self.out: np.ndarray | None = None
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
+        self.needs_input_grad = True   # the model turns this off for layer 0 while training
 
     def build(self, input_shape: tuple, rng: np.random.Generator, dtype: np.dtype) -> tuple:
         """Create parameters for a per-sample `input_shape`; return the per-sample output shape."""

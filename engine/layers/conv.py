@@ -116,6 +116,8 @@ class Conv2D(WeightedLayer):
         g = gz.reshape(n, f, -1)                                                 # (N, F, ho*wo)
         self.grads["W"] = (g @ self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)  # sum_n (F, L) @ (L, K)
         self.grads["b"] = g.sum(axis=(0, 2))
+        if not self.needs_input_grad:  # first layer: nobody uses d(loss)/d(image)
+            return None
         dcols = w.reshape(f, -1).T @ g                                          # (K, F) @ (N, F, L) -> (N, K, L)
         c = w.shape[1]
         dwin = dcols.reshape(n, c, self.kh, self.kw, self.ho, self.wo).transpose(2, 3, 0, 1, 4, 5)

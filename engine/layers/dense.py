@@ -29,6 +29,8 @@ class Dense(WeightedLayer):
     def linear_backward(self, gz):
         self.grads["W"] = self.x.T @ gz                # (n_in, N) @ (N, n_out)
         self.grads["b"] = gz.sum(axis=0)
+        if not self.needs_input_grad:  # first layer: nobody uses d(loss)/d(input)
+            return None
         return gz @ self.params["W"].T                 # (N, n_out) @ (n_out, n_in)
 
     def describe_size(self):
