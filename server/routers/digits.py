@@ -43,16 +43,21 @@ def _read(body: DigitRequest, settings):
     return body.strokes
 
 
-def _predict(body: DigitRequest, settings, model) -> dict:
+def _prepare(body: DigitRequest, settings) -> np.ndarray:
+    """The drawing as the (28, 28) float32 image the model sees; 413/422 for bad input."""
     try:
-        drawing = _read(body, settings)
-        image = prepare_drawing(drawing)                                  # (28, 28) float32
-        x = image.reshape((1, *model.spec["input_shape"]))                # (1, 784) or (1, 1, 28, 28)
-        probs = np.asarray(model.predict(x), dtype=np.float64)[0]         # (10,)
+        return prepare_drawing(_read(body, settings))
     except ImageTooLarge as e:
         raise HTTPException(413, str(e)) from None
     except DataError as e:
         raise HTTPException(422, str(e) if str(e).startswith(("image", "strokes")) else f"drawing: {e}") from None
+    except (TypeError, ValueError) as e:
+        raise HTTPException(422, f"strokes: must be a list of strokes, each a list of [x, y] points ({e})") from None
+
+
+def _predict(image: np.ndarray, model) -> dict:
+    x = image.reshape((1, *model.spec["input_shape"]))                # (1, 784) or (1, 1, 28, 28)
+    probs = np.asarray(model.predict(x), dtype=np.float64)[0]         # (10,)
     if probs.shape != (10,) or not np.isfinite(probs).all():
         raise HTTPException(422, f"job_id: the model gives {probs.shape[0]} outputs, not 10 digit probabilities"
                                  if probs.shape != (10,) else "the model's outputs are not finite (diverged?)")
@@ -63,6 +68,7 @@ def _predict(body: DigitRequest, settings, model) -> dict:
 async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: SettingsDep) -> dict:
     if (body.image is None) == (body.strokes is None):
         raise HTTPException(422, "give exactly one of image (a PNG data URL) or strokes")
+    image = await run_in_threadpool(_prepare, body, settings)
     if body.job_id:
         model, name = await _job_model(body.job_id, manager), body.job_id
     else:
@@ -70,5 +76,5 @@ async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: Setti
             model, name = await run_in_threadpool(default_digit_model), "default"
         except DataError as e:
             raise HTTPException(503, str(e)) from None
-    result = await run_in_threadpool(_predict, body, settings, model)
+    result = await run_in_threadpool(_predict, image, model)
     return {**result, "model": name}
