@@ -12,6 +12,7 @@ export class ApiError extends Error {
 function formatDetail(detail) {
   if (!detail) return "";
   if (typeof detail === "string") return detail;
+  if (typeof detail.message === "string" && detail.message) return detail.message;
   const d = detail.detail ?? detail;
   if (typeof d === "string") return d;
   const list = Array.isArray(d) ? d : d.problems || d.errors || [d];

@@ -31,18 +31,40 @@ export function outputLayer(catalog, task, nClasses, activation) {
   return { type: "dense", units, activation: act };
 }
 
-function outUnits(layer, nIn) {
-  return layer.units ?? nIn;
+const prod = (shape) => shape.reduce((a, b) => a * b, 1);
+
+function convSize(n, k, stride, padding) {
+  return padding === "same" ? Math.ceil(n / stride) : Math.floor((n - k) / stride) + 1;
 }
 
-/** trainable parameters of one layer given its input width */
-export function layerParamCount(layer, nIn) {
+/** per-sample output shape and trainable parameter count of one layer given its input shape */
+export function layerShape(layer, inShape) {
+  const flatIn = prod(inShape);
+  if (layer.type === "conv2d") {
+    const [c, h, w] = inShape.length === 3 ? inShape : [1, 1, flatIn];
+    const k = Array.isArray(layer.kernel_size) ? layer.kernel_size : [layer.kernel_size ?? 3, layer.kernel_size ?? 3];
+    const st = Array.isArray(layer.strides) ? layer.strides : [layer.strides ?? 1, layer.strides ?? 1];
+    const f = layer.filters ?? 8;
+    return { shape: [f, convSize(h, k[0], st[0], layer.padding), convSize(w, k[1], st[1], layer.padding)], params: f * c * k[0] * k[1] + f };
+  }
+  if (/pool/.test(layer.type)) {
+    const [c, h, w] = inShape.length === 3 ? inShape : [1, 1, flatIn];
+    const p = layer.pool_size ?? 2;
+    const st = layer.strides ?? p;
+    return { shape: [c, Math.floor((h - p) / st) + 1, Math.floor((w - p) / st) + 1], params: 0 };
+  }
+  if (layer.type === "flatten") return { shape: [flatIn], params: 0 };
   if (layer.units !== undefined) {
     const pieces = layer.pieces ?? 1; // maxout: one kernel per piece
-    return (nIn * layer.units + layer.units) * pieces;
+    return { shape: [layer.units], params: (flatIn * layer.units + layer.units) * pieces };
   }
-  if (layer.type === "batchnorm" || layer.type === "batch_normalization") return 2 * nIn;
-  return 0;
+  if (layer.type === "batchnorm") return { shape: inShape, params: 2 * (inShape.length === 3 ? inShape[0] : flatIn) };
+  return { shape: inShape, params: 0 };
+}
+
+/** trainable parameters of one layer given its input width (flat input) */
+export function layerParamCount(layer, nIn) {
+  return layerShape(layer, [nIn]).params;
 }
 
 function activationName(a) {
@@ -92,7 +114,7 @@ export function modelWarnings(model, { task, nClasses, nFeatures, catalog }) {
  * mount the builder; state keys read: catalog, model, preview (task/n_classes), dataset (features).
  * onChange(model) is called with a new model dict.
  */
-export function mountBuilder(container, store, { onChange, imageLayers = false }) {
+export function mountBuilder(container, store, { onChange, imageLayers = false, inputShape = null }) {
   const render = () => {
     const s = store.get();
     const { catalog, model } = s;
@@ -100,6 +122,7 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
     const task = s.preview?.task || "classification";
     const nClasses = s.preview?.n_classes || 2;
     const nFeatures = (s.dataset?.features || ["x1", "x2"]).length;
+    const input = inputShape || [nFeatures];
     const layerTypes = familyOptions(catalog.layers).filter((o) => imageLayers || !IMAGE_ONLY.test(o.value));
     const layers = model.layers;
     const hidden = layers.slice(0, -1);
@@ -107,10 +130,11 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
     const setLayers = (newLayers, patch = {}) => onChange({ ...model, ...patch, layers: newLayers });
 
     const list = el("ol", { class: "layer-list" });
-    let nIn = nFeatures;
+    let shape = input;
     let total = 0;
     hidden.forEach((layer, i) => {
-      const count = layerParamCount(layer, nIn);
+      const next = layerShape(layer, shape);
+      const count = next.params;
       total += count;
       const params = familyParams(catalog.layers, layer.type);
       const typeSel = selectEl(layerTypes, layer.type, (type) => {
@@ -128,13 +152,13 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
       list.append(el("li", { class: "layer-card", dataset: { index: String(i) } },
         el("div", { class: "layer-head" },
           el("strong", { text: `Layer ${i + 1}` }), typeSel,
-          el("span", { class: "param-count", text: `${count.toLocaleString()} params` }),
+          el("span", { class: "param-count", text: `${count.toLocaleString()} params · out ${next.shape.join("×")}` }),
           el("span", { class: "layer-tools" },
             el("button", { type: "button", class: "icon", title: "move up", "aria-label": "move up", disabled: i === 0, onclick: () => move(-1), text: "↑" }),
             el("button", { type: "button", class: "icon", title: "move down", "aria-label": "move down", disabled: i === hidden.length - 1, onclick: () => move(1), text: "↓" }),
             el("button", { type: "button", class: "icon danger", title: "remove layer", "aria-label": "remove layer", onclick: () => setLayers(layers.filter((_, j) => j !== i)), text: "×" }))),
         fields));
-      nIn = outUnits(layer, nIn);
+      shape = next.shape;
     });
 
     const addBtn = el("button", {
@@ -150,7 +174,7 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
     });
 
     // output layer: units follow the task, activation and loss selectable
-    const outCount = layerParamCount(out, nIn);
+    const outCount = layerShape(out, shape).params;
     total += outCount;
     const acts = familyOptions(catalog.activations);
     const outSel = selectEl(acts, activationName(out.activation), (act) => {
@@ -168,11 +192,20 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
         el("div", { class: "field compact" }, el("label", { text: "activation" }), outSel),
         el("div", { class: "field compact" }, el("label", { text: "loss" }), lossSel)));
 
-    const warnings = modelWarnings(model, { task, nClasses, nFeatures, catalog });
+    const warnings = modelWarnings(model, { task, nClasses, nFeatures: prod(input), catalog });
+    if (input.length > 1) {
+      let sh = input;
+      layers.forEach((l, i) => {
+        if (l.units !== undefined && sh.length > 1) warnings.push(`Layer ${i + 1} (${l.type}) needs a flat input: add a flatten layer before it.`);
+        if ((l.type === "conv2d" || /pool/.test(l.type)) && sh.length !== 3) warnings.push(`Layer ${i + 1} (${l.type}) needs an image input (channels × height × width); move it before the flatten layer.`);
+        sh = layerShape(l, sh).shape;
+      });
+      if (sh.some((d) => d < 1)) warnings.push("The image becomes smaller than one pixel: remove a pooling layer or use padding “same”.");
+    }
     const warnBox = el("ul", { class: "warnings", "aria-live": "polite" }, warnings.map((t) => el("li", { text: t })));
     container.replaceChildren(
       el("div", { class: "builder-summary" },
-        el("span", { text: `${nFeatures} inputs → ${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"} → ${out.units} output${out.units === 1 ? "" : "s"}` }),
+        el("span", { text: `${input.join("×")} inputs → ${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"} → ${out.units} output${out.units === 1 ? "" : "s"}` }),
         el("span", { class: "param-total", text: `${total.toLocaleString()} parameters` })),
       list, addBtn, outCard, warnBox);
   };

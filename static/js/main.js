@@ -61,7 +61,10 @@ function schedulePreview() {
       const preview = await api.previewDataset(dataset);
       if (seq === previewSeq) store.update({ preview, previewError: "" });
     } catch (e) {
-      if (seq === previewSeq) store.update({ previewError: e.message });
+      const text = e.status === 404 || e.status === 405
+        ? "This server cannot preview datasets (POST /api/datasets/preview is missing): points appear only in the boundary."
+        : e.message;
+      if (seq === previewSeq) store.update({ previewError: text });
     }
   }, 120);
 }

@@ -40,6 +40,12 @@ export function createRunner(store, { buildSpec }) {
     }
     lastWeights = now;
     try {
+      // the model file appears after the first checkpoint; asking earlier would only 404
+      if (!store.get().run.has_model) {
+        const job = await api.getJob(id);
+        if (!job.has_model) return;
+        setRun({ has_model: true });
+      }
       const w = await api.getWeights(id);
       if (store.get().run.job_id === id) store.update({ weights: w });
     } catch { /* weights are a nicety; the next refresh retries */ }
@@ -82,7 +88,7 @@ export function createRunner(store, { buildSpec }) {
         const diverged = msg.outcome === "diverged";
         const message = diverged ? `${msg.message || ""} ${divergenceAdvice(jobSpec)}`.trim() : (msg.message || "");
         setRun({ status: msg.status || "completed", outcome: msg.outcome, message });
-        refreshWeights(true);
+        setTimeout(() => refreshWeights(true), 300); // the final model is written as the job ends
         stream = null;
         break;
       }

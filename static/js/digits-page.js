@@ -1,0 +1,229 @@
+// /digits page: wires the drawing pad, predictions, the model chooser and "train your own" together.
+import * as api from "./api.js";
+import { createStore } from "./state.js";
+import { drawInk, inkToDataUrl, mountDrawpad } from "./drawpad.js";
+import { createLineChart, historySeries, renderLegend } from "./charts.js";
+import { mountHistograms } from "./histograms.js";
+import { fittingLoss, mountBuilder, outputLayer } from "./builder.js";
+import { defaultTraining, mountControls } from "./controls.js";
+import { createRunner, emptyResults } from "./runner.js";
+import { familyParams, paramDefaults, paramFields } from "./forms.js";
+import { imageRows, renderConfusion, renderGallery } from "./evaluation.js";
+import { CLASS_COLORS, fitCanvas, formatDuration, frameScheduler } from "./draw-util.js";
+
+const $ = (id) => document.getElementById(id);
+const DIGIT_DATASET = "mnist";
+const INPUT_SHAPE = [1, 28, 28];
+
+const store = createStore({
+  catalog: null, dataset: null, model: null, training: null,
+  preview: { task: "classification", n_classes: 10 },
+  stream: { boundary: false, histograms: true, bins: 30, max_fps: 4 },
+  reading: null, ...emptyResults(),
+});
+
+// ---- reading a drawing
+let predictSeq = 0;
+let predictTimer = null;
+
+async function predict(body) {
+  const seq = ++predictSeq;
+  const jobId = $("model-choice").value || undefined;
+  try {
+    const res = await api.predictDigit({ ...body, job_id: jobId });
+    if (seq !== predictSeq) return;
+    store.update({ reading: res });
+    $("predict-error").textContent = "";
+  } catch (e) {
+    if (seq !== predictSeq) return;
+    store.update({ reading: null });
+    $("predict-error").textContent = /empty/.test(e.message) ? "" : e.message;
+  }
+}
+
+function onStrokes(strokes, { final }) {
+  clearTimeout(predictTimer);
+  $("sample-info").textContent = "";
+  if (!strokes.length || strokes.every((s) => s.length < 2)) {
+    if (!strokes.length) { predictSeq++; store.update({ reading: null }); }
+    return;
+  }
+  const send = () => predict({ strokes: strokes.map((s) => s.slice()) });
+  if (final) send(); else predictTimer = setTimeout(send, 120); // debounced while drawing
+}
+
+function mountReading() {
+  const draw = () => {
+    const r = store.get().reading;
+    const pred = $("prediction");
+    pred.textContent = r ? String(r.label) : "?";
+    pred.dataset.label = r ? String(r.label) : "";
+    const seen = $("seen");
+    if (r?.input) drawInk(seen, r.input);
+    else { seen.width = 28; seen.height = 28; seen.getContext("2d").clearRect(0, 0, 28, 28); }
+    const { ctx, width, height } = fitCanvas($("probs"));
+    ctx.clearRect(0, 0, width, height);
+    const probs = r?.probabilities || new Array(10).fill(0);
+    const bw = width / probs.length;
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    probs.forEach((p, k) => {
+      const h = (height - 34) * p;
+      ctx.fillStyle = r && k === r.label ? CLASS_COLORS[1] : "#9aa6b8";
+      ctx.fillRect(k * bw + 3, height - 16 - h, bw - 6, h);
+      ctx.fillStyle = "#222";
+      ctx.fillText(String(k), k * bw + bw / 2, height - 3);
+      if (p >= 0.01) ctx.fillText(`${Math.round(p * 100)}%`, k * bw + bw / 2, height - 20 - h);
+    });
+  };
+  const request = frameScheduler(draw);
+  store.subscribe((_, patch) => { if ("reading" in patch) request(); });
+  request();
+}
+
+async function refreshModels() {
+  const sel = $("model-choice");
+  try {
+    const { items } = await api.listJobs({ limit: 100 });
+    const keep = sel.value;
+    const mnist = items.filter((j) => j.spec?.dataset?.name === DIGIT_DATASET && ["running", "completed", "paused"].includes(j.status));
+    sel.replaceChildren(new Option("default (shipped)", ""),
+      ...mnist.map((j) => new Option(`job ${j.id.slice(0, 8)} · ${j.status}${j.latest?.test_accuracy !== undefined ? ` · ${(j.latest.test_accuracy * 100).toFixed(1)}%` : ""}`, j.id)));
+    if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  } catch { /* the default model still works */ }
+}
+
+// ---- train your own
+function presets(catalog) {
+  const dense = (units, activation) => ({ type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")), units, activation });
+  const out = { ...dense(10, "softmax"), ...outputLayer(catalog, "classification", 10, "softmax") };
+  const list = {
+    "dense network (784-128-10)": [{ type: "flatten" }, dense(128, "relu"), out],
+  };
+  if (catalog.layers.conv2d) {
+    const conv = (filters) => ({ type: "conv2d", ...paramDefaults(familyParams(catalog.layers, "conv2d")), filters, padding: "same", activation: "relu", kernel_initializer: "he_uniform" });
+    const pool = catalog.layers.maxpool2d ? [{ type: "maxpool2d", ...paramDefaults(familyParams(catalog.layers, "maxpool2d")) }] : [];
+    list["small CNN (conv-pool-dense)"] = [conv(8), ...pool, { type: "flatten" }, dense(64, "relu"), out];
+  }
+  return list;
+}
+
+function buildSpec() {
+  const s = store.get();
+  return {
+    dataset: s.dataset,
+    model: { input_shape: INPUT_SHAPE, layers: s.model.layers, loss: s.model.loss },
+    training: s.training,
+    stream: s.stream,
+  };
+}
+
+function mountTraining(catalog) {
+  const runner = createRunner(store, { buildSpec });
+  const choices = presets(catalog);
+  const presetSel = $("preset");
+  presetSel.replaceChildren(...Object.keys(choices).map((k) => new Option(k, k)));
+  presetSel.addEventListener("change", () => store.update({ model: { ...store.get().model, layers: choices[presetSel.value] } }));
+  mountBuilder($("digit-builder"), store, { onChange: (model) => store.update({ model }), imageLayers: true, inputShape: INPUT_SHAPE });
+  mountControls($("digit-controls"), store, { onChange: (training) => store.update({ training }), onLearningRate: (lr) => runner.setLearningRate(lr) });
+  $("limit").addEventListener("change", (e) => {
+    const v = Number.parseInt(e.target.value, 10);
+    if (Number.isFinite(v) && v > 0) store.update({ dataset: { ...store.get().dataset, limit: v } });
+  });
+  const augParams = Array.isArray(catalog.augmentation) ? catalog.augmentation : catalog.augmentation?.params || [];
+  const renderAug = () => {
+    const aug = store.get().training.augmentation;
+    $("augment").checked = Boolean(aug);
+    $("augment-fields").replaceChildren(aug ? paramFields(augParams, aug, (v) => store.update({ training: { ...store.get().training, augmentation: v } }), { compact: true }) : "");
+  };
+  $("augment").disabled = !augParams.length;
+  $("augment").addEventListener("change", (e) => {
+    store.update({ training: { ...store.get().training, augmentation: e.target.checked ? paramDefaults(augParams) : null } });
+    renderAug();
+  });
+  renderAug();
+
+  $("train").addEventListener("click", async () => {
+    $("confusion").replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "appears when training ends" }));
+    $("gallery").replaceChildren();
+    await runner.play();
+    refreshModels();
+  });
+  $("cancel-train").addEventListener("click", () => runner.reset());
+
+  const loss = createLineChart($("digit-loss"), { emptyText: "press Train" });
+  const acc = createLineChart($("digit-acc"), { emptyText: "" });
+  mountHistograms($("digit-histograms"), store);
+  let evaluatedFor = null;
+  const draw = () => {
+    const { history, run } = store.get();
+    const series = historySeries(history);
+    loss.set(series.loss);
+    acc.set(series.metric, { yMin: 0, yMax: 1 });
+    renderLegend($("digit-loss-legend"), series.loss);
+    renderLegend($("digit-acc-legend"), series.metric);
+    const frac = run.epochs ? Math.min(1, (run.epoch || 0) / run.epochs) : 0;
+    $("progress-bar").style.width = `${(frac * 100).toFixed(1)}%`;
+    const secs = history.map((h) => h.seconds).filter(Number.isFinite);
+    const per = secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : null;
+    const left = per && run.epochs ? (run.epochs - (run.epoch || 0)) * per : null;
+    $("eta").textContent = run.status === "running" && left !== null ? `epoch ${run.epoch} / ${run.epochs} · about ${formatDuration(left)} left` : (run.message || "\u00a0");
+    $("train-status").textContent = run.status === "idle" ? "" : run.status;
+    $("train").disabled = ["running", "starting", "queued", "paused"].includes(run.status);
+    if (run.status === "completed" && run.job_id && evaluatedFor !== run.job_id) {
+      evaluatedFor = run.job_id;
+      showEvaluation(run.job_id);
+      refreshModels();
+    }
+  };
+  const request = frameScheduler(draw);
+  store.subscribe((_, patch) => { if ("history" in patch || "run" in patch) request(); });
+  request();
+}
+
+async function showEvaluation(jobId) {
+  try {
+    const ev = await api.getEvaluation(jobId);
+    if (ev.confusion) renderConfusion($("confusion"), ev.confusion, ev.class_names);
+    renderGallery($("gallery"), ev.misread || ev.misclassified || []);
+  } catch (e) {
+    $("confusion").textContent = e.status === 404 ? "this server does not provide an evaluation (confusion matrix) yet" : e.message;
+  }
+}
+
+async function init() {
+  const pad = mountDrawpad($("drawpad"), { onChange: onStrokes });
+  $("undo").addEventListener("click", () => pad.undo());
+  $("clear").addEventListener("click", () => { pad.clear(); $("sample-info").textContent = ""; });
+  $("model-choice").addEventListener("change", () => {
+    const strokes = pad.strokes();
+    if (strokes.length) onStrokes(strokes, { final: true });
+  });
+  $("sample").addEventListener("click", async () => {
+    try {
+      const s = await api.sampleDigit();
+      const rows = imageRows(s.image ?? s.input ?? s.pixels);
+      pad.showImage(rows);
+      $("sample-info").textContent = `test image${s.index !== undefined ? ` #${s.index}` : ""}, true label ${s.label}`;
+      predict({ image: inkToDataUrl(rows) });
+    } catch (e) {
+      $("sample-info").textContent = e.status === 404 ? "this server has no MNIST test images to sample" : e.message;
+    }
+  });
+  mountReading();
+  refreshModels();
+
+  let catalog;
+  try { catalog = await api.getCatalog(); } catch (e) { $("predict-error").textContent = e.message; return; }
+  const dataset = { name: DIGIT_DATASET, ...paramDefaults(familyParams(catalog.datasets, DIGIT_DATASET)), limit: 6000, flatten: false };
+  const layers = Object.values(presets(catalog))[0];
+  store.update({
+    catalog, dataset,
+    model: { layers, loss: fittingLoss(catalog, "classification", "softmax") },
+    training: defaultTraining(catalog, { epochs: 5, batch_size: 64, optimizer: { name: "adam", ...paramDefaults(familyParams(catalog.optimizers, "adam")), learning_rate: 0.001 } }),
+  });
+  mountTraining(catalog);
+  document.body.dataset.ready = "true";
+}
+
+init();
