@@ -81,7 +81,7 @@ export function openJobStream(id, { onMessage, onState = () => {}, since = 0 }) 
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
       if (msg.type === "epoch" && msg.epoch > lastEpoch) lastEpoch = msg.epoch;
-      if (msg.type === "done" || msg.type === "error") finished = true;
+      if (msg.type === "done" || (msg.type === "error" && !msg.recoverable)) finished = true;
       onMessage(msg);
     };
     ws.onclose = () => {

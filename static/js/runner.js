@@ -96,6 +96,7 @@ export function createRunner(store, { buildSpec }) {
         setRun({ learning_rate: msg.learning_rate });
         break;
       case "error":
+        if (msg.recoverable) { setRun({ message: msg.message }); break; }
         setRun({ status: "failed", message: msg.message || "the job failed" });
         stream = null;
         break;
