@@ -80,7 +80,8 @@ export function mountNetworkView(container, store) {
         nodesBox.append(box);
       });
       const more = col.units - pos[c].length;
-      nodesBox.append(el("div", { class: "net-col-label", style: `left:${xs[c] - 40}px;top:${height - 16}px`,
+      const labelLeft = Math.max(0, Math.min(width - 80, xs[c] - 40));
+      nodesBox.append(el("div", { class: "net-col-label", style: `left:${labelLeft}px;top:${height - 16}px`,
         text: more > 0 ? `${col.label} (+${more})` : `${col.label}${col.activation && col.kind !== "input" ? " · " + col.activation : ""}` }));
     });
     return true;
