@@ -200,6 +200,14 @@ class Trainer:
 
 def train(job_spec: dict, on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
-          commands: Callable[[float], list] | None = None) -> TrainResult:
-    """Train the model a job spec describes. See docs/DESIGN.md for the events and commands."""
-    return Trainer(job_spec, on_event, should_stop, commands).run()
+          commands: Callable[[float], list] | None = None,
+          on_model: Callable[[Model], None] | None = None) -> TrainResult:
+    """Train the model a job spec describes. See docs/DESIGN.md for the events and commands.
+
+    `on_model(model)` is called once, before the first epoch, with the model being trained (the
+    server keeps it to write checkpoints a running job can already predict with).
+    """
+    trainer = Trainer(job_spec, on_event, should_stop, commands)
+    if on_model is not None:
+        on_model(trainer.model)
+    return trainer.run()

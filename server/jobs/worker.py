@@ -70,6 +70,9 @@ class Checkpointer:
         self.model = None
         self.last = time.monotonic()
 
+    def watch(self, model) -> None:
+        self.model = model
+
     def maybe_save(self) -> None:
         if self.model is None or time.monotonic() - self.last < self.seconds:
             return
@@ -92,8 +95,7 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
             if event.get("type") == "epoch":
                 checkpointer.maybe_save()
 
-        with capture_model(checkpointer):
-            result = train(spec, on_event=on_event, commands=reader)
+        result = train(spec, on_event=on_event, commands=reader, on_model=checkpointer.watch)
         if reader.orphaned:
             events.cancel_join_thread()
             return
@@ -107,38 +109,3 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
             else f"{type(e).__name__}: {e}"
         traceback.print_exc()
         events.put(("error", {"message": message}))
-
-
-class capture_model:
-    """Keep a reference to the model engine.train builds, for periodic checkpoints.
-
-    engine.train builds its own model from the spec; wrapping engine.model.build_model inside this
-    (single-job) process is the least invasive way to see it without changing the train() signature.
-    """
-
-    def __init__(self, checkpointer: Checkpointer):
-        self.checkpointer = checkpointer
-        self.patched: list[tuple] = []
-
-    def __enter__(self):
-        import sys
-
-        for name in ("engine.trainer", "engine.model", "engine"):
-            module = sys.modules.get(name)
-            original = getattr(module, "build_model", None) if module else None
-            if original is None:
-                continue
-
-            def wrapped(*args, _original=original, **kwargs):
-                model = _original(*args, **kwargs)
-                self.checkpointer.model = model
-                return model
-
-            setattr(module, "build_model", wrapped)
-            self.patched.append((module, original))
-        return self
-
-    def __exit__(self, *exc):
-        for module, original in self.patched:
-            module.build_model = original
-        return False

@@ -24,7 +24,7 @@ class FakeResult:
     best_epoch: int | None = None
 
 
-def train(job_spec, on_event=None, should_stop=None, commands=None):
+def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=None):
     """Epochs of `seconds` each; obeys pause/resume/step/cancel like the real trainer."""
     mode = job_spec.get("mode", "ok")
     if mode == "crash":
