@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 import engine
 from engine.augment import AUGMENTATION_OPTIONS
@@ -86,12 +86,26 @@ class PreprocessingOptions(BaseModel):
     name: names(PREPROCESSORS)
 
 
+SERVER_ONLY_DATASET_KEYS = ("path", "download")
+
+
 class DatasetSpec(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False,
                               json_schema_extra={"examples": [{"name": "spiral", "n_samples": 500, "noise": 0.1}]})
     name: names(DATASETS) = Field(description="see /api/catalog `datasets` for each one's options")
     features: Optional[list[names(FEATURES)]] = None
     preprocessing: Optional[Union[names(PREPROCESSORS), PreprocessingOptions]] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_server_side_files(cls, data: Any) -> Any:
+        # `path` / `download` make the server read its own folders or fetch from the internet:
+        # fine from the CLI, not something any web client may ask for
+        for key in SERVER_ONLY_DATASET_KEYS:
+            if isinstance(data, dict) and key in data:
+                raise ValueError(f"'{key}' cannot be set over the API; the server finds image files in "
+                                 "NNPLAY_DATA / MNIST_DIR / its cache")
+        return data
 
 
 class OptimizerSpec(BaseModel):
