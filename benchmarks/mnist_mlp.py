@@ -116,13 +116,13 @@ def evaluate_bare(net: BareMLP, x: np.ndarray, y: np.ndarray) -> tuple[float, fl
 
 
 def bare_epochs(ds, epochs: int, seed: int):
-    """Train the bare loop one epoch per next(); yields (seconds, test accuracy)."""
+    """Train the bare loop one epoch per next(); yields (wall seconds, CPU seconds, test accuracy)."""
     rng = np.random.default_rng(seed)          # same draws as the engine: weights, then one permutation per epoch
     net = BareMLP(SIZES, rng)
     adam = BareAdam(net.W + net.b)
     x, y = ds.x_train, ds.y_train
     for _ in range(epochs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         order = rng.permutation(len(x))
         loss_sum, correct = 0.0, 0
         for b in range(0, len(x), BATCH):
@@ -135,32 +135,41 @@ def bare_epochs(ds, epochs: int, seed: int):
             loss_sum += loss * len(idx)
             correct += int((z.argmax(axis=1) == yb).sum())
         _, acc = evaluate_bare(net, ds.x_test, ds.y_test)
-        yield time.perf_counter() - start, acc
+        yield time.perf_counter() - start, time.process_time() - cpu, acc
 
 
 def run_side_by_side(spec: dict, others: dict) -> dict:
-    """engine.train, with one epoch of every other implementation (generators yielding (seconds, accuracy))
-    run after each engine epoch, outside the engine's timing, so all see the same machine load even when
-    other jobs come and go."""
-    timings = {name: {"seconds": [], "accuracy": float("nan")} for name in others}
+    """engine.train, with one epoch of every other implementation (generators yielding (wall s, CPU s,
+    accuracy)) run after each engine epoch, outside the engine's timing, so all see the same machine load
+    even when other jobs come and go.
+
+    The engine's wall time is its own epoch record `seconds`; its CPU time is the process CPU time between
+    epoch events minus the others' (so epoch 1 also holds the trainer's setup: dataset scaling, model build).
+    """
+    timings = {name: {"seconds": [], "cpu": [], "accuracy": float("nan")} for name in others}
+    engine_cpu, mark = [], [time.process_time()]
 
     def on_event(event: dict) -> None:
-        if event["type"] == "epoch":
-            for name, epochs in others.items():
-                seconds, timings[name]["accuracy"] = next(epochs)
-                timings[name]["seconds"].append(seconds)
+        if event["type"] != "epoch":
+            return
+        engine_cpu.append(time.process_time() - mark[0])
+        for name, epochs in others.items():
+            seconds, cpu, timings[name]["accuracy"] = next(epochs)
+            timings[name]["seconds"].append(seconds)
+            timings[name]["cpu"].append(cpu)
+        mark[0] = time.process_time()
 
     result = engine.train(spec, on_event=on_event)
     if result.outcome != "completed":
         sys.exit(f"engine training ended with {result.outcome}: {result.message}")
-    return {"engine.train": {"seconds": [r["seconds"] for r in result.history],
+    return {"engine.train": {"seconds": [r["seconds"] for r in result.history], "cpu": engine_cpu,
                              "accuracy": result.history[-1]["test_accuracy"]}, **timings}
 
 
 # -- PyTorch, when installed -------------------------------------------------------------------------
 
 def torch_epochs(torch, ds, epochs: int, seed: int, threads: int | None):
-    """The same network and loop in PyTorch; yields (seconds, test accuracy) per epoch."""
+    """The same network and loop in PyTorch; yields (wall seconds, CPU seconds, test accuracy) per epoch."""
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -176,7 +185,7 @@ def torch_epochs(torch, ds, epochs: int, seed: int, threads: int | None):
     xt, yt = torch.from_numpy(ds.x_test), torch.from_numpy(ds.y_test)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         order = torch.randperm(len(x), generator=gen)
         for b in range(0, len(x), BATCH):
             idx = order[b:b + BATCH]
@@ -186,23 +195,29 @@ def torch_epochs(torch, ds, epochs: int, seed: int, threads: int | None):
             opt.step()
         with torch.no_grad():
             acc = float((net(xt).argmax(dim=1) == yt).float().mean())
-        yield time.perf_counter() - start, acc
+        yield time.perf_counter() - start, time.process_time() - cpu, acc
 
 
 # -- report ------------------------------------------------------------------------------------------
 
+def paired_ratio(values: list[float], base: list[float]) -> float:
+    """Median over epochs of value / base for the same epoch: cancels load that changes between epochs."""
+    return common.median([v / b for v, b in zip(values, base)])
+
+
 def table(results: dict) -> str:
-    """Ratio column: the median over epochs of (this epoch / the bare loop's same epoch), which cancels
-    load that changes between epochs; the s/epoch column is each implementation's own median."""
-    base = results["bare NumPy loop"]["seconds"]
+    """Wall and CPU s/epoch (each implementation's own median) and the paired ratios to the bare loop."""
+    base = results["bare NumPy loop"]
     rows = []
     for name, r in results.items():
         if isinstance(r, str):
-            rows.append([name, r, "", ""])
+            rows.append([name, r, "", "", "", ""])
             continue
-        ratio = common.median([s / b for s, b in zip(r["seconds"], base)])
-        rows.append([name, f"{common.median(r['seconds']):.3f}", f"{100 * r['accuracy']:.2f}%", f"{ratio:.2f}x"])
-    return common.format_table(["implementation", "s/epoch (median)", "test accuracy", "ratio to bare loop"], rows)
+        rows.append([name, f"{common.median(r['seconds']):.3f}", f"{100 * r['accuracy']:.2f}%",
+                     f"{paired_ratio(r['seconds'], base['seconds']):.2f}x", f"{common.median(r['cpu']):.3f}",
+                     f"{paired_ratio(r['cpu'], base['cpu']):.2f}x"])
+    return common.format_table(["implementation", "s/epoch (median)", "test accuracy", "ratio to bare loop",
+                                "CPU s/epoch (median)", "CPU ratio"], rows)
 
 
 def main() -> None:
@@ -225,13 +240,15 @@ def main() -> None:
         results["PyTorch"] = "not installed (import torch failed): skipped"
     for name, r in results.items():
         if not isinstance(r, str):
-            print(f"{name}: s per epoch " + " ".join(f"{s:.3f}" for s in r["seconds"]))
-    pairs = [e / b for e, b in zip(results["engine.train"]["seconds"], results["bare NumPy loop"]["seconds"])]
-    print("engine / bare, epoch by epoch: " + " ".join(f"{r:.2f}" for r in pairs))
+            print(f"{name}: s per epoch " + " ".join(f"{s:.3f}" for s in r["seconds"])
+                  + "; CPU s " + " ".join(f"{s:.3f}" for s in r["cpu"]))
+    engine_r, bare_r = results["engine.train"], results["bare NumPy loop"]
+    print("engine / bare, epoch by epoch: wall " + " ".join(f"{e / b:.2f}" for e, b in zip(engine_r["seconds"], bare_r["seconds"]))
+          + "; CPU " + " ".join(f"{e / b:.2f}" for e, b in zip(engine_r["cpu"], bare_r["cpu"])))
     print(f"load average after: {common.load_average()}")
     print()
     print(table(results))
-    ratio, acc = common.median(pairs), results["engine.train"]["accuracy"]
+    ratio, acc = paired_ratio(engine_r["seconds"], bare_r["seconds"]), engine_r["accuracy"]
     print()
     print(f"targets: engine within 1.25x of the bare loop: {'PASS' if ratio <= 1.25 else 'FAIL'} ({ratio:.2f}x); "
           f"test accuracy >= 96.5% after 5 epochs: {'PASS' if acc >= 0.965 else 'FAIL'} "
