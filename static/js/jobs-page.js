@@ -72,7 +72,7 @@ function renderTable() {
       el("td", {}, el("code", { text: job.id.slice(0, 8) })),
       el("td", {}, el("span", { class: `status-badge ${job.status}`, text: job.status + (job.queue_position ? ` #${job.queue_position}` : "") })),
       el("td", { text: job.spec?.dataset?.name ?? "?" }),
-      el("td", { text: modelSummary(job.spec), title: modelSummary(job.spec) }),
+      el("td", { class: "model", text: modelSummary(job.spec), title: modelSummary(job.spec) }),
       el("td", { class: "num", text: `${job.epoch ?? 0}/${job.epochs ?? "?"}` }),
       el("td", { class: "num", text: bestMetric(job) }),
       el("td", { class: "num", text: formatNumber(latest.test_loss) }),
@@ -152,7 +152,7 @@ async function openJob(id) {
     const urls = api.downloadUrls(id);
     const playground = job.spec?.dataset?.name && job.spec?.model?.input_shape?.length === 1;
     $("detail").replaceChildren(
-      el("p", {}, el("strong", { text: `run ${id}` }), ` · ${job.status}${job.outcome ? ` (${job.outcome})` : ""} · ${job.spec?.dataset?.name ?? ""} · ${job.n_params ? job.n_params.toLocaleString() + " parameters" : ""}`),
+      el("p", {}, el("strong", { text: `run ${id}` }), ` · ${job.status}${job.outcome && job.outcome !== job.status ? ` (${job.outcome})` : ""} · ${job.spec?.dataset?.name ?? ""} · ${job.n_params ? job.n_params.toLocaleString() + " parameters" : ""}`),
       job.message ? el("p", { class: job.outcome === "diverged" ? "error" : "muted", text: job.message }) : "",
       el("p", { class: "muted", text: modelSummary(job.spec) }),
       el("div", { class: "downloads" },

@@ -61,12 +61,30 @@ function schedulePreview() {
       const preview = await api.previewDataset(dataset);
       if (seq === previewSeq) store.update({ preview, previewError: "" });
     } catch (e) {
+      const local = e.status === 404 ? localInlinePreview(dataset) : null;
+      if (local) { if (seq === previewSeq) store.update({ preview: local, previewError: "" }); return; }
       const text = e.status === 404 || e.status === 405
         ? "This server cannot preview datasets (POST /api/datasets/preview is missing): points appear only in the boundary."
         : e.message;
       if (seq === previewSeq) store.update({ previewError: text });
     }
   }, 120);
+}
+
+// painted points are known here: without a preview endpoint show them all (the server splits off the test set)
+function localInlinePreview(dataset) {
+  if (!Array.isArray(dataset.x) || !dataset.x.length || dataset.x[0].length !== 2) return null;
+  const xs = dataset.x.map((p) => p[0]);
+  const ys = dataset.x.map((p) => p[1]);
+  const range = (v) => {
+    const lo = Math.min(...v), hi = Math.max(...v);
+    const m = Math.max((hi - lo) * 0.1, 0.5);
+    return [lo - m, hi + m];
+  };
+  const whole = dataset.y.every((v) => Number.isInteger(v));
+  return { points_train: dataset.x, labels_train: dataset.y, points_test: [], labels_test: [],
+    domain: [range(xs), range(ys)], task: whole ? "classification" : "regression",
+    n_classes: whole ? Math.max(2, dataset.n_classes || 0, ...dataset.y.map((v) => v + 1)) : null };
 }
 
 // keep the output layer fitting the task (units = classes) when the dataset changes

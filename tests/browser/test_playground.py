@@ -131,3 +131,31 @@ def test_step_activation_warns_that_nothing_can_learn(page):
     open_playground(page)
     page.locator("#builder .layer-card select[data-param=activation]").first.select_option("step")
     assert "gradient is zero" in page.locator("#builder .warnings").inner_text()
+
+
+def test_divergence_ends_with_a_message_and_a_suggestion(page):
+    open_playground(page)
+    acts = page.locator("#builder .layer-card:not(.output) select[data-param=activation]")
+    for i in range(acts.count()):
+        acts.nth(i).select_option("relu")
+    page.select_option("#builder select[data-param=output-activation]", "linear")
+    page.select_option("#builder select[data-param=loss]", "mean_squared_error")
+    page.select_option("#optimizer", "sgd")
+    set_number(page, page.locator("#controls input[data-param=momentum]"), 0.9)
+    set_number(page, page.locator("#controls .lr-field input"), 10)
+    page.click("#play")
+    page.wait_for_selector("#run-message.bad", timeout=30_000)
+    text = page.locator("#run-message").inner_text()
+    assert "diverged" in text and "learning rate" in text
+    assert page.locator("#play").inner_text() == "Play"   # not frozen: ready for another run
+
+
+def test_painted_points_become_an_inline_dataset(page):
+    open_playground(page)
+    page.click("#paint-toggle")
+    box = page.locator("#heatmap").bounding_box()
+    for fx, fy, cls in ((0.2, 0.2, 0), (0.3, 0.25, 0), (0.8, 0.8, 1), (0.7, 0.75, 1)):
+        page.click(f"#data-panel button[aria-label='paint class {cls}']")
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    assert page.locator("#dataset").input_value() == "inline"
+    page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) >= 3")
