@@ -167,6 +167,7 @@ function mountStats() {
     $("stat-speed").textContent = run.examples_per_second ? `${formatNumber(run.examples_per_second, 3)}/s` : "–";
     $("stat-train-loss").textContent = formatNumber(last.train_loss);
     $("stat-test-loss").textContent = formatNumber(last.test_loss);
+    $("stat-lr").textContent = formatNumber(run.learning_rate ?? last.learning_rate);
     $("stat-test-metric").textContent = formatNumber(last[`test_${metric}`]);
     $("stat-metric-label").textContent = `test ${metric}`;
     $("stat-status").textContent = run.status + (run.queue_position ? ` (#${run.queue_position} in queue)` : "");

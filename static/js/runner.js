@@ -62,7 +62,7 @@ export function createRunner(store, { buildSpec }) {
         const history = s.history;
         if (!history.length || history[history.length - 1].epoch < record.epoch) history.push(record);
         store.update({ history });
-        setRun({ epoch: record.epoch, examples_per_second: record.examples_per_second ?? s.run.examples_per_second,
+        setRun({ epoch: record.epoch, learning_rate: record.learning_rate ?? s.run.learning_rate, examples_per_second: record.examples_per_second ?? s.run.examples_per_second,
           status: s.run.status === "queued" ? "running" : s.run.status });
         refreshWeights();
         break;

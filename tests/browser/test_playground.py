@@ -90,6 +90,9 @@ def test_pause_step_and_resume_control_a_running_job(page, shot):
     page.click("#play")
     page.wait_for_function(f"parseInt(document.getElementById('stat-epoch').textContent) > {paused_at + 5}",
                            timeout=10_000)
+    set_number(page, page.locator("#controls .lr-field input"), 0.005)   # live: sent over the socket
+    page.wait_for_function("document.getElementById('stat-lr').textContent === '0.005'", timeout=10_000)
+    assert page.locator("body").get_attribute("data-run-status") == "running"   # not reset by the change
     shot(page, "playground-running")
     page.click("#reset")
     page.wait_for_selector("body[data-run-status=idle]")
