@@ -78,18 +78,27 @@ def main() -> None:
           f"{len(ds.x_test)} test images from {folder}")
     for line in common.environment_lines():
         print(line)
-    result = engine.train(spec)
+    cpu, mark = [], [time.process_time()]
+
+    def on_event(event: dict) -> None:   # process CPU time per epoch (epoch 1 includes the trainer's setup)
+        if event["type"] == "epoch":
+            cpu.append(time.process_time() - mark[0])
+            mark[0] = time.process_time()
+
+    result = engine.train(spec, on_event=on_event)
     if result.outcome != "completed":
         sys.exit(f"engine training ended with {result.outcome}: {result.message}")
     seconds = [r["seconds"] for r in result.history]
     print("engine.train: s per epoch " + " ".join(f"{s:.3f}" for s in seconds)
+          + "; CPU s " + " ".join(f"{s:.3f}" for s in cpu)
           + "; test accuracy per epoch " + " ".join(f"{100 * r['test_accuracy']:.2f}%" for r in result.history))
     print(f"load average after: {common.load_average()}")
     print()
     print(common.format_table(
-        ["implementation", "s/epoch (median)", f"test accuracy after {len(seconds)} epochs", "params"],
+        ["implementation", "s/epoch (median)", f"test accuracy after {len(seconds)} epochs",
+         "CPU s/epoch (median)", "params"],
         [["engine.train", f"{common.median(seconds):.3f}", f"{100 * result.history[-1]['test_accuracy']:.2f}%",
-          str(result.model.n_params())]]))
+          f"{common.median(cpu):.3f}", str(result.model.n_params())]]))
     print()
     print(f"per-layer time, median over {PROFILE_BATCHES} test batches of {BATCH}, backward as in training "
           f"(the first layer computes no input gradient):")
