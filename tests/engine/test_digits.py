@@ -171,3 +171,4 @@ def test_default_model_reads_hand_made_stroke_digits(digit):
 @needs_model
 def test_default_model_is_loaded_once():
     assert default_model() is default_model()
+
