@@ -25,12 +25,18 @@ class Optimizer:
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.iterations = 0
 
+    slots: dict[str, float | str] = {}  # per-parameter state arrays and their initial value
+
     def step(self, params: dict, grads: dict) -> None:
         self.iterations += 1
         for key, p in params.items():
-            if key not in self.state:
-                self.state[key] = {}
-            self.update(p, grads[key], self.state[key])
+            s = self.state.get(key)
+            if s is None:  # allocate once, not a throwaway default on every step
+                s = self.state[key] = {name: np.full_like(p, self._initial(init)) for name, init in self.slots.items()}
+            self.update(p, grads[key], s)
+
+    def _initial(self, init) -> float:
+        return self.config[init] if isinstance(init, str) else init
 
     def update(self, p: np.ndarray, g: np.ndarray, s: dict) -> None:
         raise NotImplementedError
@@ -41,13 +47,14 @@ class SGD(Optimizer):
     doc = "gradient descent; momentum > 0 adds velocity, nesterov looks ahead"
     options = [LR, Param("momentum", "float", 0.0, 0, 1, help="0 = plain gradient descent"),
                Param("nesterov", "bool", False)]
+    slots = {"velocity": 0.0}
 
     def update(self, p, g, s):
         lr, m = p.dtype.type(self.learning_rate), p.dtype.type(self.config["momentum"])
         if m == 0:
             p -= lr * g
             return
-        v = s.setdefault("velocity", np.zeros_like(p))
+        v = s["velocity"]
         v *= m
         v -= lr * g                       # v <- m v - lr g
         if self.config["nesterov"]:
@@ -61,9 +68,10 @@ class Adagrad(Optimizer):
     doc = "per-weight step sizes shrinking with the sum of squared gradients"
     options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
                Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON]
+    slots = {"accumulator": "initial_accumulator_value"}
 
     def update(self, p, g, s):
-        acc = s.setdefault("accumulator", np.full_like(p, self.config["initial_accumulator_value"]))
+        acc = s["accumulator"]
         acc += g * g
         p -= p.dtype.type(self.learning_rate) * g / (np.sqrt(acc) + p.dtype.type(self.config["epsilon"]))
 
@@ -74,15 +82,16 @@ class RMSprop(Optimizer):
     options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
                Param("rho", "float", 0.9, 0, 1, help="decay of the squared-gradient average"),
                Param("momentum", "float", 0.0, 0, 1), EPSILON]
+    slots = {"mean_square": 0.0, "velocity": 0.0}
 
     def update(self, p, g, s):
         rho = p.dtype.type(self.config["rho"])
-        ms = s.setdefault("mean_square", np.zeros_like(p))
+        ms = s["mean_square"]
         ms *= rho
         ms += (1 - rho) * g * g
         step = p.dtype.type(self.learning_rate) * g / (np.sqrt(ms) + p.dtype.type(self.config["epsilon"]))
         if self.config["momentum"] > 0:
-            v = s.setdefault("velocity", np.zeros_like(p))
+            v = s["velocity"]
             v *= p.dtype.type(self.config["momentum"])
             v += step
             step = v
@@ -95,11 +104,11 @@ class Adam(Optimizer):
     options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
                Param("beta_1", "float", 0.9, 0, 1, help="decay of the gradient average"),
                Param("beta_2", "float", 0.999, 0, 1, help="decay of the squared-gradient average"), EPSILON]
+    slots = {"m": 0.0, "v": 0.0}
 
     def update(self, p, g, s):
         b1, b2, t = self.config["beta_1"], self.config["beta_2"], self.iterations
-        m = s.setdefault("m", np.zeros_like(p))
-        v = s.setdefault("v", np.zeros_like(p))
+        m, v = s["m"], s["v"]
         m += (1 - b1) * (g - m)
         v += (1 - b2) * (g * g - v)
         alpha = self.learning_rate * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
@@ -111,11 +120,11 @@ class Adadelta(Optimizer):
     doc = "RMSprop whose step is scaled by a running average of past updates (Keras default lr 0.001)"
     options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
                Param("rho", "float", 0.95, 0, 1), EPSILON]
+    slots = {"accumulated_grad": 0.0, "accumulated_delta": 0.0}
 
     def update(self, p, g, s):
         rho, eps = p.dtype.type(self.config["rho"]), p.dtype.type(self.config["epsilon"])
-        acc_g = s.setdefault("accumulated_grad", np.zeros_like(p))
-        acc_d = s.setdefault("accumulated_delta", np.zeros_like(p))
+        acc_g, acc_d = s["accumulated_grad"], s["accumulated_delta"]
         acc_g *= rho
         acc_g += (1 - rho) * g * g
         delta = np.sqrt(acc_d + eps) / np.sqrt(acc_g + eps) * g

@@ -36,6 +36,8 @@ def format_record(record: dict) -> str:
 
 
 def cmd_train(args) -> int:
+    from .jobs.worker import set_thread_env
+    set_thread_env(max(1, args.threads))  # before numpy is imported
     import engine
 
     try:
@@ -112,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a job spec in the terminal")
     train.add_argument("spec", help="job spec JSON file")
     train.add_argument("--out", default="model.npz", help="where to write the trained model (.npz)")
+    train.add_argument("--threads", type=int, default=1,
+                       help="BLAS threads (default 1: the engine's matrices are small, and extra BLAS threads "
+                            "spin and slow training down on a busy machine)")
     train.set_defaults(func=cmd_train)
     predict = sub.add_parser("predict", help="read a digit image with a saved model")
     predict.add_argument("model", help="model file (.npz) from train or /api/jobs/{id}/model")
