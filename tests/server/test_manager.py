@@ -1,5 +1,6 @@
 """JobManager + LocalProcessExecutor with a fake train function (real processes, no engine)."""
 import asyncio
+import concurrent.futures
 
 import pytest
 
@@ -9,7 +10,9 @@ from server.jobs.storage import Storage
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, timeout=60))
+    # a fresh loop in its own thread: another suite (Playwright's sync API) may own this thread's loop
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout=60)).result()
 
 
 async def make_manager(tmp_path, max_running=1, grace=2.0):
