@@ -215,7 +215,8 @@ async function init() {
 
   let catalog;
   try { catalog = await api.getCatalog(); } catch (e) { $("predict-error").textContent = e.message; return; }
-  const dataset = { name: DIGIT_DATASET, ...paramDefaults(familyParams(catalog.datasets, DIGIT_DATASET)), limit: 6000, flatten: false };
+  // only what the page sets: the server finds the image files itself (it refuses a path over the API)
+  const dataset = { name: DIGIT_DATASET, limit: 6000, flatten: false };
   const layers = Object.values(presets(catalog))[0];
   store.update({
     catalog, dataset,

@@ -45,7 +45,9 @@ def train_on_page(page):
     epochs.fill("2")
     epochs.press("Tab")
     page.click("#train")
-    page.wait_for_function("document.getElementById('train-status').textContent === 'completed'", timeout=120_000)
+    page.wait_for_function("['completed', 'failed', 'invalid'].includes(document.getElementById('train-status').textContent)",
+                           timeout=120_000)
+    assert page.locator("#train-status").inner_text() == "completed", page.locator("#eta").inner_text()
     page.wait_for_function("[...document.querySelectorAll('#model-choice option')].some(o => o.value)")
     return page.locator("#model-choice option").nth(1).get_attribute("value")
 
