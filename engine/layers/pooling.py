@@ -4,6 +4,9 @@ Both loop over the pool's ph*pw window offsets only: offset (i, j) of every wind
 strided slice x[:, :, i::sh, j::sw] (cropped to the output size). Measured on (128, 8, 26, 26)
 this is faster than reshaping into explicit windows plus argmax/take_along_axis, and it handles
 tiled and overlapping windows alike. Rows/cols that do not fill a window are dropped (valid padding).
+Max-pool backward has a fast path for windows that do not overlap (the usual 2x2 stride 2): it writes
+each offset's gradient straight into dx, with no argmax array and no scatter. Reshaping x into explicit
+(ho, ph, wo, pw) windows and calling max over two axes was measured ~20x slower than the offset loop.
 """
 from __future__ import annotations
 
@@ -80,8 +83,36 @@ class MaxPool2D(Pool2D):
         return argmax
 
     def backward(self, grad):
+        return self.backward_general(grad) if self.overlapping else self.backward_disjoint(grad)
+
+    def backward_general(self, grad):
+        """Any windows: first argmax, then one masked gradient per offset, summed where windows overlap."""
         argmax, zero = self.first_argmax(), grad.dtype.type(0)
         return self.scatter((np.where(argmax == k, grad, zero) for k, _ in self.offsets()), grad)
+
+    def backward_disjoint(self, grad):
+        """Windows that do not overlap (strides >= pool_size): bit-identical to backward_general, ~4x faster.
+
+        Every input pixel is in at most one window, so each offset's gradient is written straight into
+        dx's strided view. Offsets are walked in argmax order; a window takes the gradient at the first
+        offset equal to its max and is then no longer free. The last offset takes every window still free,
+        as the general argmax defaults to it (a window whose max is NaN equals none of its values).
+        """
+        bits = np.dtype(f"u{grad.dtype.itemsize}")
+        dx = np.zeros(self.x_shape, dtype=grad.dtype)
+        dx_bits, grad_bits = dx.view(bits), grad.view(bits)
+        free = np.ones(self.out.shape, dtype=bool)  # (N, C, ho, wo): max not routed yet
+        hit = np.empty_like(free)
+        *firsts, (_, (last_rows, last_cols)) = self.offsets()
+        for _, (rows, cols) in firsts:
+            np.equal(self.x[:, :, rows, cols], self.out, out=hit)
+            hit &= free
+            free ^= hit
+            # grad's bit pattern times 0/1 is grad or +0.0: a branch-free select (copyto with where= stalls
+            # on random masks; a float multiply would give -0.0 and inf * 0 = nan)
+            np.multiply(grad_bits, hit, out=dx_bits[:, :, rows, cols])
+        np.multiply(grad_bits, free, out=dx_bits[:, :, last_rows, last_cols])
+        return dx
 
 
 @LAYERS.register("avgpool2d")
