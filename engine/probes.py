@@ -103,12 +103,17 @@ class Probes:
                          "min": lo.tolist(), "max": hi.tolist()})
         return maps
 
-    def _edges(self, store: dict, key: str, values: np.ndarray, headroom: float) -> np.ndarray | None:
-        """Bin edges fixed per key for the whole run, chosen the first time values are non-zero."""
+    def _edges(self, store: dict, key: str, values: np.ndarray, headroom: float, floor: float = 0.0) -> np.ndarray | None:
+        """Bin edges fixed per key for the whole run, chosen the first time values are non-zero.
+
+        Weights usually grow while training, so their range gets headroom (and at least +-1);
+        values beyond the edges are counted in the end bins (and min/max tell how far they went).
+        """
         if key not in store:
             lim = float(np.abs(values).max()) * headroom
             if lim == 0:
                 return None
+            lim = max(lim, floor)
             store[key] = np.linspace(-lim, lim, self.stream["bins"] + 1)
         return store[key]
 
@@ -116,8 +121,8 @@ class Probes:
         grads, layers = self.model.grads, []
         for key, w in self.model.params.items():
             layer_key = key.rsplit(".", 1)[0] + ".W"   # biases share their layer's kernel range
-            edges = self._edges(self.edges, layer_key, self.model.params.get(layer_key, w), 2.0)
-            edges = edges if edges is not None else self._edges(self.edges, key, w, 2.0)
+            edges = self._edges(self.edges, layer_key, self.model.params.get(layer_key, w), 3.0, 1.0)
+            edges = edges if edges is not None else self._edges(self.edges, key, w, 3.0, 1.0)
             row = {"key": key, **_stats("", w)}
             if edges is not None:
                 row.update(edges=edges.tolist(), counts=np.histogram(np.clip(w, edges[0], edges[-1]), edges)[0].tolist())

@@ -245,3 +245,19 @@ class CatalogPublic(BaseModel):
 class ErrorPublic(BaseModel):
     detail: Any
     message: str
+
+
+class MisreadPublic(BaseModel):
+    index: int
+    label: int
+    predicted: int
+    probability: float
+    image: Optional[str] = Field(None, description="base64 of 784 uint8 pixels for image datasets, else null")
+
+
+class EvaluationPublic(BaseModel):
+    n: int
+    accuracy: float
+    confusion: list[list[int]] = Field(description="rows: true class, columns: predicted class")
+    class_names: Optional[list[str]] = None
+    misread: list[MisreadPublic]

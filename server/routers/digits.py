@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import os
 
-from fastapi import APIRouter, HTTPException
+from typing import Optional
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
 from fastapi.concurrency import run_in_threadpool
 
 import numpy as np
 
 from engine.digits import prepare_drawing
 from engine.errors import DataError
+from engine.samples import sample_digit
 
 from ..deps import ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
@@ -78,3 +82,16 @@ async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: Setti
             raise HTTPException(503, str(e)) from None
     result = await run_in_threadpool(_predict, image, model)
     return {**result, "model": name}
+
+
+class DigitSamplePublic(BaseModel):
+    index: int
+    label: int
+    image: str = Field(description="base64 of 784 uint8 pixels, row-major, ink = 255")
+
+
+@router.get("/sample", response_model=DigitSamplePublic,
+            summary="A real MNIST test digit (from the 1,000 shipped with the project)")
+async def read_digit_sample(index: Optional[int] = Query(None, ge=0, le=999,
+                                                         description="which one; random when left out")) -> dict:
+    return sample_digit(index)

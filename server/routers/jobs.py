@@ -15,7 +15,7 @@ import engine
 from ..deps import Authorized, ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
-from ..schemas import (Command, ErrorPublic, HistoryPublic, JobCreate, JobList, JobPublic, JobStatus,
+from ..schemas import (Command, ErrorPublic, EvaluationPublic, HistoryPublic, JobCreate, JobList, JobPublic, JobStatus,
                        PredictPublic, PredictRequest, WeightsPublic)
 
 ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
@@ -171,3 +171,29 @@ async def predict_job(job_id: str, body: PredictRequest, manager: ManagerDep, se
     path = await _model_path(job_id, manager)
     model = await run_in_threadpool(load_cached, path)
     return await run_in_threadpool(_predict, model, body.inputs, settings.max_predict_rows)
+
+
+EVALUATIONS: dict[tuple[str, float], dict] = {}  # (job id, model file mtime) -> result; small, recomputed on change
+MAX_CACHED_EVALUATIONS = 16
+
+
+def _evaluate(job_id: str, job: dict) -> dict:
+    from engine.evaluation import evaluate_classifier
+    path = job["model_path"]
+    key = (job_id, os.path.getmtime(path))
+    if key not in EVALUATIONS:
+        spec = engine.normalize(job["spec"])
+        ds = engine.load_dataset(spec["dataset"])
+        if ds.task != "classification" or ds.x_test is None:
+            raise HTTPException(422, f"job {job_id}: evaluation needs a classification dataset with a test set")
+        if len(EVALUATIONS) >= MAX_CACHED_EVALUATIONS:
+            EVALUATIONS.clear()
+        EVALUATIONS[key] = evaluate_classifier(load_cached(path), ds.x_test, ds.y_test, ds.class_names)
+    return EVALUATIONS[key]
+
+
+@router.get("/{job_id}/evaluation", response_model=EvaluationPublic, responses={409: {"model": ErrorPublic}},
+            summary="Confusion matrix and the most confidently misread test examples")
+async def read_evaluation(job_id: str, manager: ManagerDep) -> dict:
+    await _model_path(job_id, manager)  # 404/409 when there is no model yet
+    return await run_in_threadpool(_evaluate, job_id, await manager.get_job(job_id))

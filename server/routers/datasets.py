@@ -1,0 +1,56 @@
+"""POST /api/datasets/preview: the points of a 2-D dataset, so the UI can draw them before training."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+import engine
+from engine.spec import normalize_dataset_spec
+
+from ..deps import SettingsDep
+from ..limits import StrictJSONRoute
+from ..schemas import DatasetSpec, ErrorPublic
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"], route_class=StrictJSONRoute,
+                   responses={422: {"model": ErrorPublic}})
+
+
+class PreviewRequest(BaseModel):
+    dataset: DatasetSpec
+
+    model_config = {"json_schema_extra": {"examples": [{"dataset": {"name": "spiral", "n_samples": 200,
+                                                                    "noise": 0.1, "seed": 1}}]}}
+
+
+class PreviewPublic(BaseModel):
+    name: str
+    task: str
+    n_classes: int | None
+    class_names: list[str] | None
+    domain: list[list[float]]
+    points_train: list[list[float]]
+    labels_train: list[float]
+    points_test: list[list[float]]
+    labels_test: list[float]
+
+
+def _preview(spec: dict, limits) -> dict:
+    try:
+        ds = engine.load_dataset(normalize_dataset_spec(spec, limits))
+    except (engine.SpecError, engine.DataError) as e:
+        raise HTTPException(422, str(e)) from None
+    if ds.points_train is None or ds.domain is None:
+        raise HTTPException(422, f"dataset.name: {ds.name} is not a 2-D dataset; previews show 2-D points only")
+
+    def labels(y):
+        return [] if y is None else y.reshape(len(y), -1)[:, 0].astype(float).tolist()
+    return {"name": ds.name, "task": ds.task, "n_classes": ds.n_classes, "class_names": ds.class_names,
+            "domain": ds.domain, "points_train": ds.points_train.tolist(), "labels_train": labels(ds.y_train),
+            "points_test": [] if ds.points_test is None else ds.points_test.tolist(), "labels_test": labels(ds.y_test)}
+
+
+@router.post("/preview", response_model=PreviewPublic, summary="Generate a 2-D dataset's points without training")
+async def preview_dataset(body: PreviewRequest, settings: SettingsDep) -> dict:
+    spec = body.dataset.model_dump(exclude_unset=True)
+    return await run_in_threadpool(_preview, spec, settings.engine_limits())
