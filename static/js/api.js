@@ -24,20 +24,42 @@ function formatDetail(detail) {
   }).join("; ");
 }
 
+// ---- API token (servers started with NNPLAY_API_TOKEN): kept for this tab only
+const TOKEN_KEY = "nnplay-api-token";
+
+export function getToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch { return ""; }
+}
+
+export function setToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* storage disabled: the token lasts until the page reloads */ }
+  memoryToken = token || "";
+}
+let memoryToken = getToken();
+
 async function request(method, url, body) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  if (method !== "GET" && memoryToken) init.headers.Authorization = `Bearer ${memoryToken}`;
   const res = await fetch(url, init);
   const type = res.headers.get("content-type") || "";
   const data = type.includes("json") ? await res.json() : await res.text();
+  if (res.status === 401) window.dispatchEvent(new CustomEvent("nnplay:unauthorized"));
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }
 
-export const getCatalog = () => request("GET", "/api/catalog");
+let catalogPromise = null;
+/** the catalog, fetched once per page (several modules ask for it) */
+export function getCatalog() {
+  if (!catalogPromise) catalogPromise = request("GET", "/api/catalog").catch((e) => { catalogPromise = null; throw e; });
+  return catalogPromise;
+}
 export const previewDataset = (dataset) => request("POST", "/api/datasets/preview", { dataset });
 export const createJob = (spec) => request("POST", "/api/jobs", spec);
 export const getJob = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}`);
@@ -49,7 +71,7 @@ export const getWeights = async (id) => normalizeWeights(await request("GET", `/
 export const getEvaluation = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}/evaluation`);
 export const sendCommand = (id, cmd) => request("POST", `/api/jobs/${encodeURIComponent(id)}/commands`, cmd);
 export const predictDigit = (body) => request("POST", "/api/digits/predict", body);
-export const sampleDigit = () => request("GET", "/api/digits/sample");
+export const sampleDigit = (index) => request("GET", `/api/digits/sample${index === undefined ? "" : `?index=${index}`}`);
 
 // links the browser follows itself (downloads)
 export const downloadUrls = (id) => {
@@ -71,7 +93,8 @@ export function openJobStream(id, { onMessage, onState = () => {}, since = 0 }) 
 
   const connect = () => {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    ws = new WebSocket(`${proto}://${location.host}/ws/jobs/${encodeURIComponent(id)}?since=${lastEpoch}`);
+    const auth = memoryToken ? `&token=${encodeURIComponent(memoryToken)}` : "";
+    ws = new WebSocket(`${proto}://${location.host}/ws/jobs/${encodeURIComponent(id)}?since=${lastEpoch}${auth}`);
     ws.onopen = () => {
       retry = 0;
       onState("open");

@@ -85,8 +85,13 @@ export function mountDataPanel(container, store, { onChange, onUi }) {
       el("div", { class: "field compact csv" }, el("label", { for: "csv-upload", text: "CSV (x1,x2,label)" }), csv),
       el("p", { class: "error", role: "alert", text: previewError || "" }));
   };
-  store.subscribe((_, patch) => {
-    if ("dataset" in patch || "catalog" in patch || "previewError" in patch || ("ui" in patch) || ("preview" in patch)) render();
+  // a new preview re-renders only when the class swatches change: typing in a field keeps its focus
+  let classes = null;
+  store.subscribe((s, patch) => {
+    const nextClasses = Math.max(2, s.preview?.n_classes || 2);
+    const classesChanged = "preview" in patch && nextClasses !== classes;
+    classes = nextClasses;
+    if ("dataset" in patch || "catalog" in patch || "previewError" in patch || "ui" in patch || classesChanged) render();
   });
   render();
   return { render };

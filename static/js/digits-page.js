@@ -9,7 +9,8 @@ import { defaultTraining, mountControls } from "./controls.js";
 import { createRunner, emptyResults } from "./runner.js";
 import { familyParams, paramDefaults, paramFields } from "./forms.js";
 import { imageRows, renderConfusion, renderGallery } from "./evaluation.js";
-import { CLASS_COLORS, fitCanvas, formatDuration, frameScheduler } from "./draw-util.js";
+import { CLASS_COLORS, fitCanvas, formatDuration, frameScheduler, watchSize } from "./draw-util.js";
+import { mountTokenBox } from "./auth.js";
 
 const $ = (id) => document.getElementById(id);
 const DIGIT_DATASET = "mnist";
@@ -37,13 +38,21 @@ async function predict(body) {
   } catch (e) {
     if (seq !== predictSeq) return;
     store.update({ reading: null });
+    if (e.status === 503 && !jobId) {
+      defaultMissing = true;
+      $("predict-error").textContent = "The shipped digit model is not installed on this server: train one below "
+        + "(a minute is enough), then pick it under “model”.";
+      refreshModels();
+      return;
+    }
     $("predict-error").textContent = /empty/.test(e.message) ? "" : e.message;
   }
 }
+let defaultMissing = false;
 
 function onStrokes(strokes, { final }) {
   clearTimeout(predictTimer);
-  $("sample-info").textContent = "";
+  showSample(null);
   if (!strokes.length || strokes.every((s) => s.length < 2)) {
     if (!strokes.length) { predictSeq++; store.update({ reading: null }); }
     return;
@@ -52,33 +61,65 @@ function onStrokes(strokes, { final }) {
   if (final) send(); else predictTimer = setTimeout(send, 120); // debounced while drawing
 }
 
+function drawProbabilities(canvas, reading) {
+  const { ctx, width, height } = fitCanvas(canvas);
+  ctx.clearRect(0, 0, width, height);
+  const probs = reading?.probabilities || new Array(10).fill(0);
+  const top = 22, bottom = 24;
+  const ph = height - top - bottom;
+  const bw = width / probs.length;
+  ctx.strokeStyle = "#d9dde4";
+  ctx.beginPath(); ctx.moveTo(0, top + ph + 0.5); ctx.lineTo(width, top + ph + 0.5); ctx.stroke();
+  ctx.textAlign = "center";
+  probs.forEach((p, k) => {
+    const h = ph * p;
+    const x = k * bw + bw * 0.15;
+    ctx.fillStyle = "#eef1f5";
+    ctx.fillRect(x, top, bw * 0.7, ph);             // the track: every digit has a visible slot
+    ctx.fillStyle = reading && k === reading.label ? CLASS_COLORS[1] : "#8d99ad";
+    ctx.fillRect(x, top + ph - h, bw * 0.7, h);
+    ctx.fillStyle = reading && k === reading.label ? "#0b1320" : "#3a4354";
+    ctx.font = `${reading && k === reading.label ? 700 : 500} 15px system-ui, sans-serif`;
+    ctx.fillText(String(k), k * bw + bw / 2, height - 6);
+    if (reading && p >= 0.01) {
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.fillStyle = "#3a4354";
+      ctx.fillText(`${Math.round(p * 100)}%`, k * bw + bw / 2, Math.max(14, top + ph - h - 5));
+    }
+  });
+  if (!reading) {
+    ctx.fillStyle = "#5b6475";
+    ctx.font = "14px system-ui, sans-serif";
+    ctx.fillText("draw a digit, or try a test digit", width / 2, top + ph / 2);
+  }
+}
+
 function mountReading() {
   const draw = () => {
     const r = store.get().reading;
     const pred = $("prediction");
     pred.textContent = r ? String(r.label) : "?";
     pred.dataset.label = r ? String(r.label) : "";
+    pred.classList.toggle("empty", !r);
+    const confidence = r ? r.probabilities[r.label] : null;
+    $("prediction-note").textContent = r ? `${Math.round(confidence * 100)}% sure` : "no digit yet";
     const seen = $("seen");
+    seen.classList.toggle("empty", !r?.input);
     if (r?.input) drawInk(seen, r.input);
     else { seen.width = 28; seen.height = 28; seen.getContext("2d").clearRect(0, 0, 28, 28); }
-    const { ctx, width, height } = fitCanvas($("probs"));
-    ctx.clearRect(0, 0, width, height);
-    const probs = r?.probabilities || new Array(10).fill(0);
-    const bw = width / probs.length;
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    probs.forEach((p, k) => {
-      const h = (height - 34) * p;
-      ctx.fillStyle = r && k === r.label ? CLASS_COLORS[1] : "#9aa6b8";
-      ctx.fillRect(k * bw + 3, height - 16 - h, bw - 6, h);
-      ctx.fillStyle = "#222";
-      ctx.fillText(String(k), k * bw + bw / 2, height - 3);
-      if (p >= 0.01) ctx.fillText(`${Math.round(p * 100)}%`, k * bw + bw / 2, height - 20 - h);
-    });
+    drawProbabilities($("probs"), r);
   };
   const request = frameScheduler(draw);
   store.subscribe((_, patch) => { if ("reading" in patch) request(); });
+  watchSize($("probs"), request);
   request();
+}
+
+/** the test digit on the pad (or none): its index and true label, shown beside the reading */
+function showSample(sample) {
+  const info = $("sample-info");
+  info.dataset.label = sample ? String(sample.label) : "";
+  info.textContent = sample ? `MNIST test image #${sample.index} · true label ${sample.label}` : "";
 }
 
 async function refreshModels() {
@@ -87,9 +128,15 @@ async function refreshModels() {
     const { items } = await api.listJobs({ limit: 100 });
     const keep = sel.value;
     const mnist = items.filter((j) => j.spec?.dataset?.name === DIGIT_DATASET && ["running", "completed", "paused"].includes(j.status));
-    sel.replaceChildren(new Option("default (shipped)", ""),
+    sel.replaceChildren(new Option(defaultMissing ? "default (not installed)" : "default (shipped)", ""),
       ...mnist.map((j) => new Option(`job ${j.id.slice(0, 8)} · ${j.status}${j.latest?.test_accuracy !== undefined ? ` · ${(j.latest.test_accuracy * 100).toFixed(1)}%` : ""}`, j.id)));
     if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+    const finished = mnist.find((j) => j.status === "completed");
+    if (defaultMissing && !sel.value && finished) {
+      sel.value = finished.id;
+      $("predict-error").textContent = "";
+      rereadPad();
+    }
   } catch { /* the default model still works */ }
 }
 
@@ -144,8 +191,9 @@ function mountTraining(catalog) {
   renderAug();
 
   $("train").addEventListener("click", async () => {
-    $("confusion").replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "appears when training ends" }));
-    $("gallery").replaceChildren();
+    for (const id of ["confusion", "gallery"]) {
+      $(id).replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "appears when training ends" }));
+    }
     await runner.play();
     refreshModels();
   });
@@ -182,32 +230,48 @@ function mountTraining(catalog) {
 }
 
 async function showEvaluation(jobId) {
-  try {
-    const ev = await api.getEvaluation(jobId);
-    if (ev.confusion) renderConfusion($("confusion"), ev.confusion, ev.class_names);
-    renderGallery($("gallery"), ev.misread || ev.misclassified || []);
-  } catch (e) {
-    $("confusion").textContent = e.status === 404 ? "this server does not provide an evaluation (confusion matrix) yet" : e.message;
+  $("confusion").replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "evaluating on the test set…" }));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      const ev = await api.getEvaluation(jobId);
+      renderConfusion($("confusion"), ev.confusion, ev.class_names, ev);
+      renderGallery($("gallery"), ev.misread || []);
+      return;
+    } catch (e) {
+      // 409: the final model file is still being written
+      if (e.status === 409 && attempt < 19) { await new Promise((ok) => setTimeout(ok, 250)); continue; }
+      $("confusion").replaceChildren(Object.assign(document.createElement("p"), { className: "error", textContent: e.message }));
+      return;
+    }
   }
 }
 
+let pad = null;
+let sampleRows = null;
+
+/** read what is on the pad again (after the model changed) */
+function rereadPad() {
+  if (!pad) return;
+  if (pad.showingImage() && sampleRows) { predict({ image: inkToDataUrl(sampleRows) }); return; }
+  const strokes = pad.strokes();
+  if (strokes.length) onStrokes(strokes, { final: true });
+}
+
 async function init() {
-  const pad = mountDrawpad($("drawpad"), { onChange: onStrokes });
+  mountTokenBox();
+  pad = mountDrawpad($("drawpad"), { onChange: onStrokes });
   $("undo").addEventListener("click", () => pad.undo());
-  $("clear").addEventListener("click", () => { pad.clear(); $("sample-info").textContent = ""; });
-  $("model-choice").addEventListener("change", () => {
-    const strokes = pad.strokes();
-    if (strokes.length) onStrokes(strokes, { final: true });
-  });
+  $("clear").addEventListener("click", () => { pad.clear(); showSample(null); });
+  $("model-choice").addEventListener("change", rereadPad);
   $("sample").addEventListener("click", async () => {
     try {
       const s = await api.sampleDigit();
-      const rows = imageRows(s.image ?? s.input ?? s.pixels);
-      pad.showImage(rows);
-      $("sample-info").textContent = `test image${s.index !== undefined ? ` #${s.index}` : ""}, true label ${s.label}`;
-      predict({ image: inkToDataUrl(rows) });
+      sampleRows = imageRows(s.image);
+      pad.showImage(sampleRows);
+      showSample(s);
+      predict({ image: inkToDataUrl(sampleRows) });
     } catch (e) {
-      $("sample-info").textContent = e.status === 404 ? "this server has no MNIST test images to sample" : e.message;
+      $("predict-error").textContent = e.message;
     }
   });
   mountReading();

@@ -87,6 +87,7 @@ export function mountDrawpad(canvas, { onChange }) {
     undo() { if (image) { image = null; } else { strokes.pop(); } request(); onChange(strokes, { final: true }); },
     strokes: () => strokes,
     showImage(rows) { image = rows; strokes = []; request(); },
+    showingImage: () => image !== null,
     size: () => {
       const r = canvas.getBoundingClientRect();
       return { width: Math.round(r.width), height: Math.round(r.height) };

@@ -1,5 +1,5 @@
 // end-of-training evaluation for digit models: confusion matrix and a gallery of misread test digits.
-import { base64ToBytes, el, formatNumber } from "./draw-util.js";
+import { base64ToBytes, el } from "./draw-util.js";
 import { drawInk } from "./drawpad.js";
 
 /** an image from the server as 28x28 rows of 0..1 (nested lists, flat lists or base64 uint8) */
@@ -14,27 +14,45 @@ export function imageRows(img, side = 28) {
   return rows;
 }
 
-export function renderConfusion(container, matrix, names) {
+/** confusion matrix as a table (rows true class, columns predicted), with the accuracy above it */
+export function renderConfusion(container, matrix, names, summary = {}) {
   const n = matrix.length;
   const labels = names || Array.from({ length: n }, (_, i) => String(i));
-  const rowMax = matrix.map((r) => Math.max(1, r.reduce((a, b) => a + b, 0)));
+  const rowSum = matrix.map((r) => r.reduce((a, b) => a + b, 0));
   const table = el("table", { class: "confusion", "aria-label": "confusion matrix: rows true digit, columns predicted" },
-    el("thead", {}, el("tr", {}, el("th", { text: "true \\ pred" }), labels.map((l) => el("th", { text: l })))),
-    el("tbody", {}, matrix.map((row, i) => el("tr", {}, el("th", { text: labels[i] }),
+    el("thead", {}, el("tr", {}, el("th", { class: "corner", text: "true \u2193  read \u2192" }), labels.map((l) => el("th", { scope: "col", text: l })))),
+    el("tbody", {}, matrix.map((row, i) => el("tr", {}, el("th", { scope: "row", text: labels[i] }),
       row.map((v, j) => {
-        const t = v / rowMax[i];
-        const bg = i === j ? `rgba(0,114,178,${0.15 + 0.85 * t})` : v ? `rgba(213,94,0,${0.15 + 0.85 * Math.min(1, t * 4)})` : "#f6f7f9";
-        return el("td", { style: `background:${bg};color:${t > 0.5 ? "#fff" : "#111"}`, title: `true ${labels[i]}, predicted ${labels[j]}: ${v}`, text: String(v) });
+        const t = v / Math.max(1, rowSum[i]);
+        // diagonal: blue by recall; off-diagonal: vermilion, boosted so rare confusions still show
+        const bg = i === j ? `rgba(0,114,178,${0.12 + 0.88 * t})` : v ? `rgba(213,94,0,${0.12 + 0.88 * Math.min(1, t * 5)})` : "#f6f7f9";
+        const dark = i === j ? t > 0.45 : t * 5 > 0.6;
+        return el("td", { class: i === j ? "diag" : v ? "miss" : "zero", style: `background:${bg};color:${dark ? "#fff" : "#1d2330"}`,
+          title: `true ${labels[i]}, read as ${labels[j]}: ${v}`, text: String(v) });
       })))));
-  container.replaceChildren(table);
+  const total = summary.n ?? rowSum.reduce((a, b) => a + b, 0);
+  const acc = summary.accuracy;
+  const head = el("p", { class: "eval-summary" },
+    acc !== undefined ? el("strong", { text: `${(acc * 100).toFixed(1)}% correct` }) : "",
+    ` on ${total.toLocaleString()} test images · rows: true digit, columns: what the network read`);
+  container.replaceChildren(head, table);
+  container.dataset.n = String(total);
 }
 
+/** the most confidently misread test digits: image, true label and what the network read */
 export function renderGallery(container, items) {
+  if (!items.length) {
+    container.replaceChildren(el("p", { class: "muted", text: "no misread test digits" }));
+    return;
+  }
   container.replaceChildren(...items.map((it) => {
-    const cv = el("canvas", { width: 28, height: 28 });
-    const rows = imageRows(it.image ?? it.input);
+    const cv = el("canvas", { width: 28, height: 28, "aria-label": `test digit ${it.index ?? ""}` });
+    const rows = imageRows(it.image);
     if (rows) drawInk(cv, rows);
-    const conf = it.probability ?? it.confidence;
-    return el("figure", {}, cv, el("figcaption", { text: `${it.label ?? it.true} → ${it.predicted ?? it.pred}${conf !== undefined ? ` (${formatNumber(conf, 2)})` : ""}` }));
+    const conf = it.probability;
+    return el("figure", { title: `test image #${it.index ?? "?"}: true ${it.label}, read as ${it.predicted}` }, cv,
+      el("figcaption", {}, el("span", { class: "truth", text: String(it.label) }), " → ",
+        el("span", { class: "read", text: String(it.predicted) }),
+        conf !== undefined ? el("span", { class: "conf", text: ` ${Math.round(conf * 100)}%` }) : ""));
   }));
 }

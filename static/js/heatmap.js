@@ -122,6 +122,7 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
     }
     canvas.dataset.epoch = frame ? String(frame.epoch) : "";
     canvas.dataset.points = String(preview?.points_train?.length ?? 0);
+    canvas.dataset.testPoints = String(s.ui.showTest ? preview?.points_test?.length ?? 0 : 0);
   };
 
   const request = frameScheduler(draw);

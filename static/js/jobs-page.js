@@ -3,6 +3,7 @@ import * as api from "./api.js";
 import { createStore, serialize } from "./state.js";
 import { createLineChart, historySeries, metricName, renderLegend } from "./charts.js";
 import { SERIES_COLORS, el, formatDuration, formatNumber, frameScheduler } from "./draw-util.js";
+import { mountTokenBox } from "./auth.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["queued", "running", "paused"]);
@@ -29,7 +30,8 @@ function bestMetric(job) {
 function duration(job) {
   if (!job.started_at) return "–";
   const end = job.finished_at || Date.now() / 1000;
-  return formatDuration(end - job.started_at);
+  const secs = end - job.started_at;
+  return secs < 10 ? `${Math.max(0.1, secs).toFixed(1)}s` : formatDuration(secs);
 }
 
 async function loadJobs() {
@@ -156,10 +158,10 @@ async function openJob(id) {
       job.message ? el("p", { class: job.outcome === "diverged" ? "error" : "muted", text: job.message }) : "",
       el("p", { class: "muted", text: modelSummary(job.spec) }),
       el("div", { class: "downloads" },
-        job.has_model === false ? el("span", { class: "muted", text: "no model file yet" }) : el("a", { href: urls.model, download: "", text: "model (.npz)" }),
-        el("a", { href: urls.csv, download: "", text: "history (.csv)" }),
-        el("button", { type: "button", text: "spec (.json)", onclick: () => downloadSpec(job) }),
-        playground ? el("a", { href: `/#s=${specLink(job.spec)}`, text: "open in playground" }) : ""),
+        job.has_model === false ? el("span", { class: "muted", text: "no model file yet" }) : el("a", { class: "button", href: urls.model, download: "", text: "⤓ model (.npz)" }),
+        el("a", { class: "button", href: urls.csv, download: "", text: "⤓ history (.csv)" }),
+        el("button", { type: "button", text: "⤓ spec (.json)", onclick: () => downloadSpec(job) }),
+        playground ? el("a", { class: "button", href: `/#s=${specLink(job.spec)}`, text: "open in playground" }) : ""),
       el("details", {}, el("summary", { text: "spec" }), el("pre", { class: "spec", text: JSON.stringify(job.spec, null, 2) })));
     $("detail-charts").hidden = false;
   } catch (e) {
@@ -201,6 +203,7 @@ async function poll() {
 }
 
 function init() {
+  mountTokenBox();
   const requestTable = frameScheduler(renderTable);
   store.subscribe((_, patch) => { if ("items" in patch || "selected" in patch || "open" in patch || "error" in patch) requestTable(); });
   mountCompare();

@@ -12,6 +12,7 @@ import { defaultDataset, mountDataPanel, paintPoint, playgroundDatasets } from "
 import { createRunner, emptyResults } from "./runner.js";
 import { familyParams, paramDefaults } from "./forms.js";
 import { formatNumber, frameScheduler } from "./draw-util.js";
+import { mountTokenBox } from "./auth.js";
 
 const URL_KEYS = ["dataset", "model", "training", "view"];
 const DEFAULT_VIEW = { discretize: false, showTest: true, logScale: false, smoothing: 0 };
@@ -44,7 +45,8 @@ function buildSpec() {
 
 const runner = createRunner(store, { buildSpec });
 
-// ---- preview: points of the current dataset (debounced)
+// ---- preview: points of the current dataset, regenerated (debounced) whenever the dataset changes
+const PREVIEW_DEBOUNCE_MS = 150;
 let previewTimer = null;
 let previewSeq = 0;
 function schedulePreview() {
@@ -52,7 +54,7 @@ function schedulePreview() {
   previewTimer = setTimeout(async () => {
     const seq = ++previewSeq;
     const { dataset } = store.get();
-    if (dataset.x && !dataset.x.length) {
+    if (dataset.x && !dataset.x.length) { // "clear points": an empty canvas to paint on
       store.update({ preview: { points_train: [], labels_train: [], points_test: [], labels_test: [],
         domain: [[-6, 6], [-6, 6]], task: "classification", n_classes: Math.max(2, dataset.n_classes || 2) }, previewError: "" });
       return;
@@ -61,30 +63,9 @@ function schedulePreview() {
       const preview = await api.previewDataset(dataset);
       if (seq === previewSeq) store.update({ preview, previewError: "" });
     } catch (e) {
-      const local = e.status === 404 ? localInlinePreview(dataset) : null;
-      if (local) { if (seq === previewSeq) store.update({ preview: local, previewError: "" }); return; }
-      const text = e.status === 404 || e.status === 405
-        ? "This server cannot preview datasets (POST /api/datasets/preview is missing): points appear only in the boundary."
-        : e.message;
-      if (seq === previewSeq) store.update({ previewError: text });
+      if (seq === previewSeq) store.update({ previewError: `Cannot show this dataset: ${e.message}` });
     }
-  }, 120);
-}
-
-// painted points are known here: without a preview endpoint show them all (the server splits off the test set)
-function localInlinePreview(dataset) {
-  if (!Array.isArray(dataset.x) || !dataset.x.length || dataset.x[0].length !== 2) return null;
-  const xs = dataset.x.map((p) => p[0]);
-  const ys = dataset.x.map((p) => p[1]);
-  const range = (v) => {
-    const lo = Math.min(...v), hi = Math.max(...v);
-    const m = Math.max((hi - lo) * 0.1, 0.5);
-    return [lo - m, hi + m];
-  };
-  const whole = dataset.y.every((v) => Number.isInteger(v));
-  return { points_train: dataset.x, labels_train: dataset.y, points_test: [], labels_test: [],
-    domain: [range(xs), range(ys)], task: whole ? "classification" : "regression",
-    n_classes: whole ? Math.max(2, dataset.n_classes || 0, ...dataset.y.map((v) => v + 1)) : null };
+  }, PREVIEW_DEBOUNCE_MS);
 }
 
 // keep the output layer fitting the task (units = classes) when the dataset changes
@@ -210,6 +191,7 @@ function mountStats() {
 store.subscribe((_, patch) => { if ("preview" in patch) fitOutput(); });
 
 async function init() {
+  mountTokenBox();
   let catalog;
   try {
     catalog = await api.getCatalog();

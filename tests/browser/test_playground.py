@@ -13,9 +13,51 @@ RECORD_EPOCHS = """() => {
 }"""
 
 
+# the page's configuration from its URL (#s=base64url JSON), as state.js writes it
+URL_STATE = """() => {
+  const raw = new URLSearchParams(location.hash.slice(1)).get('s').replace(/-/g, '+').replace(/_/g, '/');
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(raw + '='.repeat((4 - raw.length % 4) % 4)), c => c.charCodeAt(0))));
+}"""
+
+# where the preview's points land on the heatmap and the colour found at each centre.
+# returns {train: [[r, g, b, label]...], test: [...], classPixels, outlinePixels}: pixels in a class colour, and
+# near-black pixels (the outline of test points)
+POINT_PIXELS = """async () => {
+  const state = (%s)();
+  const res = await fetch('/api/datasets/preview', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                                     body: JSON.stringify({ dataset: state.dataset }) });
+  const p = await res.json();
+  const c = document.getElementById('heatmap');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const [[x0, x1], [y0, y1]] = p.domain;
+  const at = ([x, y], label) => {
+    const px = Math.floor((x - x0) / (x1 - x0) * c.width), py = Math.floor((y1 - y) / (y1 - y0) * c.height);
+    const i = (py * c.width + px) * 4;
+    return [d[i], d[i + 1], d[i + 2], label];
+  };
+  const palette = [[230, 159, 0], [0, 114, 178]];
+  let classPixels = 0, outlinePixels = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (palette.some(([r, g, b]) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 40)) classPixels++;
+    if (d[i] < 70 && d[i + 1] < 70 && d[i + 2] < 70) outlinePixels++;
+  }
+  return { train: p.points_train.map((q, i) => at(q, p.labels_train[i])),
+           test: p.points_test.map((q, i) => at(q, p.labels_test[i])), classPixels, outlinePixels };
+}""" % URL_STATE
+
+CLASS_RGB = [(230, 159, 0), (0, 114, 178)]   # Okabe-Ito orange and blue: classes 0 and 1
+
+
+def in_class_colour(pixels) -> float:
+    """Fraction of [r, g, b, label] samples whose colour is their class's colour."""
+    hits = sum(sum(abs(a - b) for a, b in zip(px[:3], CLASS_RGB[int(px[3])])) < 40 for px in pixels)
+    return hits / max(1, len(pixels))
+
+
 def open_playground(page, path="/"):
     page.goto(path)
     page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) > 0")
 
 
 def set_number(page, locator, value):
@@ -153,12 +195,59 @@ def test_divergence_ends_with_a_message_and_a_suggestion(page):
     assert page.locator("#play").inner_text() == "Play"   # not frozen: ready for another run
 
 
-def test_painted_points_become_an_inline_dataset(page):
+def test_preview_draws_train_points_filled_and_test_points_outlined_before_training(page, shot):
     open_playground(page)
+    shown = page.evaluate(POINT_PIXELS)
+    assert len(shown["train"]) >= 100 and len(shown["test"]) >= 100
+    # test points are drawn last: most centres have their class's colour (neighbours' rings cover some), ringed in black
+    assert in_class_colour(shown["test"]) > 0.6, shown["test"][:5]
+    assert shown["outlinePixels"] > 5 * len(shown["test"])
+    shot(page, "playground-preview")
+
+    page.uncheck("#show-test")
+    page.wait_for_function("document.getElementById('heatmap').dataset.testPoints === '0'")
+    hidden = page.evaluate(POINT_PIXELS)
+    assert in_class_colour(hidden["train"]) > 0.7, hidden["train"][:5]    # filled in class colour (white rims cover some)
+    assert hidden["classPixels"] > 5 * len(hidden["train"])
+    assert hidden["outlinePixels"] < shown["outlinePixels"] / 10            # the outlined test points are gone
+    page.check("#show-test")
+    page.wait_for_function(f"document.getElementById('heatmap').dataset.testPoints === '{len(shown['test'])}'")
+
+
+def test_changing_noise_or_pressing_regenerate_redraws_the_points(page):
+    open_playground(page)
+    before = page.evaluate(POINT_PIXELS)
+    page.evaluate("window.__plot = document.getElementById('heatmap').toDataURL()")
+    set_number(page, page.locator("#data-panel input[data-param=noise]"), 0.4)
+    page.wait_for_function("document.getElementById('heatmap').toDataURL() !== window.__plot")
+    page.wait_for_function("(%s)().dataset.noise === 0.4" % URL_STATE)
+    noisy = page.evaluate(POINT_PIXELS)
+    assert in_class_colour(noisy["train"]) > 0.7            # the new points are the ones drawn
+    assert [p[:3] for p in noisy["train"]] != [p[:3] for p in before["train"]]
+
+    seed = page.evaluate(URL_STATE)["dataset"]["seed"]
+    page.evaluate("window.__plot = document.getElementById('heatmap').toDataURL()")
+    page.click("#regenerate")
+    page.wait_for_function("document.getElementById('heatmap').toDataURL() !== window.__plot")
+    assert page.evaluate(URL_STATE)["dataset"]["seed"] == seed + 1
+    assert in_class_colour(page.evaluate(POINT_PIXELS)["train"]) > 0.7
+
+
+def test_painting_starts_from_the_points_on_screen(page):
+    open_playground(page)
+    shown = int(page.locator("#heatmap").get_attribute("data-points")) + \
+        int(page.locator("#heatmap").get_attribute("data-test-points"))
     page.click("#paint-toggle")
     box = page.locator("#heatmap").bounding_box()
     for fx, fy, cls in ((0.2, 0.2, 0), (0.3, 0.25, 0), (0.8, 0.8, 1), (0.7, 0.75, 1)):
         page.click(f"#data-panel button[aria-label='paint class {cls}']")
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
     assert page.locator("#dataset").input_value() == "inline"
-    page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) >= 3")
+    dataset = page.evaluate(URL_STATE)["dataset"]
+    assert len(dataset["x"]) == len(dataset["y"]) == shown + 4    # the spiral's points plus the painted ones
+    assert dataset["y"][-4:] == [0, 0, 1, 1]
+    page.wait_for_function(f"Number(document.getElementById('heatmap').dataset.points) + "
+                           f"Number(document.getElementById('heatmap').dataset.testPoints) === {shown + 4}")
+    page.uncheck("#show-test")
+    page.wait_for_function("document.getElementById('heatmap').dataset.testPoints === '0'")
+    assert in_class_colour(page.evaluate(POINT_PIXELS)["train"]) > 0.7
