@@ -51,14 +51,24 @@ def extract_ink(image) -> np.ndarray:
     Ink is the alpha channel when the image has transparency (alpha not all opaque), else the
     distance of each pixel's luminance from the background's, where the background is the median
     luminance of the border: black-on-white and white-on-black both give ink = 1 on the strokes.
+    Channels are converted one at a time, so a 4096x4096 RGBA canvas never becomes one float copy.
     """
-    img = _as_unit_float(image)                             # (H, W) or (H, W, C)
-    if img.ndim == 3:
-        channels = img.shape[2]
-        if channels in (2, 4) and img[..., -1].min() < 1.0:
-            return img[..., -1]
-        img = img[..., 0] if channels <= 2 else img[..., :3] @ LUMA
-    return ink_from_luminance(img)
+    arr, unit = _checked_pixels(image)                      # (H, W) or (H, W, C); unit = 255 or 1
+    if arr.ndim == 2:
+        return ink_from_luminance(_channel(arr, unit))
+    channels = arr.shape[2]
+    if channels in (2, 4) and arr[..., -1].min() < unit:
+        return _channel(arr[..., -1], unit)
+    if channels <= 2:
+        return ink_from_luminance(_channel(arr[..., 0], unit))
+    lum = LUMA[0] * _channel(arr[..., 0], unit)
+    lum += LUMA[1] * _channel(arr[..., 1], unit)
+    lum += LUMA[2] * _channel(arr[..., 2], unit)
+    return ink_from_luminance(lum)
+
+
+def _channel(channel: np.ndarray, unit: float) -> np.ndarray:
+    return channel.astype(np.float32) / np.float32(unit)   # (H, W) in [0, 1]
 
 
 def ink_from_luminance(lum: np.ndarray) -> np.ndarray:
@@ -69,10 +79,11 @@ def ink_from_luminance(lum: np.ndarray) -> np.ndarray:
         ink = (bg - lum) / max(bg, 1e-6)
     else:                                                   # light ink on a dark background
         ink = (lum - bg) / max(1.0 - bg, 1e-6)
-    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+    return np.clip(ink, 0.0, 1.0).astype(np.float32, copy=False)
 
 
-def _as_unit_float(image) -> np.ndarray:
+def _checked_pixels(image) -> tuple[np.ndarray, float]:
+    """Validate shape, size and dtype; returns the array and the value of full intensity (255 or 1)."""
     arr = np.asarray(image)
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
         raise DataError(f"image: expected shape (H, W) or (H, W, C) with C in 1..4, got {list(arr.shape)}")
@@ -82,13 +93,13 @@ def _as_unit_float(image) -> np.ndarray:
     if h > MAX_SIDE or w > MAX_SIDE:
         raise DataError(f"image: at most {MAX_SIDE}x{MAX_SIDE} pixels are allowed, got {w}x{h}")
     if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / 255.0
+        return arr, 255.0
     if arr.dtype == bool:
-        return arr.astype(np.float32)
+        return arr.astype(np.uint8), 1.0
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > 1:
             raise DataError("image: float pixels must be finite and within [0, 1]")
-        return arr.astype(np.float32)
+        return arr, 1.0
     raise DataError(f"image: expected uint8 pixels (0..255) or floats in [0, 1], got dtype {arr.dtype}")
 
 
