@@ -19,8 +19,9 @@ from .errors import DataError
 
 PEN_FRACTION = 0.10      # pen diameter / longer side of the strokes' bounding box
 GRID = 96                # raster size of the longer side (before the 20 px shrink)
-MAX_POINTS = 20_000      # per drawing
+MAX_POINTS = 10_000      # per drawing (a browser records a few hundred per digit)
 MAX_COORD = 1e6          # |x|, |y| in canvas coordinates
+MAX_LENGTH = 50          # total stroke length / longer side: a digit is ~2-6, a scribble over it ~20
 SEGMENT_CHUNK = 64       # segments per vectorised distance pass: (P, 64) floats at a time
 
 
@@ -69,19 +70,34 @@ def rasterize_strokes(drawing, grid: int = GRID, pen_fraction: float = PEN_FRACT
     extent = float((hi - lo).max())
     if extent <= 0:
         raise DataError("the drawing is empty: all stroke points are at one spot (a single dot); draw a digit")
+    length = float(np.hypot(*(b - a).T).sum()) / extent
+    if length > MAX_LENGTH:
+        raise DataError(f"strokes: the pen travels {length:.0f} times the drawing's size; at most {MAX_LENGTH} "
+                        "is allowed for one digit")
     scale = (grid - 1) / extent                              # canvas units -> raster pixels
     radius = 0.5 * pen_fraction * grid
     pad = math.ceil(radius) + 1
     a = (a - lo) * scale + pad
     b = (b - lo) * scale + pad
     w, h = (np.ceil((hi - lo) * scale - 1e-6).astype(int) + 2 * pad + 1)  # tolerate rounding
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5     # pixel centres, (h, w) each
-    p = np.stack([xs.ravel(), ys.ravel()], axis=1)          # (P, 2) as [x, y]
-    dist = np.full(len(p), np.inf)
+    dist = np.full((h, w), np.inf)
     for s in range(0, len(a), SEGMENT_CHUNK):                # chunks of segments, never pixels
-        dist = np.minimum(dist, _distance_to_segments(p, a[s:s + SEGMENT_CHUNK], b[s:s + SEGMENT_CHUNK]))
+        ca, cb = a[s:s + SEGMENT_CHUNK], b[s:s + SEGMENT_CHUNK]
+        # consecutive segments lie close together: only the pixels near this chunk can be inked by it
+        (x0, y0), (x1, y1) = _pixel_window(np.concatenate([ca, cb]), radius + 1, w, h)
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64) + 0.5          # pixel centres of the window
+        p = np.stack([xs.ravel(), ys.ravel()], axis=1)                    # (P, 2) as [x, y]
+        d = _distance_to_segments(p, ca, cb).reshape(y1 - y0, x1 - x0)
+        dist[y0:y1, x0:x1] = np.minimum(dist[y0:y1, x0:x1], d)
     ink = np.clip(radius + 0.5 - dist, 0.0, 1.0)            # 1 inside the pen, a 1 px soft edge
-    return ink.reshape(h, w).astype(np.float32)
+    return ink.astype(np.float32)
+
+
+def _pixel_window(points: np.ndarray, margin: float, w: int, h: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Pixel index range [x0, x1) x [y0, y1) covering `points` (K, 2) plus `margin`, clipped to the raster."""
+    x0, y0 = np.maximum(np.floor(points.min(axis=0) - margin), 0).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0) + margin).astype(int) + 1
+    return (int(x0), int(y0)), (int(min(x1, w)), int(min(y1, h)))
 
 
 def _distance_to_segments(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -151,6 +151,14 @@ def test_bad_stroke_points_name_the_stroke():
         prepare_drawing([[[0, float("nan")], [10, 10]]])
 
 
+def test_scribbles_far_longer_than_a_digit_are_rejected_not_rasterised_for_seconds():
+    zigzag = np.random.default_rng(0).uniform(0, 100, (2000, 2)).tolist()
+    with pytest.raises(DataError, match="strokes: the pen travels"):
+        prepare_drawing([zigzag])
+    with pytest.raises(DataError, match="at most 10000 points"):
+        prepare_drawing([[[i % 7, i % 5] for i in range(10_001)]])
+
+
 HAND_DRAWN = {
     1: [[[52, 40], [70, 22], [70, 250]]],
     7: [[[40, 30], [200, 30], [120, 260]]],
