@@ -159,18 +159,31 @@ def test_scribbles_far_longer_than_a_digit_are_rejected_not_rasterised_for_secon
         prepare_drawing([[[i % 7, i % 5] for i in range(10_001)]])
 
 
-HAND_DRAWN = {
+def arc(cx, cy, rx, ry, t0, t1, n=30) -> list:
+    """Points along an ellipse arc (canvas y grows downwards), angles in radians."""
+    t = np.linspace(t0, t1, n)
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1).tolist()
+
+
+PI = np.pi
+HAND_DRAWN = {   # one stroke list per digit, as a person would draw it on a ~200 px canvas
+    0: [arc(140, 140, 60, 100, -PI / 2, 1.5 * PI, 40)],
     1: [[[52, 40], [70, 22], [70, 250]]],
+    2: [arc(100, 70, 45, 40, -PI, 0.25 * PI)[:-1] + [[60, 190], [150, 190]]],
+    3: [arc(100, 60, 40, 35, -0.9 * PI, 0.5 * PI) + arc(100, 145, 45, 45, -0.5 * PI, 0.9 * PI)[1:]],
+    4: [[[110, 20], [50, 130], [150, 130]], [[120, 70], [120, 200]]],
+    5: [[[140, 20], [70, 20], [65, 90]] + arc(100, 135, 45, 50, -0.75 * PI, 0.8 * PI)],
+    6: [[[130, 20], [80, 80], [62, 140]] + arc(100, 150, 40, 40, PI, 3 * PI, 40)],
     7: [[[40, 30], [200, 30], [120, 260]]],
-    0: [[[140 + 60 * np.sin(t), 140 - 100 * np.cos(t)] for t in np.linspace(0, 2 * np.pi, 40)]],
+    8: [arc(100, 60, 35, 40, 0.5 * PI, 2.5 * PI, 40) + arc(100, 145, 45, 45, -0.5 * PI, 1.5 * PI, 40)],
+    9: [arc(100, 60, 40, 40, 0, 2 * PI, 40) + [[140, 60], [130, 200]]],
 }
 
 
 @needs_model
 @pytest.mark.parametrize("digit", sorted(HAND_DRAWN))
 def test_default_model_reads_hand_made_stroke_digits(digit):
-    strokes = [[[float(x), float(y)] for x, y in s] for s in HAND_DRAWN[digit]]
-    result = predict_drawing(strokes)
+    result = predict_drawing(HAND_DRAWN[digit])
     assert result["label"] == digit, result["probabilities"]
     assert len(result["probabilities"]) == 10 and sum(result["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert np.asarray(result["input"]).shape == (28, 28)
@@ -180,3 +193,9 @@ def test_default_model_reads_hand_made_stroke_digits(digit):
 def test_default_model_is_loaded_once():
     assert default_model() is default_model()
 
+
+
+def test_a_stroke_digit_drawn_tiny_and_off_centre_prepares_like_the_big_one():
+    big = prepare_drawing(HAND_DRAWN[3])
+    tiny = [(np.asarray(s) * 0.1 + [500, 20]).tolist() for s in HAND_DRAWN[3]]
+    np.testing.assert_allclose(prepare_drawing({"strokes": tiny, "width": 800, "height": 600}), big, atol=1e-4)
