@@ -75,7 +75,7 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     import engine
-    from engine.digits import predict_drawing, prepare_drawing
+    from engine.digits import predict_drawing
 
     from .pngdata import decode_data_url
 
@@ -92,7 +92,7 @@ def cmd_predict(args) -> int:
             from PIL import Image
 
             image = np.asarray(Image.open(args.image).convert("L"))
-        result = predict_drawing(prepare_drawing(image), model)
+        result = predict_drawing(image, model)
     except (OSError, ValueError) as e:
         print(f"nnplay predict: {e}", file=sys.stderr)
         return 2
