@@ -27,7 +27,7 @@ MNIST_DIR = os.environ.get("MNIST_DIR", "/work/shared/data/mnist")
 
 
 def mnist_spec(epochs: int, limit: int) -> dict:
-    return {"dataset": {"name": "mnist", "path": MNIST_DIR, "limit": limit, "flatten": True, "download": False},
+    return {"dataset": {"name": "mnist", "limit": limit, "flatten": True},  # the server finds it via $MNIST_DIR
             "model": {"layers": [{"type": "dense", "units": 64, "activation": "relu"},
                                  {"type": "dense", "units": 10, "activation": "softmax"}],
                       "loss": "categorical_crossentropy"},
@@ -39,7 +39,8 @@ def start_server() -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "NNPLAY_HOME": tempfile.mkdtemp(prefix="nnplay-load-"), "NNPLAY_WORKERS_JOBS": "2"}
+    env = {**os.environ, "NNPLAY_HOME": tempfile.mkdtemp(prefix="nnplay-load-"), "NNPLAY_WORKERS_JOBS": "2",
+           "MNIST_DIR": MNIST_DIR}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--port", str(port),
                              "--log-level", "warning"], cwd=REPO, env=env)
     url = f"http://127.0.0.1:{port}"

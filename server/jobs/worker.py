@@ -20,6 +20,9 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VE
                "NUMEXPR_NUM_THREADS")
 
 
+WORKER_NICENESS = 10
+
+
 def set_thread_env(threads: int) -> None:
     for var in THREAD_VARS:
         os.environ[var] = str(threads)
@@ -85,6 +88,10 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
             train_path: str = "engine:train", checkpoint_seconds: float = 2.0, parent_pid: int | None = None):
     """Process entry point. Never raises: every failure becomes an ("error", ...) message."""
     set_thread_env(threads)
+    try:  # training yields the CPU to the web server: the API stays responsive while jobs run
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
     reader = CommandReader(commands, parent_pid or os.getppid())
     try:
         train = load_function(train_path)
