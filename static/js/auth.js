@@ -14,7 +14,7 @@ export async function mountTokenBox() {
     box.classList.toggle("asking", asking);
     input.hidden = !asking;
     $("token-save").textContent = asking ? "Save" : "Change";
-    state.textContent = note || (asking ? "" : "token set");
+    state.textContent = note || (asking ? "" : "API token set");
     document.body.dataset.auth = asking ? "missing" : "set";
   };
   box.addEventListener("submit", (ev) => {
@@ -25,6 +25,7 @@ export async function mountTokenBox() {
     api.setToken(token);
     input.value = "";
     show(false);
+    window.dispatchEvent(new CustomEvent("nnplay:token-saved"));
   });
   window.addEventListener("nnplay:unauthorized", () => {
     api.setToken("");

@@ -202,10 +202,11 @@ export function mountBuilder(container, store, { onChange, imageLayers = false, 
       });
       if (sh.some((d) => d < 1)) warnings.push("The image becomes smaller than one pixel: remove a pooling layer or use padding “same”.");
     }
+    const nHidden = hidden.filter((l) => l.type !== "flatten").length; // flatten only reshapes
     const warnBox = el("ul", { class: "warnings", "aria-live": "polite" }, warnings.map((t) => el("li", { text: t })));
     container.replaceChildren(
       el("div", { class: "builder-summary" },
-        el("span", { text: `${input.join("×")} inputs → ${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"} → ${out.units} output${out.units === 1 ? "" : "s"}` }),
+        el("span", { text: `${input.join("×")} inputs → ${nHidden} hidden layer${nHidden === 1 ? "" : "s"} → ${out.units} output${out.units === 1 ? "" : "s"}` }),
         el("span", { class: "param-total", text: `${total.toLocaleString()} parameters` })),
       list, addBtn, outCard, warnBox);
   };

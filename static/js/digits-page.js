@@ -122,7 +122,8 @@ function showSample(sample) {
   info.textContent = sample ? `MNIST test image #${sample.index} · true label ${sample.label}` : "";
 }
 
-async function refreshModels() {
+/** the model list: the shipped model and every running or finished MNIST job; `select` picks one of them */
+async function refreshModels(select) {
   const sel = $("model-choice");
   try {
     const { items } = await api.listJobs({ limit: 100 });
@@ -132,7 +133,11 @@ async function refreshModels() {
       ...mnist.map((j) => new Option(`job ${j.id.slice(0, 8)} · ${j.status}${j.latest?.test_accuracy !== undefined ? ` · ${(j.latest.test_accuracy * 100).toFixed(1)}%` : ""}`, j.id)));
     if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
     const finished = mnist.find((j) => j.status === "completed");
-    if (defaultMissing && !sel.value && finished) {
+    if (select && [...sel.options].some((o) => o.value === select)) {
+      sel.value = select;
+      $("predict-error").textContent = "";
+      rereadPad();
+    } else if (defaultMissing && !sel.value && finished) {
       sel.value = finished.id;
       $("predict-error").textContent = "";
       rereadPad();
@@ -221,7 +226,7 @@ function mountTraining(catalog) {
     if (run.status === "completed" && run.job_id && evaluatedFor !== run.job_id) {
       evaluatedFor = run.job_id;
       showEvaluation(run.job_id);
-      refreshModels();
+      refreshModels(run.job_id);   // the model just trained reads the pad from now on
     }
   };
   const request = frameScheduler(draw);

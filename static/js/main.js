@@ -192,6 +192,10 @@ store.subscribe((_, patch) => { if ("preview" in patch) fitOutput(); });
 
 async function init() {
   mountTokenBox();
+  // a run refused for want of a token: clear its message once a token is given
+  window.addEventListener("nnplay:token-saved", () => {
+    if (store.get().run.status === "invalid") store.update({ run: { ...store.get().run, status: "idle", message: "" } });
+  });
   let catalog;
   try {
     catalog = await api.getCatalog();

@@ -80,8 +80,12 @@ export function mountNetworkView(container, store) {
         nodesBox.append(box);
       });
       const more = col.units - pos[c].length;
-      const labelLeft = Math.max(0, Math.min(width - 80, xs[c] - 40));
-      nodesBox.append(el("div", { class: "net-col-label", style: `left:${labelLeft}px;top:${height - 16}px`,
+      // first and last labels hug the edges so long ones ("output · softmax") are never cut
+      const place = c === 0 ? "left:0;text-align:left"
+        : c === cols.length - 1 ? "right:0;text-align:right"
+          : `left:${Math.max(0, Math.min(width - 80, xs[c] - 40))}px`;
+      nodesBox.append(el("div", { class: "net-col-label", style: `${place};top:${height - 16}px`,
+        title: more > 0 ? `${pos[c].length} of ${col.units} neurons shown` : undefined,
         text: more > 0 ? `${col.label} (+${more})` : `${col.label}${col.activation && col.kind !== "input" ? " · " + col.activation : ""}` }));
     });
     return true;

@@ -110,12 +110,17 @@ def test_try_a_test_digit_shows_a_real_mnist_image_with_its_true_label(page):
                                " || document.getElementById('prediction').dataset.label !== ''", timeout=15_000)
 
 
+def pinned_sample(index: int):
+    """A route handler that asks the server for test digit `index` instead of a random one."""
+    return lambda route: route.continue_(url=f"{route.request.url}?index={index}")
+
+
 @pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason=NO_DEFAULT)
 def test_the_shipped_model_reads_the_first_shipped_test_digits_right(page):
     open_digits(page)
     for index in range(5):
         # "Try a test digit" picks at random; pin the index so the expected labels are known
-        page.route("**/api/digits/sample", lambda r, i=index: r.continue_(url=f"{r.request.url}?index={i}"))
+        page.route("**/api/digits/sample", pinned_sample(index))
         page.click("#sample")
         page.wait_for_function(f"document.getElementById('sample-info').textContent.includes('#{index} ')")
         truth = page.locator("#sample-info").get_attribute("data-label")
