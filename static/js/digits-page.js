@@ -108,6 +108,11 @@ function mountReading() {
     if (r?.input) drawInk(seen, r.input);
     else { seen.width = 28; seen.height = 28; seen.getContext("2d").clearRect(0, 0, 28, 28); }
     drawProbabilities($("probs"), r);
+    const truth = $("sample-info").dataset.label;
+    const verdict = $("sample-verdict");
+    const right = r && String(r.label) === truth;
+    verdict.textContent = r && truth ? (right ? "✓ read correctly" : "✗ misread") : "";
+    verdict.className = r && truth ? (right ? "good" : "bad") : "";
   };
   const request = frameScheduler(draw);
   store.subscribe((_, patch) => { if ("reading" in patch) request(); });
@@ -273,6 +278,7 @@ async function init() {
       const s = await api.sampleDigit();
       sampleRows = imageRows(s.image);
       pad.showImage(sampleRows);
+      store.update({ reading: null });   // no stale verdict while the new digit is read
       showSample(s);
       predict({ image: inkToDataUrl(sampleRows) });
     } catch (e) {

@@ -138,6 +138,13 @@ function mountViews() {
   requestCharts();
 }
 
+/** 198000 -> "198k", 1234567 -> "1.23M": readable from the back of a lecture hall */
+function compactCount(v) {
+  if (v >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (v >= 1e3) return `${Number((v / 1e3).toPrecision(3))}k`;
+  return String(Math.round(v));
+}
+
 // ---- header stats and buttons
 function mountStats() {
   const draw = () => {
@@ -145,7 +152,7 @@ function mountStats() {
     const last = history[history.length - 1] || {};
     const metric = "test_r2" in last ? "r2" : "accuracy";
     $("stat-epoch").textContent = `${String(run.epoch || 0).padStart(4, "0")}${run.epochs ? ` / ${run.epochs}` : ""}`;
-    $("stat-speed").textContent = run.examples_per_second ? `${formatNumber(run.examples_per_second, 3)}/s` : "–";
+    $("stat-speed").textContent = run.examples_per_second ? `${compactCount(run.examples_per_second)}/s` : "–";
     $("stat-train-loss").textContent = formatNumber(last.train_loss);
     $("stat-test-loss").textContent = formatNumber(last.test_loss);
     $("stat-lr").textContent = formatNumber(run.learning_rate ?? last.learning_rate);
