@@ -71,10 +71,13 @@ def test_every_page_loads_without_console_errors_or_outside_requests(page, shot)
     for path, name in (("/", "playground"), ("/digits", "digits"), ("/jobs", "jobs")):
         page.goto(path)
         page.wait_for_selector("body[data-ready=true]")
+        if path == "/":
+            page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) > 0")
         shot(page, f"page-{name}")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/")
     page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) > 0")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the phone layout scrolls sideways by {overflow}px"
     shot(page, "page-playground-phone")
