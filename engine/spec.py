@@ -51,6 +51,8 @@ STREAM_OPTIONS = [
     Param("histograms", "bool", True, help="send weight and gradient histograms"),
     Param("bins", "int", 30, 4, 200),
     Param("max_fps", "float", 20.0, 0.1, 1000, help="frames (boundary, histograms) per second at most"),
+    Param("max_epochs_per_second", "float", None, 1, 100_000, nullable=True,
+          help="pace training so people can watch it learn; empty = full speed"),
 ]
 TOP_KEYS = ("dataset", "model", "training", "stream")
 TRAINING_SECTIONS = ("optimizer", "regularization", "lr_schedule", "early_stopping", "augmentation")

@@ -157,6 +157,14 @@ class Trainer:
                       examples_per_second=self.n_train / max(seconds, 1e-9))
         return record
 
+    def _pace(self, started: float) -> None:
+        """Sleep out the rest of the epoch's time slot when the stream asks for a watchable pace (< 1 s)."""
+        cap = self.spec["stream"]["max_epochs_per_second"]
+        if cap:
+            remaining = started + 1.0 / cap - time.perf_counter()
+            if remaining > 0:
+                time.sleep(remaining)
+
     def _divergence_message(self, epoch: int) -> str:
         lr = self.optimizer.learning_rate
         return (f"training diverged at epoch {epoch}: the loss became {self.diverged_loss} "
@@ -173,6 +181,7 @@ class Trainer:
         result = TrainResult(self.model, dataset=self.ds.summary())
         self.probes.emit(self.emit, 0, force=True)
         for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
             record = self._run_epoch(epoch)
             if record in ("stopped", "diverged"):
                 result.outcome = record
@@ -183,6 +192,7 @@ class Trainer:
             self.emit({"type": "epoch", **record})
             self.probes.emit(self.emit, epoch, force=epoch == epochs)
             self.control.end_epoch(epoch)
+            self._pace(started)
             if self.early and self.early.update(record, self.model):
                 result.outcome = "early_stopped"
                 result.message = (f"{self.early.monitor} did not improve for {self.early.patience} epochs; "

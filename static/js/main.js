@@ -21,7 +21,8 @@ const $ = (id) => document.getElementById(id);
 const store = createStore({
   catalog: null, dataset: null, model: null, training: null, view: { ...DEFAULT_VIEW },
   ui: { ...DEFAULT_VIEW, paint: false, paintClass: 0 },
-  stream: { boundary: true, resolution: 64, neuron_resolution: 16, histograms: true, bins: 30, max_fps: 12 },
+  // paced so a class can watch it learn: 250 epochs take about 5 s, with a frame every few epochs
+  stream: { boundary: true, resolution: 64, neuron_resolution: 16, histograms: true, bins: 30, max_fps: 12, max_epochs_per_second: 50 },
   preview: null, previewError: "", connection: "", ...emptyResults(),
 });
 

@@ -199,3 +199,12 @@ def test_perceptron_update_is_lr_times_label_times_input():
     # misclassified positive example: dL/ds = -1, so sgd moves W by +lr * x
     assert loss.grad(out, t).tolist() == [[-1.0]]
     assert loss.grad(np.array([[0.5]]), t).tolist() == [[0.0]]
+
+
+def test_max_epochs_per_second_paces_training_for_watching():
+    import time
+    spec = job(HIDDEN, epochs=10)
+    spec["stream"] = {"boundary": False, "histograms": False, "max_epochs_per_second": 50}
+    start = time.perf_counter()
+    engine.train(spec)
+    assert time.perf_counter() - start >= 10 / 50 * 0.9
