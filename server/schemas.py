@@ -240,6 +240,8 @@ class CatalogPublic(BaseModel):
     datasets: dict[str, Any]
     limits: dict[str, Any]
     job_states: list[str]
+    auth_required: bool = Field(description="mutating requests need Authorization: Bearer <NNPLAY_API_TOKEN>")
+    digit_model_available: bool = Field(description="the shipped digit model is installed (POST /api/digits/predict without job_id works)")
 
 
 class ErrorPublic(BaseModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 import engine
+from engine.digits import DEFAULT_MODEL_PATH
 
 from ..deps import SettingsDep
 from ..jobs.storage import JOB_STATES
@@ -26,4 +27,5 @@ async def read_catalog(settings: SettingsDep) -> dict:
     body["limits"] = {**body["limits"], **settings.server_limits()}
     body["job_states"] = list(JOB_STATES)
     body["auth_required"] = bool(settings.api_token)
+    body["digit_model_available"] = DEFAULT_MODEL_PATH.exists()
     return body
