@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import Server, watched_page
+from browser_support import Server, watched_page
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from conftest import MNIST_DIR, REPO
+from browser_support import MNIST_DIR, REPO
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import engine
-from conftest import tiny_spec
+from server_support import tiny_spec
 
 
 def watch(client, job_id: str, since: int = 0) -> list[dict]:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 import engine
-from conftest import tiny_spec
+from server_support import tiny_spec
 from server.cli import build_parser, main
 
 

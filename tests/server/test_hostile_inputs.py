@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from conftest import tiny_spec
+from server_support import tiny_spec
 
 BAD_ID = "doesnotexist"
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from websockets.sync.client import connect
 
-from conftest import LiveServer, diverging_spec, tiny_spec, wait_for
+from server_support import LiveServer, diverging_spec, tiny_spec, wait_for
 from fault_train import CRASH_SEED
 
 

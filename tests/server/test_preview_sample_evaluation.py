@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import engine
-from conftest import tiny_spec
+from server_support import tiny_spec
 from test_api import run_job
 
 
