@@ -241,13 +241,7 @@ def count_params(spec: dict) -> int:
             out = layer.compute_output_shape(shape)
         except SpecError as e:
             raise SpecError([Problem(f"model.layers.{i}", p.message) for p in e.problems]) from None
-        if isinstance(layer, WeightedLayer):
-            w, b, _, _ = layer.weight_shapes(shape)
-            total += math.prod(w) + math.prod(b)
-        elif layer.type_name == "batchnorm":
-            total += 2 * shape[0]
-        elif hasattr(layer, "param_count"):
-            total += layer.param_count(shape)
+        total += sum(math.prod(s) for s in layer.param_shapes(shape).values())
         shape = out
     return total
 

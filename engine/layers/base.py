@@ -38,6 +38,10 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
+    def param_shapes(self, input_shape: tuple) -> dict[str, tuple]:
+        """Trainable parameter shapes for `input_shape`, without allocating them (limits are checked first)."""
+        return {}
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
@@ -80,6 +84,10 @@ class WeightedLayer(Layer):
 
     def weight_shapes(self, input_shape: tuple) -> tuple[tuple, tuple, int, int]:
         raise NotImplementedError
+
+    def param_shapes(self, input_shape):
+        w, b, _, _ = self.weight_shapes(input_shape)
+        return {"W": w, "b": b}
 
     def forward(self, x, training=False):
         self.x = x

@@ -26,6 +26,9 @@ class BatchNorm(Layer):
             raise SpecError(f"batchnorm needs features (D,) or images (C, H, W) but gets shape {list(input_shape)}")
         return input_shape
 
+    def param_shapes(self, input_shape):
+        return {"gamma": (input_shape[0],), "beta": (input_shape[0],)}
+
     def build(self, input_shape, rng, dtype):
         out_shape = super().build(input_shape, rng, dtype)
         n = self.input_shape[0]

@@ -101,3 +101,14 @@ def test_same_seed_same_weights_and_different_seed_different():
     a, b, c = (engine.build_model(MLP, seed=s).get_weights() for s in (5, 5, 6))
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["0.W"], c["0.W"])
+
+
+@pytest.mark.parametrize("shape,layers", [
+    ([1, 12, 12], [{"type": "conv2d", "filters": 4, "kernel_size": 3}, {"type": "batchnorm"}, {"type": "maxpool2d"},
+                   {"type": "flatten"}, {"type": "maxout", "units": 3, "pieces": 2}, {"type": "dense", "units": 2}]),
+    ([3], [{"type": "dense", "units": 5}, {"type": "batchnorm"}, {"type": "dropout"}, {"type": "dense", "units": 2}]),
+])
+def test_parameter_count_from_shapes_equals_the_built_model(shape, layers):
+    from engine.model import count_params, normalize_model_spec
+    spec = {"input_shape": shape, "layers": layers, "loss": "mean_squared_error"}
+    assert count_params(normalize_model_spec(spec)) == engine.build_model(spec).n_params()
