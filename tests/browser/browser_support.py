@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.live_server import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -25,65 +23,14 @@ MNIST_DIR = Path(os.environ.get("MNIST_DIR", "/work/shared/data/mnist"))
 
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`python -m uvicorn server.main:app` with its own NNPLAY_HOME, started and stopped by the fixture."""
+class Server(LiveServer):
+    """The app under test, with MNIST for the digits page when it is here."""
 
     def __init__(self, home: Path, **extra_env: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "NNPLAY_HOME": str(home), "PYTHONPATH": str(REPO), "NNPLAY_CHECKPOINT_SECONDS": "0.3"}
-        env.pop("NNPLAY_API_TOKEN", None)   # only the tests that ask for a token get one
-        env.update(extra_env)
+        env = {"NNPLAY_CHECKPOINT_SECONDS": "0.3", **extra_env}
         if MNIST_DIR.exists():
-            env.setdefault("MNIST_DIR", str(MNIST_DIR))
-        self.env = env
-        self.log: list[str] = []
-        self.proc = None
-
-    def start(self, timeout: float = 30) -> "Server":
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"], env=self.env, cwd=str(REPO), stderr=subprocess.PIPE, text=True)
-        ready = threading.Event()
-
-        def read():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                if "Application startup complete" in line or "Uvicorn running" in line:
-                    ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        # --log-level warning hides the startup line: poll health as well
-        import httpx
-        for _ in range(int(timeout * 20)):
-            if ready.wait(0.05):
-                break
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited:\n" + "".join(self.log))
-        else:
-            self.stop()
-            raise RuntimeError("server did not start:\n" + "".join(self.log))
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            env.setdefault("MNIST_DIR", os.environ.get("MNIST_DIR", str(MNIST_DIR)))
+        super().__init__(home, env)
 
 
 @pytest.fixture(scope="session")

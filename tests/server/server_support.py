@@ -1,16 +1,12 @@
 """Shared fixtures: tiny job specs, a TestClient app in tmp_path, and real uvicorn servers."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.live_server import LiveServer as BaseLiveServer
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -69,58 +65,12 @@ def client(make_client):
     return make_client()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """`python -m uvicorn server.main:app` on a free 127.0.0.1 port with its own NNPLAY_HOME."""
+class LiveServer(BaseLiveServer):
+    """A real server whose workers can import this folder's train hooks (fake_train, fault_train)."""
 
     def __init__(self, home: Path, env: dict | None = None):
-        self.home = home
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "NNPLAY_HOME": str(home), "PYTHONPATH": f"{REPO}{os.pathsep}{HERE}",
-                    "NNPLAY_CHECKPOINT_SECONDS": "0.2", "NNPLAY_CANCEL_GRACE": "1", **(env or {})}
-        self.proc = None
-        self.log: list[str] = []
-
-    def start(self, timeout: float = 30) -> "LiveServer":
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "info"], env=self.env, cwd=str(REPO), stderr=subprocess.PIPE, text=True)
-        ready = threading.Event()
-
-        def read():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                if "Application startup complete" in line:
-                    ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(timeout):
-            self.stop()
-            raise RuntimeError("server did not start:\n" + "".join(self.log))
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def kill9(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+        super().__init__(home, {"NNPLAY_CHECKPOINT_SECONDS": "0.2", "NNPLAY_CANCEL_GRACE": "1", **(env or {})},
+                         pythonpath=(HERE,))
 
 
 @pytest.fixture(scope="module")
