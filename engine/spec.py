@@ -106,6 +106,7 @@ def _normalize_training(training: dict, problems: list) -> dict:
 def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     """Deep copy of `job_spec` with defaults filled; raises SpecError listing every problem."""
     from .advice import expected_task, output_problems
+    from .datasets import DATASETS
     from .model import normalize_model_spec
     if not isinstance(job_spec, dict):
         raise SpecError("a job spec must be a JSON object with dataset, model and training", "")
@@ -129,8 +130,7 @@ def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
             problems.extend(output_problems(model, *task))
     if training.get("epochs") and training["epochs"] > limits.max_epochs:
         problems.append(Problem("training.epochs", f"must be <= {limits.max_epochs}, got {training['epochs']}"))
-    if training.get("augmentation") and dataset and dataset_input_shape(dataset) != IMAGE_SHAPE \
-            and not dataset.get("flatten") is True:
+    if training.get("augmentation") and dataset and DATASETS.get(dataset["name"]).kind != "image":
         problems.append(Problem("training.augmentation", "augmentation applies to image datasets (mnist, fashion_mnist) only"))
     es = training.get("early_stopping")
     if es and es["monitor"].startswith("val_") and not training.get("validation_split") \
