@@ -8,6 +8,7 @@ float32 image in [0, 1] (ink = 1, background = 0) a MNIST model was trained on.
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -145,14 +146,24 @@ def resample_matrix(n_in: int, n_out: int) -> np.ndarray:
 def centre_of_mass_frame(box: np.ndarray) -> np.ndarray:
     """(h, w) with h, w <= 20 -> (28, 28) with the ink's centre of mass at (14, 14) (whole-pixel shift, clipped)."""
     h, w = box.shape
-    mass = float(box.sum())
-    com_r = float(box.sum(axis=1) @ np.arange(h)) / mass
-    com_c = float(box.sum(axis=0) @ np.arange(w)) / mass
-    top = int(np.clip(round(CENTRE - com_r), 0, SIZE - h))           # keep the whole box inside the frame
-    left = int(np.clip(round(CENTRE - com_c), 0, SIZE - w))
+    b = box.astype(np.float64)                                       # float64 sums: order-independent to ~1e-15
+    mass = float(b.sum())
+    com_r = float(b.sum(axis=1) @ np.arange(h)) / mass
+    com_c = float(b.sum(axis=0) @ np.arange(w)) / mass
+    top = int(np.clip(_round_half_up(CENTRE - com_r), 0, SIZE - h))  # keep the whole box inside the frame
+    left = int(np.clip(_round_half_up(CENTRE - com_c), 0, SIZE - w))
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top:top + h, left:left + w] = box
     return out
+
+
+def _round_half_up(shift: float) -> int:
+    """Whole-pixel shift; a centre of mass within 1e-6 of a half pixel (a symmetric digit) always rounds up.
+
+    Python's round() is round-half-even and the float32 inputs put a symmetric drawing a hair either
+    side of .5 depending on how it was made, so the same drawing could land one pixel apart.
+    """
+    return math.floor(round(shift, 6) + 0.5)
 
 
 def predict_drawing(image, model=None) -> dict:
