@@ -17,7 +17,7 @@ from .jobs.executor import LocalProcessExecutor
 from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
 from .limits import BodySizeLimitMiddleware
-from .routers import catalog, datasets, digits, health, jobs, pages, stream
+from .routers import catalog, datasets, digits, health, jobs, models, pages, stream
 from .settings import VERSION, Settings
 
 log = logging.getLogger("nnplay")
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, catalog, datasets, jobs, digits, stream, pages):
+    for module in (health, catalog, datasets, models, jobs, digits, stream, pages):
         app.include_router(module.router)
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")

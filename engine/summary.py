@@ -1,0 +1,201 @@
+"""summarize(model_spec, dataset_spec): what the builder shows, computed by the engine without allocating weights.
+
+Per layer: output shape and parameter count (the layers' own compute_output_shape / param_shapes, as
+count_params uses); the errors training would refuse (engine.normalize); warnings (engine.advise plus
+the structural notes below); and the output layer + loss that fit the dataset's task, so no client
+keeps its own copy of these rules.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import DataError, Problem, SpecError
+from .spec import DEFAULT_LIMITS, IMAGE_SHAPE, Limits, dataset_input_shape, normalize, normalize_dataset_spec
+
+# output heads that train, per task: (activation, loss, units rule). The first one is the suggestion;
+# "classes" = one unit per class, "binary" = one unit (two classes only), "targets" = one unit per target.
+HEADS = {
+    "classification": [
+        ("softmax", "categorical_crossentropy", "classes"),
+        ("sigmoid", "binary_crossentropy", "binary"),
+        ("linear", "hinge", "classes"),
+        ("linear", "hinge", "binary"),
+        ("linear", "perceptron", "binary"),
+        ("step", "perceptron", "binary"),
+    ],
+    "regression": [
+        ("linear", "mean_squared_error", "targets"),
+        ("linear", "half_squared_error", "targets"),
+    ],
+}
+LINEAR_FEATURES = ("x1", "x2")          # inputs in which a linear layer's boundary is a straight line
+NONLINEAR_LAYERS = ("maxout", "maxpool2d")
+SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
+SIGMOID_STACK = 5                        # engine.advise warns from this many sigmoid layers
+
+
+def _name(ref) -> str | None:
+    return ref.get("name") if isinstance(ref, dict) else ref
+
+
+def output_choices(task: str, n_classes: int | None, n_targets: int = 1) -> list[dict]:
+    """Every output head that trains on this task: [{"activation", "loss", "units"}], the suggestion first."""
+    from .losses import LOSSES
+    choices = []
+    for activation, loss, rule in HEADS[task]:
+        if loss not in LOSSES.names():
+            continue                     # a loss this build does not have
+        if rule == "binary" and n_classes != 2:
+            continue
+        units = {"classes": n_classes, "binary": 1, "targets": n_targets}[rule]
+        if {"activation": activation, "loss": loss, "units": units} not in choices:
+            choices.append({"activation": activation, "loss": loss, "units": units})
+    return choices
+
+
+def _dataset_facts(dataset_spec: dict, limits: Limits, errors: list) -> dict | None:
+    """{"task", "n_classes", "n_targets", "input_shape", "features"} of a dataset, or None (errors appended).
+
+    Cheap datasets (2-D, gates, inline, CSV) are built; image sets are described from their declared shape.
+    """
+    from .datasets import DATASETS, load_dataset
+    try:
+        spec = normalize_dataset_spec(dataset_spec, limits)
+    except SpecError as e:
+        errors.extend(e.problems)
+        return None
+    if DATASETS.get(spec["name"]).kind == "image":
+        return {"task": "classification", "n_classes": 10, "n_targets": 1,
+                "input_shape": list(dataset_input_shape(spec) or IMAGE_SHAPE), "features": None}
+    try:
+        ds = load_dataset(spec)
+    except (SpecError, DataError) as e:
+        errors.extend(getattr(e, "problems", None) or [Problem("dataset", str(e))])
+        return None
+    y = np.asarray(ds.y_train)
+    n_targets = int(y.shape[1]) if ds.task == "regression" and y.ndim == 2 else 1
+    return {"task": ds.task, "n_classes": ds.n_classes, "n_targets": n_targets,
+            "input_shape": list(ds.input_shape), "features": ds.features}
+
+
+def _layer_rows(model: dict, errors: list) -> list[dict]:
+    """Summary rows from shapes alone; rows after a layer that cannot take its input have no shape."""
+    from .activations import make_activation
+    from .model import _instantiate
+    shape, rows, broken = tuple(model["input_shape"]), [], False
+    for i, spec in enumerate(model["layers"]):
+        layer = _instantiate(spec, f"model.layers.{i}")
+        if "activation" in layer.config:  # describe() reads the activation object build() would make
+            layer.activation = make_activation(layer.config.get("activation") or "linear", "activation")
+        row = {"index": i, "type": spec["type"], "text": spec["type"], "output_shape": None, "params": None,
+               "weights": None}
+        if not broken:
+            try:
+                out = layer.compute_output_shape(shape)
+                shapes = layer.param_shapes(shape)
+            except SpecError as e:
+                errors.extend(Problem(f"model.layers.{i}", p.message) for p in e.problems)
+                broken = True
+            else:
+                # describe() after the shape pass: conv reads its kernel size from there
+                row.update(text=layer.describe(), output_shape=list(out),
+                           params=int(sum(math.prod(s) for s in shapes.values())))
+                if "weights" in spec:
+                    row["weights"] = _weights_fit(spec["weights"], shapes, f"model.layers.{i}.weights", errors)
+                shape = out
+        rows.append(row)
+    return rows
+
+
+def _weights_fit(given, shapes: dict, path: str, errors: list) -> str:
+    """'ok' when explicit weights have this layer's shapes, else 'stale' (the layer was resized)."""
+    if not isinstance(given, dict):
+        return "stale"
+    fit = "ok"
+    for key, value in given.items():
+        want = shapes.get(key)
+        got = np.shape(value) if isinstance(value, (list, int, float)) else None
+        if want is None or got != tuple(want):
+            errors.append(Problem(f"{path}.{key}", f"has shape {list(got or [])} but this layer needs "
+                                                    f"{list(want or [])}"))
+            fit = "stale"
+    return fit
+
+
+def structure_notes(model: dict, features: list[str] | None, task: str | None) -> list[Problem]:
+    """Warnings that need the model and the inputs together (engine.advise sees the model only)."""
+    layers, notes = model["layers"], []
+    for i, layer in enumerate(layers[:-1]):
+        if _name(layer.get("activation")) == "softmax":
+            notes.append(Problem(f"model.layers.{i}.activation",
+                                 "softmax in a hidden layer squeezes its units to sum to 1; use relu or tanh"))
+        if _name(layer.get("kernel_initializer")) in SYMMETRIC_INITIALIZERS and layer.get("units", 1) > 1 \
+                and "weights" not in layer:
+            notes.append(Problem(f"model.layers.{i}.kernel_initializer",
+                                 f"{_name(layer['kernel_initializer'])} starts every unit with the same weights: they "
+                                 "get the same gradients and stay identical; use glorot_uniform or he_normal"))
+    hidden_linear = all(_name(l.get("activation")) in (None, "linear") and l["type"] not in NONLINEAR_LAYERS
+                        for l in layers[:-1])
+    if task == "classification" and features and hidden_linear and set(features) <= set(LINEAR_FEATURES):
+        notes.append(Problem("model.layers", "every hidden layer is linear and the inputs are only x1, x2: "
+                                             "the boundary can only be straight lines; add a nonlinear activation "
+                                             "or features like x1^2"))
+    return notes
+
+
+def _dedupe(problems: list[Problem]) -> list[dict]:
+    seen, out = set(), []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append({"path": p.path, "message": p.message})
+    return out
+
+
+def _output_fit(model: dict, facts: dict) -> dict:
+    """The suggested head for the task, every head that trains, and whether the model's own head is one."""
+    choices = output_choices(facts["task"], facts["n_classes"], facts["n_targets"])
+    last = model["layers"][-1]
+    mine = {"activation": _name(last.get("activation")) or "linear", "loss": model["loss"], "units": last.get("units")}
+    best = choices[0]
+    return {"layer": {"type": "dense", "units": best["units"], "activation": best["activation"]}, "loss": best["loss"],
+            "fits": mine in choices, "choices": choices}
+
+
+def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits = DEFAULT_LIMITS) -> dict:
+    """JSON-ready summary of a model (and the dataset it is for). Never raises SpecError: problems are listed.
+
+    Returns {"layers": [{"index", "type", "text", "output_shape", "params", "weights"}], "n_params", "task",
+    "n_classes", "n_targets", "input_shape", "output": {"layer", "loss", "fits", "choices"} | None,
+    "warnings": [{"path", "message"}], "errors": [{"path", "message"}]}.
+    """
+    from .advice import advise, output_problems
+    from .model import normalize_model_spec
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    facts = _dataset_facts(dataset_spec, limits, errors) if dataset_spec is not None else None
+    model = None
+    try:
+        model = normalize_model_spec(model_spec, (facts or {}).get("input_shape"))
+    except SpecError as e:
+        errors.extend(e.problems)
+    rows = _layer_rows(model, errors) if model else []
+    if model and facts:
+        try:  # everything POST /api/jobs would refuse (limits, output vs task, data checks)
+            normalize({"dataset": dataset_spec, "model": model_spec}, limits)
+        except SpecError as e:
+            errors.extend(e.problems)
+        except DataError as e:
+            errors.append(Problem("dataset", str(e)))
+        errors.extend(output_problems(model, facts["task"], facts["n_classes"]))
+    if model:
+        warnings.extend(advise({"model": model, "dataset": dataset_spec or {}}))
+        warnings.extend(structure_notes(model, (facts or {}).get("features"), (facts or {}).get("task")))
+    known = [r["params"] for r in rows if r["params"] is not None]
+    return {"layers": rows, "n_params": int(sum(known)),
+            "task": (facts or {}).get("task"), "n_classes": (facts or {}).get("n_classes"),
+            "n_targets": (facts or {}).get("n_targets"), "input_shape": model["input_shape"] if model else None,
+            "output": _output_fit(model, facts) if model and facts else None,
+            "warnings": _dedupe(warnings), "errors": _dedupe(errors)}
