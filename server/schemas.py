@@ -263,3 +263,61 @@ class EvaluationPublic(BaseModel):
     confusion: list[list[int]] = Field(description="rows: true class, columns: predicted class")
     class_names: Optional[list[str]] = None
     misread: list[MisreadPublic]
+
+
+# ---- POST /api/models/summary (helper B "ui", issue 8): the builder's shapes, counts, warnings, errors
+class ModelSummaryRequest(BaseModel):
+    """Any model dict, even a broken one: its problems come back listed (200), not as a 422."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [{
+        "model": {"layers": [{"type": "dense", "units": 8, "activation": "tanh"},
+                             {"type": "dense", "units": 2, "activation": "softmax"}],
+                  "loss": "categorical_crossentropy"},
+        "dataset": {"name": "circle", "features": ["x1", "x2"]}}]})
+    model: dict[str, Any] = Field(description="a model spec (docs/DESIGN.md); checked by the engine")
+    dataset: Optional[dict[str, Any]] = Field(None, description="the dataset it is for: gives input shape and task")
+
+    @model_validator(mode="after")
+    def no_server_side_files(self) -> "ModelSummaryRequest":
+        for key in SERVER_ONLY_DATASET_KEYS:
+            if key in (self.dataset or {}):
+                raise ValueError(f"dataset.{key} cannot be set over the API")
+        return self
+
+
+class ProblemPublic(BaseModel):
+    path: str
+    message: str
+
+
+class SummaryRowPublic(BaseModel):
+    index: int
+    type: str
+    text: str
+    output_shape: Optional[list[int]] = Field(description="per-sample output shape; null after a layer that fails")
+    params: Optional[int]
+    weights: Optional[Literal["ok", "stale"]] = Field(description="explicit weights given: do they fit the layer")
+
+
+class OutputChoice(BaseModel):
+    activation: str
+    loss: str
+    units: Optional[int]
+
+
+class OutputSuggestion(BaseModel):
+    layer: dict[str, Any] = Field(description="the suggested output layer for the dataset's task")
+    loss: str
+    fits: bool = Field(description="the model's own output activation, loss and units are one of `choices`")
+    choices: list[OutputChoice] = Field(description="every output head that trains on this task, suggestion first")
+
+
+class ModelSummaryPublic(BaseModel):
+    layers: list[SummaryRowPublic]
+    n_params: int
+    task: Optional[str]
+    n_classes: Optional[int]
+    n_targets: Optional[int]
+    input_shape: Optional[list[int]]
+    output: Optional[OutputSuggestion]
+    warnings: list[ProblemPublic]
+    errors: list[ProblemPublic] = Field(description="what POST /api/jobs would refuse, with field paths")
