@@ -26,7 +26,8 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     return {
         "layers": _family(LAYERS),
         "activations": {name: {**describe(e), "zero_gradient": e.zero_gradient} for name, e in ACTIVATIONS.items()},
-        "losses": {name: {**describe(e), "fused_with": e.fused_with} for name, e in LOSSES.items()},
+        "losses": {name: {**describe(e), "fused_with": e.fused_with, "accepts": e.accepts, "formula": e.formula}
+                   for name, e in LOSSES.items()},
         "initializers": _family(INITIALIZERS),
         "optimizers": _family(OPTIMIZERS),
         "schedules": _family(SCHEDULES),

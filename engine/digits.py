@@ -168,21 +168,30 @@ def _round_half_up(shift: float) -> int:
 
 def predict_drawing(image, model=None) -> dict:
     """Prepare a drawing and read it: {"label": int, "probabilities": [10 floats], "input": 28x28 nested list}."""
-    x = prepare_drawing(image)                                       # (28, 28)
-    model = default_model() if model is None else model
-    probs = predict_proba(model, x[None])[0]                         # (10,)
-    return {"label": int(np.argmax(probs)), "probabilities": [float(p) for p in probs],
+    return read_digit(prepare_drawing(image), default_model() if model is None else model)
+
+
+def read_digit(x: np.ndarray, model) -> dict:
+    """A prepared (28, 28) image read by `model`: label and probabilities as the model's loss reads its outputs."""
+    out = model.forward_batched(_model_layout(model, x[None]))       # (1, K)
+    probs = model.loss.probabilities(out)[0]                         # (K,)
+    if probs.shape != (10,):
+        raise DataError(f"job_id: the model gives {probs.shape[0]} outputs, not 10 digit probabilities")
+    if not np.isfinite(probs).all():
+        raise DataError("job_id: the model's outputs are not finite (diverged?)")
+    return {"label": int(model.loss.labels(out)[0]), "probabilities": [float(p) for p in probs],
             "input": x.tolist()}
+
+
+def _model_layout(model, images: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) -> (N, 784) or (N, 1, 28, 28), whichever the model was built for, preprocessed."""
+    x = images.reshape((len(images),) + tuple(model.input_shape)).astype(np.float64)
+    return model.pipeline.transform(x).astype(model.dtype, copy=False)
 
 
 def predict_proba(model, images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) prepared images -> (N, 10) class probabilities, in the layout the model wants."""
-    shape = tuple(getattr(model, "input_shape", (SIZE * SIZE,)))
-    x = images.reshape((len(images),) + shape).astype(np.float32)    # (N, 784) or (N, 1, 28, 28)
-    for name in ("predict_proba", "predict"):
-        if hasattr(model, name):
-            return np.asarray(getattr(model, name)(x), dtype=np.float32)
-    return np.asarray(model.forward(x, training=False), dtype=np.float32)
+    return model.loss.probabilities(model.forward_batched(_model_layout(model, images))).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,7 +5,6 @@ import base64
 
 import numpy as np
 
-from .metrics import predicted_labels
 
 IMAGE_PIXELS = 28 * 28
 
@@ -22,11 +21,11 @@ def evaluate_classifier(model, x: np.ndarray, y: np.ndarray, class_names: list[s
     """Confusion matrix (rows: true class, columns: predicted) and up to `max_misread` misread examples,
     the most confidently wrong first. `x` are raw inputs (the model applies its own pipeline)."""
     out = model.predict(x)
-    pred = predicted_labels(out, model.loss.threshold)
-    k = max(out.shape[1], 2, int(y.max()) + 1)
+    pred = model.loss.labels(out)                                    # (N,) as the loss reads the outputs
+    probs = model.loss.probabilities(out)                            # (N, max(K, 2))
+    k = max(probs.shape[1], int(y.max()) + 1)
     confusion = np.zeros((k, k), dtype=np.int64)
     np.add.at(confusion, (y.astype(np.int64), pred), 1)
-    probs = out if out.shape[1] > 1 else np.column_stack([1 - out[:, 0], out[:, 0]])
     wrong = np.flatnonzero(pred != y)
     confidence = probs[wrong, pred[wrong]]
     order = wrong[np.argsort(-confidence, kind="stable")][:max_misread]

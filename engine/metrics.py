@@ -1,21 +1,20 @@
-"""Per-epoch metrics: loss plus accuracy (classification) or R^2 (regression)."""
+"""Per-epoch metrics: loss plus accuracy (classification) or R^2 (regression).
+
+What a model's outputs mean (its class labels) is decided by its loss (engine/losses.py); these
+functions take labels or a model, never a threshold of their own.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 
-def predicted_labels(out: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Class per row: argmax for K > 1 outputs; above `threshold` for one output (0.5 sigmoid, 0 margin losses)."""
-    if out.shape[-1] == 1:
-        return (out[:, 0] > threshold).astype(np.int64)
-    return out.argmax(axis=-1)
-
-
-def accuracy(out: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:
-    return float(np.mean(predicted_labels(out, threshold) == y.reshape(-1)))
+def accuracy(labels: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of predicted labels (N,) equal to the true labels (N,)."""
+    return float(np.mean(labels == y.reshape(-1)))
 
 
 def r2(out: np.ndarray, y: np.ndarray) -> float:
+    """Coefficient of determination over every output column (vector targets pooled)."""
     y = y.reshape(out.shape)
     ss_res = float(((y - out) ** 2).sum())
     ss_tot = float(((y - y.mean(axis=0)) ** 2).sum())
@@ -26,12 +25,13 @@ def score_name(task: str) -> str:
     return "accuracy" if task == "classification" else "r2"
 
 
-def score(task: str, out: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> float:
-    return accuracy(out, y, threshold) if task == "classification" else r2(out, y)
+def score(task: str, out: np.ndarray, y: np.ndarray, loss) -> float:
+    """Accuracy of the labels `loss` reads from `out`, or R^2 for regression."""
+    return accuracy(loss.labels(out), y) if task == "classification" else r2(out, y)
 
 
 def evaluate(model, x: np.ndarray, y: np.ndarray, task: str) -> tuple[float, float]:
     """(loss, accuracy or r2) of `model` on already-preprocessed inputs, in inference mode."""
     out = model.forward_batched(x)
     loss = model.loss.value(out, model.loss.targets(y, out))
-    return loss, score(task, out, y, model.loss.threshold)
+    return loss, score(task, out, y, model.loss)

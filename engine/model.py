@@ -61,8 +61,12 @@ class Model:
         self.dtype = np.dtype(spec["dtype"])
         self.input_shape = tuple(spec["input_shape"])
         self.output_shape = layers[-1].output_shape if layers else self.input_shape
-        self.loss = make_loss(spec["loss"])
+        # the loss, read for this model's final activation, says what the outputs mean
+        self.loss = make_loss(spec["loss"], final_activation=self.final_activation())
         self.pipeline = pipeline or InputPipeline()
+        # what the model was trained for: set by the trainer, kept in the model file
+        self.task: str | None = "classification" if self.loss.classification_only else None
+        self.class_names: list[str] | None = None
         # flat views share memory with the layers, so in-place optimizer updates reach them
         self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
 
@@ -114,9 +118,9 @@ class Model:
                 gz = last.backward_from_preactivation(gz)
             if len(self.layers) > 1:  # a separate activation layer is skipped: gz is its input gradient
                 self.backward(gz, start=len(self.layers) - 2, input_grad=False)
-        else:
-            loss = self.loss.value(out, t)
-            self.backward(self.loss.grad(out, t), input_grad=False)
+        else:  # includes logits: a linear output with a cross-entropy fuses the softmax / sigmoid in the loss
+            loss, grad = self.loss.value_and_grad(out, t)
+            self.backward(grad, input_grad=False)
         return loss, out
 
     # -- inference ------------------------------------------------------------------------
@@ -124,6 +128,18 @@ class Model:
         """Outputs for raw inputs: applies the stored input pipeline (features, preprocessing) first."""
         x = self.pipeline.transform(np.asarray(x, dtype=np.float64)).astype(self.dtype, copy=False)
         return self.forward_batched(x)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """(N, max(K, 2)) class probabilities for raw inputs, as the loss reads the outputs."""
+        return self.loss.probabilities(self.predict(x))
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task == "classification"
+
+    def predict_labels(self, x: np.ndarray) -> np.ndarray:
+        """(N,) int64 class labels for raw inputs, as the loss reads the outputs."""
+        return self.loss.labels(self.predict(x))
 
     def forward_batched(self, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
         if len(x) <= batch:
@@ -169,7 +185,8 @@ class Model:
         arrays.update({f"pipeline/{k}": v for k, v in pipe_arrays.items()})
         spec = {**self.spec, "layers": [{k: v for k, v in layer.items() if k != "weights"}
                                          for layer in self.spec["layers"]]}  # weights are in the arrays
-        meta = {"format": "nnplay-model", "version": 1, "spec": spec, "pipeline": pipe_config}
+        meta = {"format": "nnplay-model", "version": 1, "spec": spec, "pipeline": pipe_config,
+                "task": self.task, "class_names": self.class_names}
         arrays["meta_json"] = np.array(json.dumps(meta))  # unicode array: loads without pickle
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -215,7 +232,9 @@ def normalize_model_spec(spec: dict, input_shape=None) -> dict:
         problems.append(Problem("model.loss", "is required"))
     else:
         try:
-            make_loss(spec["loss"])
+            loss = make_loss(spec["loss"])
+            if isinstance(spec["loss"], dict):    # a name stays a name; options get their defaults filled
+                spec["loss"] = {"name": loss.name, **loss.config}
         except SpecError as e:
             problems.extend(e.problems)
     for i, layer_spec in enumerate(layers):
@@ -281,4 +300,6 @@ def load_model(path: str | os.PathLike) -> Model:
     model = build_model(spec, seed=0, pipeline=InputPipeline.from_saved(meta.get("pipeline"), pipe_arrays))
     weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "state/"))}
     model.set_weights(weights)
+    model.task = meta.get("task", model.task)
+    model.class_names = meta.get("class_names")
     return model

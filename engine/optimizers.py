@@ -11,7 +11,15 @@ from .registry import Registry
 
 OPTIMIZERS = Registry("optimizer")
 
-LR = Param("learning_rate", "float", 0.01, 0, 10, min_exclusive=True, help="step size")
+MAX_LEARNING_RATE = 100.0   # the lectures try rates up to 100 to show divergence
+
+
+def lr_param(default: float) -> Param:
+    """The learning rate, with one range for every optimizer (and for the `set` command)."""
+    return Param("learning_rate", "float", default, 0, MAX_LEARNING_RATE, min_exclusive=True, help="step size")
+
+
+LR = lr_param(0.01)
 EPSILON = Param("epsilon", "float", 1e-7, 0, 1, min_exclusive=True, help="avoids division by zero")
 
 
@@ -66,7 +74,7 @@ class SGD(Optimizer):
 @OPTIMIZERS.register("adagrad")
 class Adagrad(Optimizer):
     doc = "per-weight step sizes shrinking with the sum of squared gradients"
-    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+    options = [lr_param(0.001),
                Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON]
     slots = {"accumulator": "initial_accumulator_value"}
 
@@ -79,7 +87,7 @@ class Adagrad(Optimizer):
 @OPTIMIZERS.register("rmsprop")
 class RMSprop(Optimizer):
     doc = "divides by a running average of squared gradients"
-    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+    options = [lr_param(0.001),
                Param("rho", "float", 0.9, 0, 1, help="decay of the squared-gradient average"),
                Param("momentum", "float", 0.0, 0, 1), EPSILON]
     slots = {"mean_square": 0.0, "velocity": 0.0}
@@ -101,7 +109,7 @@ class RMSprop(Optimizer):
 @OPTIMIZERS.register("adam")
 class Adam(Optimizer):
     doc = "momentum plus RMSprop scaling, with bias correction"
-    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+    options = [lr_param(0.001),
                Param("beta_1", "float", 0.9, 0, 1, help="decay of the gradient average"),
                Param("beta_2", "float", 0.999, 0, 1, help="decay of the squared-gradient average"), EPSILON]
     slots = {"m": 0.0, "v": 0.0}
@@ -117,8 +125,8 @@ class Adam(Optimizer):
 
 @OPTIMIZERS.register("adadelta")
 class Adadelta(Optimizer):
-    doc = "RMSprop whose step is scaled by a running average of past updates (Keras default lr 0.001)"
-    options = [Param("learning_rate", "float", 0.001, 0, 10, min_exclusive=True),
+    doc = ("RMSprop whose step is scaled by a running average of past updates; learning rate 1.0 as in Zeiler's paper and the lecture (Keras' 0.001 makes it crawl)")
+    options = [lr_param(1.0),
                Param("rho", "float", 0.95, 0, 1), EPSILON]
     slots = {"accumulated_grad": 0.0, "accumulated_delta": 0.0}
 

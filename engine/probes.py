@@ -25,22 +25,6 @@ def grid_points(domain, resolution: int) -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def class_probabilities(out: np.ndarray, final_activation: str, threshold: float = 0.5) -> np.ndarray:
-    """(N, K>=2) probabilities to colour the boundary, whatever the output layer is."""
-    if out.shape[1] == 1:
-        if final_activation == "sigmoid":
-            p = out[:, 0]
-        elif threshold == 0:   # margin losses: score s > 0 is class 1; squash for display
-            p = 1 / (1 + np.exp(-2 * np.clip(out[:, 0], -20, 20)))
-        else:
-            p = np.clip(out[:, 0], 0, 1)
-        return np.column_stack([1 - p, p])
-    if final_activation == "softmax":
-        return out
-    e = np.exp(out - out.max(axis=1, keepdims=True))   # scores (hinge, linear) shown as softmax
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _stats(prefix: str, a: np.ndarray) -> dict:
     return {f"{prefix}min": float(a.min()), f"{prefix}max": float(a.max()),
             f"{prefix}mean": float(a.mean()), f"{prefix}std": float(a.std())}
@@ -77,7 +61,7 @@ class Probes:
         out = self.model.forward_batched(self.grid.astype(self.model.dtype))
         frame = {"type": "boundary", "epoch": epoch, "resolution": res, "domain": self.domain, "task": self.task}
         if self.task == "classification":
-            probs = class_probabilities(out, self.model.final_activation(), self.model.loss.threshold)
+            probs = self.model.loss.probabilities(out)                         # (R*R, K>=2)
             frame.update(n_outputs=probs.shape[1], encoding="uint8",
                          probabilities=b64(np.rint(probs * 255).astype(np.uint8)))   # (R, R, K)
         else:

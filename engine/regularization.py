@@ -5,9 +5,11 @@ import numpy as np
 
 from .params import Param
 
+MAX_PENALTY = 1e5   # the lecture's random search draws reg from 10^U(-5, 5)
+
 REGULARIZATION_OPTIONS = [
-    Param("l1", "float", 0.0, 0, 10, help="adds l1 * sum|W| to the loss"),
-    Param("l2", "float", 0.0, 0, 10, help="adds l2 * sum W^2 to the loss"),
+    Param("l1", "float", 0.0, 0, MAX_PENALTY, help="adds l1 · Σ|W| to the loss (kernels only); gradient l1 · sign(W)"),
+    Param("l2", "float", 0.0, 0, MAX_PENALTY, help="adds l2 · Σ W² to the loss (kernels only); gradient 2 · l2 · W"),
     Param("max_norm", "float", None, 0, 1000, nullable=True, min_exclusive=True,
           help="caps the norm of each unit's incoming weights after every step"),
 ]

@@ -90,6 +90,7 @@ class Trainer:
         if problems:  # inline data: only the loaded labels tell how many classes there are
             raise SpecError(problems)
         self.model = build_model(model_spec, rng=self.rng, pipeline=pipeline)
+        self.model.task, self.model.class_names = self.ds.task, self.ds.class_names
         self.splits = _splits(self.ds, pipeline, t["validation_split"], self.model.dtype)
         self.n_train = len(self.splits["train"].x)
         self.batch_size = min(t["batch_size"] or self.n_train, self.n_train)
@@ -140,14 +141,14 @@ class Trainer:
                 return "diverged"
             loss_sum += loss * len(idx)
             if self.task == "classification":
-                correct_sum += score(self.task, out, train.y[idx], self.model.loss.threshold) * len(idx)
+                correct_sum += score(self.task, out, train.y[idx], self.model.loss) * len(idx)
             else:
                 outs.append(out)
                 ys.append(train.y[idx])
         seconds = time.perf_counter() - start
         record = {"epoch": epoch, "train_loss": loss_sum / self.n_train}
         record[f"train_{score_name(self.task)}"] = (correct_sum / self.n_train if self.task == "classification"
-                                                    else score(self.task, np.concatenate(outs), np.concatenate(ys)))
+                                                    else score(self.task, np.concatenate(outs), np.concatenate(ys), self.model.loss))
         for name in ("val", "test"):
             if name in self.splits:
                 s = self.splits[name]

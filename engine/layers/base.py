@@ -77,17 +77,23 @@ class WeightedLayer(Layer):
         w_shape, b_shape, fan_in, fan_out = self.weight_shapes(self.input_shape)
         self.params["W"] = initialize(self.config["kernel_initializer"], w_shape, rng, fan_in, fan_out,
                                       self.dtype, "kernel_initializer")
-        self.params["b"] = initialize(self.config["bias_initializer"], b_shape, rng, fan_in, fan_out,
-                                      self.dtype, "bias_initializer")
+        if self.has_bias:
+            self.params["b"] = initialize(self.config["bias_initializer"], b_shape, rng, fan_in, fan_out,
+                                          self.dtype, "bias_initializer")
         self.zero_grads()
         return out_shape
 
     def weight_shapes(self, input_shape: tuple) -> tuple[tuple, tuple, int, int]:
         raise NotImplementedError
 
+    @property
+    def has_bias(self) -> bool:
+        """False for a dense layer with use_bias false (z = x @ W, as the lectures' bias-free neurons)."""
+        return self.config.get("use_bias", True)
+
     def param_shapes(self, input_shape):
         w, b, _, _ = self.weight_shapes(input_shape)
-        return {"W": w, "b": b}
+        return {"W": w, "b": b} if self.has_bias else {"W": w}
 
     def forward(self, x, training=False):
         self.x = x

@@ -12,7 +12,8 @@ MAX_UNITS = 4096
 @LAYERS.register("dense")
 class Dense(WeightedLayer):
     doc = "fully connected: every input feeds every unit"
-    options = [Param("units", "int", 8, 1, MAX_UNITS, help="number of neurons")] + weighted_options()
+    options = [Param("units", "int", 8, 1, MAX_UNITS, help="number of neurons")] + weighted_options() + [
+        Param("use_bias", "bool", True, help="add a bias b to every unit (z = x W + b); false: z = x W")]
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -24,11 +25,15 @@ class Dense(WeightedLayer):
         return (n_in, n_out), (n_out,), n_in, n_out
 
     def linear_forward(self, x):
-        return x @ self.params["W"] + self.params["b"]  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+        z = x @ self.params["W"]                       # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+        if self.has_bias:
+            z += self.params["b"]
+        return z
 
     def linear_backward(self, gz):
         self.grads["W"] = self.x.T @ gz                # (n_in, N) @ (N, n_out)
-        self.grads["b"] = gz.sum(axis=0)
+        if self.has_bias:
+            self.grads["b"] = gz.sum(axis=0)
         if not self.needs_input_grad:  # first layer: nobody uses d(loss)/d(input)
             return None
         return gz @ self.params["W"].T                 # (N, n_out) @ (n_out, n_in)

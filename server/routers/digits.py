@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 import numpy as np
 
-from engine.digits import prepare_drawing
+from engine.digits import prepare_drawing, read_digit
 from engine.errors import DataError
 from engine.samples import sample_digit
 
@@ -60,12 +60,10 @@ def _prepare(body: DigitRequest, settings) -> np.ndarray:
 
 
 def _predict(image: np.ndarray, model) -> dict:
-    x = image.reshape((1, *model.spec["input_shape"]))                # (1, 784) or (1, 1, 28, 28)
-    probs = np.asarray(model.predict(x), dtype=np.float64)[0]         # (10,)
-    if probs.shape != (10,) or not np.isfinite(probs).all():
-        raise HTTPException(422, f"job_id: the model gives {probs.shape[0]} outputs, not 10 digit probabilities"
-                                 if probs.shape != (10,) else "the model's outputs are not finite (diverged?)")
-    return {"label": int(np.argmax(probs)), "probabilities": probs.tolist(), "input": image.tolist()}
+    try:
+        return read_digit(image, model)      # the engine reads the outputs (labels, probabilities)
+    except DataError as e:
+        raise HTTPException(422, str(e)) from None
 
 
 @router.post("/predict", response_model=DigitPublic, summary="Read a drawn digit (PNG data URL or strokes)")

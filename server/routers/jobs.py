@@ -154,15 +154,10 @@ def _predict(model, inputs: list, max_rows: int) -> dict:
     except (ValueError, engine.SpecError) as e:
         raise HTTPException(422, f"inputs: {e}") from None
     body = {"outputs": json_array(out)}
-    loss = model.spec.get("loss")
-    if loss == "categorical_crossentropy":
-        body["probabilities"] = json_array(out)
-        body["labels"] = np.argmax(np.nan_to_num(out, nan=-np.inf), axis=1).tolist()
-    elif loss == "binary_crossentropy" and out.shape[1] == 1:
-        body["probabilities"] = json_array(np.concatenate([1 - out, out], axis=1))
-        body["labels"] = (out[:, 0] > 0.5).astype(int).tolist()
-    elif loss == "hinge":
-        body["labels"] = np.argmax(out, axis=1).tolist()
+    if model.is_classifier:  # the loss says what the outputs mean, as in training and on the boundary
+        body["probabilities"] = json_array(model.loss.probabilities(out))
+        body["labels"] = model.loss.labels(out).tolist()
+        body["class_names"] = model.class_names
     return body
 
 
