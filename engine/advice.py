@@ -3,6 +3,7 @@ and what will surprise a learner (warnings: the step activation's zero gradient,
 from __future__ import annotations
 
 from .errors import Problem
+from .losses import loss_name, make_loss
 
 IMAGE_CLASSES = 10
 
@@ -36,29 +37,26 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None) -> list[
     if found is None:
         return []
     i, last = found
-    units, loss = last["units"], model_spec["loss"]
+    units, loss = last["units"], loss_name(model_spec["loss"])
     path = f"model.layers.{i}.units"
     if task == "regression":
         if units != 1:
             return [Problem(path, f"a regression dataset has one target; the output layer needs 1 unit, not {units}")]
-        if loss in ("categorical_crossentropy", "binary_crossentropy", "hinge", "perceptron"):
+        if make_loss(model_spec["loss"]).classification_only:
             return [Problem("model.loss", f"{loss} is for classification; use mean_squared_error for regression")]
         return []
     allowed = {n_classes, 1} if n_classes == 2 else {n_classes}
     if units not in allowed:
         need = " or ".join(str(u) for u in sorted(allowed))
         return [Problem(path, f"the dataset has {n_classes} classes; the output layer needs {need} unit(s), not {units}")]
-    if loss == "perceptron" and units != 1:
-        return [Problem("model.loss", "perceptron needs one output unit and two classes")]
-    if loss == "categorical_crossentropy" and units == 1:
-        return [Problem("model.loss", "categorical_crossentropy needs one output per class; "
-                                      "use binary_crossentropy with one sigmoid unit")]
-    return []
+    # the loss knows which output layers it can read (cross-entropies: their own activation or logits)
+    problem = make_loss(model_spec["loss"]).activation_problem(_final_activation(model_spec["layers"]), units)
+    return [Problem("model.loss", problem)] if problem else []
 
 
 def advise(spec: dict) -> list[Problem]:
     """Warnings for a normalized job spec: it trains, but probably not as the user hopes."""
-    layers, loss = spec["model"]["layers"], spec["model"]["loss"]
+    layers = spec["model"]["layers"]
     notes = []
     for i, layer in enumerate(layers):
         act = layer.get("activation")
@@ -71,10 +69,6 @@ def advise(spec: dict) -> list[Problem]:
     last = _last_sized_layer(layers)
     if final == "softmax" and last and last[1]["units"] == 1:
         notes.append(Problem("model.layers", "softmax over a single unit always outputs 1; use sigmoid"))
-    if loss == "categorical_crossentropy" and final != "softmax":
-        notes.append(Problem("model.loss", f"categorical_crossentropy expects softmax outputs, the last activation is {final}"))
-    if loss == "binary_crossentropy" and final != "sigmoid":
-        notes.append(Problem("model.loss", f"binary_crossentropy expects sigmoid outputs, the last activation is {final}"))
     sigmoid_layers = sum(1 for l in layers[:-1] if l.get("activation") == "sigmoid")
     if sigmoid_layers >= 5:
         notes.append(Problem("model.layers", f"{sigmoid_layers} sigmoid layers: expect vanishing gradients in the "

@@ -98,7 +98,7 @@ class Loss:
     def activation_problem(self, final_activation: str, units: int) -> str | None:
         """Why this loss cannot train a model ending in `final_activation` with `units` outputs, or None."""
         if self.accepts is not None and final_activation not in self.accepts:
-            return (f"{self.type_name} needs a {' or '.join(self.accepts)} output, the last activation is "
+            return (f"{self.name} needs a {' or '.join(self.accepts)} output, the last activation is "
                     f"{final_activation}")
         return None
 
@@ -282,6 +282,11 @@ def make_loss(spec, path: str = "model.loss", final_activation: str | None = Non
     loss = cls(final_activation, **resolve_params(cls.options, given, path))
     loss.name = name
     return loss
+
+
+def loss_name(spec) -> str:
+    """The loss's name whether the spec gives a name or {"name": ..., options}."""
+    return spec.get("name") if isinstance(spec, dict) else spec
 
 
 def loss_config(spec) -> dict:

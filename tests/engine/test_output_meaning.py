@@ -141,3 +141,23 @@ def test_the_classic_2_2_2_worked_example_gives_the_published_weights():
     w = model.params
     np.testing.assert_allclose(w["1.W"], [[0.35891648, 0.51130127], [0.408666186, 0.561370121]], atol=1e-8)
     np.testing.assert_allclose(w["0.W"], [[0.149780716, 0.24975114], [0.19956143, 0.29950229]], atol=1e-8)
+
+
+def _circle_spec(activation, loss="categorical_crossentropy", units=2):
+    return {"dataset": {"name": "circle", "n_samples": 100},
+            "model": {"layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+                                 {"type": "dense", "units": units, "activation": activation}], "loss": loss}}
+
+
+@pytest.mark.parametrize("loss,units", [("categorical_crossentropy", 2), ("binary_crossentropy", 1)])
+def test_cross_entropy_after_an_output_it_cannot_read_is_refused_with_the_reason(loss, units):
+    problems = engine.validate(_circle_spec("relu", loss, units))
+    assert [p.path for p in problems] == ["model.loss"]
+    assert "linear" in problems[0].message and "relu" in problems[0].message
+
+
+@pytest.mark.parametrize("activation", ["softmax", "linear"])
+def test_cross_entropy_after_softmax_or_logits_is_valid_and_not_warned_about(activation):
+    spec = _circle_spec(activation)
+    assert engine.validate(spec) == []
+    assert [p for p in engine.advise(engine.normalize(spec)) if p.path == "model.loss"] == []
