@@ -69,6 +69,8 @@ class Model:
         self.class_names: list[str] | None = None
         # flat views share memory with the layers, so in-place optimizer updates reach them
         self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
+        self.optimizer = None          # set by the trainer; its state is saved with the model (engine/resume.py)
+        self.optimizer_state: dict | None = None   # what a loaded model file carried
 
     # -- forward / backward ---------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -183,10 +185,15 @@ class Model:
         arrays.update({f"state/{k}": v for k, v in self.state.items()})
         pipe_config, pipe_arrays = self.pipeline.to_saved()
         arrays.update({f"pipeline/{k}": v for k, v in pipe_arrays.items()})
+        optimizer = None
+        if self.optimizer is not None:
+            arrays.update({f"optimizer/{key}/{slot}": a for key, slots in self.optimizer.state.items()
+                           for slot, a in slots.items()})
+            optimizer = {"name": self.optimizer.name, "iterations": self.optimizer.iterations}
         spec = {**self.spec, "layers": [{k: v for k, v in layer.items() if k != "weights"}
                                          for layer in self.spec["layers"]]}  # weights are in the arrays
         meta = {"format": "nnplay-model", "version": 1, "spec": spec, "pipeline": pipe_config,
-                "task": self.task, "class_names": self.class_names}
+                "task": self.task, "class_names": self.class_names, "optimizer": optimizer}
         arrays["meta_json"] = np.array(json.dumps(meta))  # unicode array: loads without pickle
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -300,6 +307,13 @@ def load_model(path: str | os.PathLike) -> Model:
     model = build_model(spec, seed=0, pipeline=InputPipeline.from_saved(meta.get("pipeline"), pipe_arrays))
     weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "state/"))}
     model.set_weights(weights)
+    if meta.get("optimizer"):
+        slots: dict[str, dict[str, np.ndarray]] = {}
+        for k, v in arrays.items():
+            if k.startswith("optimizer/"):
+                key, slot = k[len("optimizer/"):].rsplit("/", 1)
+                slots.setdefault(key, {})[slot] = v
+        model.optimizer_state = {**meta["optimizer"], "slots": slots}
     model.task = meta.get("task", model.task)
     model.class_names = meta.get("class_names")
     return model

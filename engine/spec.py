@@ -33,7 +33,8 @@ DEFAULT_LIMITS = Limits()
 TRAINING_OPTIONS = [
     Param("batch_size", "int", 32, 1, DEFAULT_LIMITS.max_batch_size, nullable=True,
           help="examples per step; empty = full batch, 1 = stochastic"),
-    Param("epochs", "int", 100, 1, DEFAULT_LIMITS.max_epochs),
+    Param("epochs", "int", 100, 1, DEFAULT_LIMITS.max_epochs, nullable=True,
+          help="passes over the training set; empty = until paused or cancelled (at most the epoch limit)"),
     Param("validation_split", "float", 0.0, 0, 0.5, help="last fraction of the training set held out for validation"),
     Param("seed", "int", 0, 0, 2**31 - 1, help="same seed, same starting weights and batches"),
 ]

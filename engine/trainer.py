@@ -18,7 +18,8 @@ from .pipeline import InputPipeline
 from .probes import Probes
 from .regularization import add_penalty_grads, apply_max_norm, penalty
 from .schedules import make_schedule
-from .spec import normalize
+from .spec import DEFAULT_LIMITS, Limits, normalize
+from .stopping import EarlyStopping, NotLearning
 
 OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
 
@@ -53,31 +54,11 @@ def _splits(ds, pipeline: InputPipeline, validation_split: float, dtype) -> dict
     return out
 
 
-class EarlyStopping:
-    def __init__(self, monitor: str, patience: int, min_delta: float, restore_best_weights: bool):
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.restore = restore_best_weights
-        self.sign = 1.0 if monitor.endswith("loss") else -1.0   # losses go down, scores go up
-        self.best, self.best_epoch, self.best_weights, self.wait = math.inf, None, None, 0
-
-    def update(self, record: dict, model: Model) -> bool:
-        """True when training should stop."""
-        value = record.get(self.monitor)
-        if value is None or not math.isfinite(value):
-            return False
-        if self.sign * value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = self.sign * value, record["epoch"], 0
-            if self.restore:
-                self.best_weights = model.get_weights()
-            return False
-        self.wait += 1
-        return self.wait > self.patience
-
-
 class Trainer:
-    def __init__(self, job_spec: dict, on_event=None, should_stop=None, commands=None):
+    def __init__(self, job_spec: dict, on_event=None, should_stop=None, commands=None,
+                 limits: Limits = DEFAULT_LIMITS, init_from=None):
         from .datasets import load_dataset
-        self.spec = normalize(job_spec)
+        self.spec = normalize(job_spec, limits)
         self.emit = on_event or (lambda event: None)
         t = self.spec["training"]
         self.rng = np.random.default_rng(t["seed"])  # one generator: init, dropout, shuffling, augmentation
@@ -96,7 +77,13 @@ class Trainer:
         self.batch_size = min(t["batch_size"] or self.n_train, self.n_train)
         self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
         self.optimizer = make_optimizer(t["optimizer"])
-        self.schedule = make_schedule(t["lr_schedule"], t["epochs"] * self.steps_per_epoch)
+        self.model.optimizer = self.optimizer          # saved with the model, so a run can be continued
+        if init_from is not None:
+            from .resume import start_from
+            start_from(init_from, self.model, self.optimizer)
+        # epochs null: until paused or cancelled, at most the epoch limit
+        self.epochs = t["epochs"] or limits.max_epochs
+        self.schedule = make_schedule(t["lr_schedule"], self.epochs * self.steps_per_epoch)
         self.reg = t["regularization"]
         self.control = Control(self.optimizer.learning_rate, self.emit, commands, should_stop)
         es = t["early_stopping"]
@@ -115,6 +102,19 @@ class Trainer:
         apply_max_norm(params, self.reg["max_norm"])
         self.iteration += 1
         return loss, out
+
+    def _starting_gradients(self) -> float:
+        """Fill model.grads with the gradient at the starting weights on the first batch, changing nothing
+        (random state and batchnorm statistics are put back): the epoch-0 frames then show where training
+        starts, not zeros. Returns that batch's loss, the untrained network's loss."""
+        rng_state, saved = self.rng.bit_generator.state, self.model.get_weights()
+        idx = np.arange(self.batch_size)
+        loss, _ = self.model.loss_and_backward(self._batch_inputs(idx), self.splits["train"].y[idx])
+        loss += penalty(self.model.params, self.reg["l1"], self.reg["l2"])
+        add_penalty_grads(self.model.params, self.model.grads, self.reg["l1"], self.reg["l2"])
+        self.model.set_weights(saved)
+        self.rng.bit_generator.state = rng_state
+        return loss
 
     def _batch_inputs(self, idx: np.ndarray) -> np.ndarray:
         aug = self.spec["training"]["augmentation"]
@@ -178,8 +178,9 @@ class Trainer:
             return self._run()
 
     def _run(self) -> TrainResult:
-        epochs = self.spec["training"]["epochs"]
+        epochs = self.epochs
         result = TrainResult(self.model, dataset=self.ds.summary())
+        stall = NotLearning(self._starting_gradients())
         self.probes.emit(self.emit, 0, force=True)
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
@@ -195,9 +196,11 @@ class Trainer:
             self.control.end_epoch(epoch)
             self._pace(started)
             if self.early and self.early.update(record, self.model):
-                result.outcome = "early_stopped"
-                result.message = (f"{self.early.monitor} did not improve for {self.early.patience} epochs; "
-                                  f"best at epoch {self.early.best_epoch}")
+                result.outcome, result.message = "early_stopped", self.early.message()
+                self.probes.emit(self.emit, epoch, force=True)
+                break
+            if stall.update(record):   # ends like divergence: the loss went up and stayed up
+                result.outcome, result.message = "diverged", stall.message(self.optimizer.learning_rate)
                 self.probes.emit(self.emit, epoch, force=True)
                 break
         # as Keras: the best weights come back only when early stopping ended the run
@@ -212,13 +215,16 @@ class Trainer:
 def train(job_spec: dict, on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
           commands: Callable[[float], list] | None = None,
-          on_model: Callable[[Model], None] | None = None) -> TrainResult:
+          on_model: Callable[[Model], None] | None = None, limits: Limits = DEFAULT_LIMITS,
+          init_from=None) -> TrainResult:
     """Train the model a job spec describes. See docs/DESIGN.md for the events and commands.
 
     `on_model(model)` is called once, before the first epoch, with the model being trained (the
     server keeps it to write checkpoints a running job can already predict with).
+    `limits` are the caps the spec is checked against (and the epoch cap when `training.epochs` is null).
+    `init_from` (a model file path) starts from that run's weights and optimizer state (engine/resume.py).
     """
-    trainer = Trainer(job_spec, on_event, should_stop, commands)
+    trainer = Trainer(job_spec, on_event, should_stop, commands, limits, init_from)
     if on_model is not None:
         on_model(trainer.model)
     return trainer.run()

@@ -105,12 +105,13 @@ def test_first_adam_step_moves_each_weight_by_learning_rate():
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS.names())
-def test_keras_defaults_and_float32_stays_float32(name):
+def test_defaults_and_float32_stays_float32(name):
     opt = make_optimizer({"name": name})
     p = np.ones(3, dtype=np.float32)
     opt.step({"0.W": p}, {"0.W": np.full(3, 0.1, dtype=np.float32)})
     assert p.dtype == np.float32 and np.all(p < 1)
-    defaults = {"sgd": 0.01, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.001, "adadelta": 0.001}
+    # Keras' defaults, except AdaDelta's 1.0 from Zeiler's paper and the lecture (Keras' 0.001 barely moves)
+    defaults = {"sgd": 0.01, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.001, "adadelta": 1.0}
     assert opt.learning_rate == defaults[name]
 
 
@@ -119,3 +120,25 @@ def test_bad_optimizer_option_names_field_and_range():
         make_optimizer({"name": "sgd", "momentum": 2})
     with pytest.raises(ValueError, match="adadelta"):
         make_optimizer({"name": "adamw"})
+
+
+def test_adadelta_at_its_default_rate_learns_where_keras_rate_crawls():
+    import engine
+    def run(lr):
+        spec = {"dataset": {"name": "gauss", "n_samples": 200, "seed": 3},
+                "model": {"layers": [{"type": "dense", "units": 8, "activation": "tanh"},
+                                     {"type": "dense", "units": 2, "activation": "softmax"}],
+                          "loss": "categorical_crossentropy"},
+                "training": {"optimizer": {"name": "adadelta", **lr}, "epochs": 20, "seed": 0}}
+        history = engine.train(spec).history
+        return history[-1]["test_accuracy"], history[-1]["train_loss"] / history[0]["train_loss"]
+    accuracy, shrink = run({})
+    assert accuracy > 0.95 and shrink < 0.5
+    accuracy, shrink = run({"learning_rate": 0.001})                 # Keras' default: the loss hardly moves
+    assert shrink > 0.98
+
+
+def test_learning_rates_up_to_100_are_allowed_and_above_refused():
+    assert make_optimizer({"name": "sgd", "learning_rate": 100}).learning_rate == 100
+    with pytest.raises(ValueError, match=r"learning_rate: must be > 0 and <= 100"):
+        make_optimizer({"name": "adam", "learning_rate": 101})
