@@ -24,6 +24,8 @@ HEADS = {
         ("linear", "hinge", "binary"),
         ("linear", "perceptron", "binary"),
         ("step", "perceptron", "binary"),
+        ("linear", "categorical_crossentropy", "classes"),   # logits: the loss applies softmax itself
+        ("linear", "binary_crossentropy", "binary"),
     ],
     "regression": [
         ("linear", "mean_squared_error", "targets"),

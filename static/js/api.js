@@ -61,6 +61,7 @@ export function getCatalog() {
   return catalogPromise;
 }
 export const previewDataset = (dataset) => request("POST", "/api/datasets/preview", { dataset });
+export const summarizeModel = (body) => request("POST", "/api/models/summary", body);
 export const createJob = (spec) => request("POST", "/api/jobs", spec);
 export const getJob = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}`);
 export const listJobs = (params = {}) => request("GET", `/api/jobs?${new URLSearchParams(params)}`);

@@ -21,26 +21,18 @@ function sectionParams(catalog, key) {
   return v?.params || [];
 }
 
-const FALLBACK_REG = [
-  { name: "l1", type: "float", default: 0, min: 0, max: 1, help: "L1 penalty rate on weights" },
-  { name: "l2", type: "float", default: 0, min: 0, max: 1, help: "L2 penalty rate on weights" },
-];
-const FALLBACK_ES = [{ name: "patience", type: "int", default: 10, min: 0, max: 100000 }];
-
-/** default training dict from the catalog */
+/** default training dict: every value is the catalog's default; `overrides` is the page's starting experiment */
 export function defaultTraining(catalog, overrides = {}) {
-  const opts = familyOptions(catalog?.optimizers).map((o) => o.value);
+  const opts = familyOptions(catalog.optimizers).map((o) => o.value);
   const optName = opts.includes("adam") ? "adam" : opts[0];
-  const sched = familyOptions(catalog?.schedules).map((o) => o.value);
+  const sched = familyOptions(catalog.schedules).map((o) => o.value);
+  const reg = paramDefaults(sectionParams(catalog, "regularization").filter((p) => p.name === "l1" || p.name === "l2"));
   return {
-    optimizer: { name: optName, ...paramDefaults(familyParams(catalog?.optimizers, optName)), learning_rate: 0.03 },
-    batch_size: 32,
-    epochs: 300,
-    regularization: { l1: 0, l2: 0 },
+    ...paramDefaults(sectionParams(catalog, "training")),
+    optimizer: { name: optName, ...paramDefaults(familyParams(catalog.optimizers, optName)) },
+    regularization: reg,
     lr_schedule: { name: sched.includes("constant") ? "constant" : sched[0] },
     early_stopping: null,
-    validation_split: 0,
-    seed: 0,
     ...overrides,
   };
 }
@@ -56,8 +48,7 @@ export function mountControls(container, store, { onChange, onLearningRate }) {
     const set = (patch) => onChange({ ...training, ...patch });
     const opt = training.optimizer;
     const optParams = familyParams(catalog.optimizers, opt.name);
-    const lrParam = optParams.find((p) => p.name === "learning_rate")
-      || { name: "learning_rate", type: "float", default: 0.01, min: 0, max: 10 };
+    const lrParam = optParams.find((p) => p.name === "learning_rate");
 
     const optSel = selectEl(familyOptions(catalog.optimizers), opt.name, (name) => {
       const fresh = { name, ...paramDefaults(familyParams(catalog.optimizers, name)) };
@@ -65,28 +56,31 @@ export function mountControls(container, store, { onChange, onLearningRate }) {
       set({ optimizer: fresh });
     }, { id: "optimizer", "data-param": "optimizer" });
 
-    const lrField = paramInput(lrParam, opt.learning_rate, (lr) => {
+    const lrField = lrParam ? paramInput(lrParam, opt.learning_rate, (lr) => {
       set({ optimizer: { ...opt, learning_rate: lr } });
       onLearningRate(lr);
-    });
+    }) : el("div");
     lrField.classList.add("lr-field");
     const hyper = paramFields(optParams, opt, (v) => set({ optimizer: { ...v, name: opt.name } }), { skip: ["learning_rate"], compact: true });
 
+    const trainingParams = sectionParams(catalog, "training");
+    const param = (name) => trainingParams.find((p) => p.name === name);
+    // the batch field edits a size; "full batch" (null) is the mode menu's job
+    const batchParam = { ...param("batch_size"), nullable: false };
     const mode = batchMode(training.batch_size);
     const modeSel = selectEl(BATCH_MODES, mode, (m) => {
-      set({ batch_size: m === "full" ? null : m === "stochastic" ? 1 : 32 });
+      set({ batch_size: m === "full" ? null : m === "stochastic" ? 1 : batchParam.default });
     }, { id: "batch-mode", "data-param": "batch_mode" });
-    const sizeInput = paramInput({ name: "batch_size", type: "int", min: 2, max: 65536, default: 32 }, training.batch_size ?? 32,
+    const sizeInput = paramInput(batchParam, training.batch_size ?? batchParam.default,
       (v) => set({ batch_size: v }), { compact: true });
     sizeInput.hidden = mode !== "mini";
 
-    const trainingParams = sectionParams(catalog, "training");
-    const epochsParam = trainingParams.find((p) => p.name === "epochs") || { name: "epochs", type: "int", min: 1, max: 100000, default: 100 };
-    const seedParam = trainingParams.find((p) => p.name === "seed") || { name: "seed", type: "int", min: 0, max: 2 ** 31 - 1, default: 0 };
-
-    const regParams = sectionParams(catalog, "regularization").length ? sectionParams(catalog, "regularization") : FALLBACK_REG;
-    const reg = paramFields(regParams.filter((p) => p.name === "l1" || p.name === "l2"), training.regularization || {},
+    // the penalty as the engine adds it to the loss (the catalog's text), so a factor of 2 has a visible source
+    const regParams = sectionParams(catalog, "regularization").filter((p) => p.name === "l1" || p.name === "l2");
+    const reg = paramFields(regParams, training.regularization || {},
       (v) => set({ regularization: { ...training.regularization, ...v } }), { compact: true });
+    const regFormulas = el("ul", { class: "formula", "data-formula": "regularization" },
+      regParams.map((p) => el("li", { text: `${p.name}: ${p.formula || p.help}` })));
 
     const sched = training.lr_schedule || { name: "constant" };
     const schedSel = selectEl(familyOptions(catalog.schedules), sched.name, (name) => {
@@ -95,12 +89,13 @@ export function mountControls(container, store, { onChange, onLearningRate }) {
     const schedFields = paramFields(familyParams(catalog.schedules, sched.name), sched,
       (v) => set({ lr_schedule: { ...v, name: sched.name } }), { compact: true });
 
-    const esParams = sectionParams(catalog, "early_stopping").length ? sectionParams(catalog, "early_stopping") : FALLBACK_ES;
+    const esParams = sectionParams(catalog, "early_stopping");
     const es = training.early_stopping;
     const esToggle = el("input", { type: "checkbox", id: "early-stopping" });
     esToggle.checked = Boolean(es);
+    // the playground has no validation split by default, so the toggle watches the test loss
     esToggle.addEventListener("change", () => set({
-      early_stopping: esToggle.checked ? { ...paramDefaults(esParams), monitor: "test_loss", patience: 30 } : null,
+      early_stopping: esToggle.checked ? { ...paramDefaults(esParams), monitor: "test_loss" } : null,
     }));
     const esFields = es ? paramFields(esParams, es, (v) => set({ early_stopping: v }), { compact: true }) : el("div");
 
@@ -112,9 +107,10 @@ export function mountControls(container, store, { onChange, onLearningRate }) {
       el("div", { class: "fields" },
         el("div", { class: "field compact" }, el("label", { for: "batch-mode", text: "batch" }), modeSel),
         sizeInput,
-        paramInput(epochsParam, training.epochs, (v) => set({ epochs: v }), { compact: true }),
-        paramInput(seedParam, training.seed, (v) => set({ seed: v }), { compact: true })),
+        paramInput(param("epochs"), training.epochs, (v) => set({ epochs: v }), { compact: true }),
+        paramInput(param("seed"), training.seed, (v) => set({ seed: v }), { compact: true })),
       reg,
+      regFormulas,
       el("div", { class: "fields" },
         el("div", { class: "field compact" }, el("label", { for: "lr-schedule", text: "lr schedule" }), schedSel)),
       schedFields,

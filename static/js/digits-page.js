@@ -4,7 +4,8 @@ import { createStore } from "./state.js";
 import { drawInk, inkToDataUrl, mountDrawpad } from "./drawpad.js";
 import { createLineChart, historySeries, renderLegend } from "./charts.js";
 import { mountHistograms } from "./histograms.js";
-import { fittingLoss, mountBuilder, outputLayer } from "./builder.js";
+import { mountBuilder } from "./builder.js";
+import { createSummarizer } from "./summary.js";
 import { defaultTraining, mountControls } from "./controls.js";
 import { createRunner, emptyResults } from "./runner.js";
 import { familyParams, paramDefaults, paramFields } from "./forms.js";
@@ -14,13 +15,12 @@ import { mountTokenBox } from "./auth.js";
 
 const $ = (id) => document.getElementById(id);
 const DIGIT_DATASET = "mnist";
-const INPUT_SHAPE = [1, 28, 28];
 
 const store = createStore({
   catalog: null, dataset: null, model: null, training: null,
   preview: { task: "classification", n_classes: 10 },
   stream: { boundary: false, histograms: true, bins: 30, max_fps: 4 },
-  reading: null, ...emptyResults(),
+  reading: null, summary: null, builderNotes: [], ...emptyResults(),
 });
 
 // ---- reading a drawing
@@ -153,7 +153,8 @@ async function refreshModels(select) {
 // ---- train your own
 function presets(catalog) {
   const dense = (units, activation) => ({ type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")), units, activation });
-  const out = { ...dense(10, "softmax"), ...outputLayer(catalog, "classification", 10, "softmax") };
+  // the output layer is a placeholder: the engine's summary suggests the one that fits MNIST
+  const out = { type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")) };
   const list = {
     "dense network (784-128-10)": [{ type: "flatten" }, dense(128, "relu"), out],
   };
@@ -169,7 +170,7 @@ function buildSpec() {
   const s = store.get();
   return {
     dataset: s.dataset,
-    model: { input_shape: INPUT_SHAPE, layers: s.model.layers, loss: s.model.loss },
+    model: { layers: s.model.layers, loss: s.model.loss },   // input shape: the engine's, from the dataset
     training: s.training,
     stream: s.stream,
   };
@@ -180,8 +181,14 @@ function mountTraining(catalog) {
   const choices = presets(catalog);
   const presetSel = $("preset");
   presetSel.replaceChildren(...Object.keys(choices).map((k) => new Option(k, k)));
-  presetSel.addEventListener("change", () => store.update({ model: { ...store.get().model, layers: choices[presetSel.value] } }));
-  mountBuilder($("digit-builder"), store, { onChange: (model) => store.update({ model }), imageLayers: true, inputShape: INPUT_SHAPE });
+  const summarizer = createSummarizer(store, { fresh: true, onModel: (model) => store.update({ model }) });
+  const setModel = (model) => { store.update({ model, builderNotes: [] }); summarizer.schedule(); };
+  presetSel.addEventListener("change", () => {
+    const { layers } = store.get().model;   // a preset replaces the hidden layers; the fitted output stays
+    setModel({ ...store.get().model, layers: [...choices[presetSel.value].slice(0, -1), layers[layers.length - 1]] });
+  });
+  mountBuilder($("digit-builder"), store, { onChange: setModel, imageLayers: true });
+  summarizer.schedule();
   mountControls($("digit-controls"), store, { onChange: (training) => store.update({ training }), onLearningRate: (lr) => runner.setLearningRate(lr) });
   $("limit").addEventListener("change", (e) => {
     const v = Number.parseInt(e.target.value, 10);
@@ -295,8 +302,8 @@ async function init() {
   const layers = Object.values(presets(catalog))[0];
   store.update({
     catalog, dataset,
-    model: { layers, loss: fittingLoss(catalog, "classification", "softmax") },
-    training: defaultTraining(catalog, { epochs: 5, batch_size: 64, optimizer: { name: "adam", ...paramDefaults(familyParams(catalog.optimizers, "adam")), learning_rate: 0.001 } }),
+    model: { layers, loss: Object.keys(catalog.losses)[0] },
+    training: defaultTraining(catalog, { epochs: 5, batch_size: 64, optimizer: { name: "adam", ...paramDefaults(familyParams(catalog.optimizers, "adam")) } }),
   });
   mountTraining(catalog);
   document.body.dataset.ready = "true";

@@ -6,7 +6,8 @@ import { createLineChart, historySeries, renderLegend } from "./charts.js";
 import { mountNetworkView } from "./network-view.js";
 import { mountHistograms } from "./histograms.js";
 import { mountGradNorms } from "./gradnorms.js";
-import { fittingLoss, mountBuilder, outputLayer } from "./builder.js";
+import { mountBuilder } from "./builder.js";
+import { createSummarizer } from "./summary.js";
 import { defaultTraining, mountControls } from "./controls.js";
 import { defaultDataset, mountDataPanel, paintPoint, playgroundDatasets } from "./datapanel.js";
 import { createRunner, emptyResults } from "./runner.js";
@@ -21,30 +22,37 @@ const $ = (id) => document.getElementById(id);
 const store = createStore({
   catalog: null, dataset: null, model: null, training: null, view: { ...DEFAULT_VIEW },
   ui: { ...DEFAULT_VIEW, paint: false, paintClass: 0 },
-  // paced so a class can watch it learn: 250 epochs take about 5 s, with a frame every few epochs
-  stream: { boundary: true, resolution: 64, neuron_resolution: 16, histograms: true, bins: 30, max_fps: 12, max_epochs_per_second: 50 },
-  preview: null, previewError: "", connection: "", ...emptyResults(),
+  stream: null,
+  preview: null, previewError: "", connection: "", summary: null, builderNotes: [], ...emptyResults(),
 });
 
-function defaultModel(catalog, task, nClasses) {
+// the starting experiment (TensorFlow Playground's): two hidden tanh layers; every other option is the
+// catalog's default, and the output layer + loss are the engine's suggestion for the dataset (first summary)
+const START_HIDDEN = { units: 8, activation: "tanh" };
+const START_LEARNING_RATE = 0.03;   // TensorFlow Playground's; the catalog's adam default (1e-3) is slow to watch
+const START_EPOCHS = 300;
+// paced so a class can watch it learn: 250 epochs take about 5 s, with a frame every few epochs
+const STREAM_PACE = { max_fps: 12, max_epochs_per_second: 50 };
+
+function startTraining(catalog) {
+  const t = defaultTraining(catalog);
+  return { ...t, epochs: START_EPOCHS, optimizer: { ...t.optimizer, learning_rate: START_LEARNING_RATE } };
+}
+
+function defaultModel(catalog) {
   const dense = { type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")) };
-  const hidden = [{ ...dense, units: 8, activation: "tanh" }, { ...dense, units: 8, activation: "tanh" }];
-  const out = { ...dense, ...outputLayer(catalog, task, nClasses) };
-  return { layers: [...hidden, out], loss: fittingLoss(catalog, task, out.activation) };
+  return { layers: [{ ...dense, ...START_HIDDEN }, { ...dense, ...START_HIDDEN }, dense],
+           loss: Object.keys(catalog.losses)[0] };
 }
 
 function buildSpec() {
   const s = store.get();
-  const features = s.dataset.features || ["x1", "x2"];
-  return {
-    dataset: s.dataset,
-    model: { input_shape: [features.length], layers: s.model.layers, loss: s.model.loss },
-    training: s.training,
-    stream: s.stream,
-  };
+  // no input_shape: the engine takes it from the dataset (features, or the columns of inline data)
+  return { dataset: s.dataset, model: { layers: s.model.layers, loss: s.model.loss }, training: s.training, stream: s.stream };
 }
 
 const runner = createRunner(store, { buildSpec });
+let summarizer = null;   // created once the page knows whether the model came from a share link
 
 // ---- preview: points of the current dataset, regenerated (debounced) whenever the dataset changes
 const PREVIEW_DEBOUNCE_MS = 150;
@@ -69,27 +77,14 @@ function schedulePreview() {
   }, PREVIEW_DEBOUNCE_MS);
 }
 
-// keep the output layer fitting the task (units = classes) when the dataset changes
-function fitOutput() {
-  const { catalog, model, preview } = store.get();
-  if (!preview || !model) return;
-  const out = model.layers[model.layers.length - 1];
-  const want = outputLayer(catalog, preview.task, preview.n_classes || 2, out.activation);
-  const wrongAct = (preview.task === "regression") !== (want.activation === "linear") && preview.task === "regression";
-  if (out.units !== want.units || wrongAct) {
-    const fixed = outputLayer(catalog, preview.task, preview.n_classes || 2, preview.task === "regression" ? "linear" : out.activation);
-    store.update({ model: { ...model, layers: [...model.layers.slice(0, -1), { ...out, ...fixed }],
-      loss: fittingLoss(catalog, preview.task, fixed.activation) } });
-  }
-}
-
 // ---- config edits: a change (other than the learning rate) resets a running job
 function changeConfig(patch) {
   if (runner.isActive()) runner.reset();
   else store.update(emptyResults());
-  store.update(patch);
+  store.update({ ...patch, ...("model" in patch ? { builderNotes: [] } : {}) });
   writeUrl(store.get(), URL_KEYS);
   if ("dataset" in patch) schedulePreview();
+  if ("dataset" in patch || "model" in patch) summarizer.schedule();
 }
 
 function setUi(patch) {
@@ -196,8 +191,6 @@ function mountStats() {
   });
 }
 
-store.subscribe((_, patch) => { if ("preview" in patch) fitOutput(); });
-
 async function init() {
   mountTokenBox();
   // a run refused for want of a token: clear its message once a token is given
@@ -214,17 +207,22 @@ async function init() {
   const saved = readUrl() || {};
   const first = playgroundDatasets(catalog).find((o) => o.value === "spiral")?.value ?? playgroundDatasets(catalog)[0].value;
   const dataset = saved.dataset || defaultDataset(catalog, first);
-  const task = catalog.datasets[dataset.name]?.task || "classification";
   const view = { ...DEFAULT_VIEW, ...(saved.view || {}) };
   store.update({
     catalog, dataset, view, ui: { ...store.get().ui, ...view },
-    model: saved.model || defaultModel(catalog, task, dataset.n_classes || 2),
-    training: saved.training || defaultTraining(catalog),
+    stream: { ...paramDefaults(catalog.stream), ...STREAM_PACE },
+    model: saved.model || defaultModel(catalog),
+    training: saved.training || startTraining(catalog),
+  });
+  summarizer = createSummarizer(store, {
+    fresh: !saved.model,
+    onModel: (model) => { store.update({ model }); writeUrl(store.get(), URL_KEYS); },
   });
   $("smoothing").value = String(view.smoothing);
   mountViews();
   mountStats();
   schedulePreview();
+  summarizer.schedule();
   writeUrl(store.get(), URL_KEYS);
   document.body.dataset.ready = "true";
 }

@@ -5,9 +5,13 @@ import { base64ToBytes, classColor, divergingRgb, el, formatNumber, frameSchedul
 const MAX_NODES = 12;        // per column; the rest is summarised as "+n"
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-/** columns of the diagram from the model: [{label, layerIndex, units, kind}] */
-export function diagramColumns(model, features) {
-  const cols = [{ label: "input", layerIndex: -1, units: features.length, kind: "input", names: features }];
+/**
+ * columns of the diagram from the model: [{label, layerIndex, units, kind}]. `width` is the engine's input
+ * width (summary.input_shape); inline data of another width than the features has its columns as inputs.
+ */
+export function diagramColumns(model, features, width = features.length) {
+  const names = width === features.length ? features : Array.from({ length: width }, (_, i) => `x${i + 1}`);
+  const cols = [{ label: "input", layerIndex: -1, units: width, kind: "input", names }];
   const layers = model?.layers || [];
   layers.forEach((l, i) => {
     if (l.units === undefined) return; // dropout, activation, batchnorm keep the width
@@ -16,6 +20,11 @@ export function diagramColumns(model, features) {
       activation: typeof l.activation === "object" ? l.activation?.name : l.activation });
   });
   return cols;
+}
+
+/** a weight as the hover shows it: 7 significant digits, enough to check a worked example by hand */
+export function weightText(v) {
+  return v === undefined || v === null ? "?" : formatNumber(v, 7);
 }
 
 export function mountNetworkView(container, store) {
@@ -31,7 +40,8 @@ export function mountNetworkView(container, store) {
   const build = () => {
     const s = store.get();
     const features = s.dataset?.features || ["x1", "x2"];
-    const cols = diagramColumns(s.model, features);
+    const flat = s.summary?.input_shape?.length === 1 ? s.summary.input_shape[0] : features.length;
+    const cols = diagramColumns(s.model, features, flat);
     const width = container.clientWidth || 400;
     const height = container.clientHeight || 260;
     const key = JSON.stringify([cols, width, height]);
@@ -60,8 +70,12 @@ export function mountNetworkView(container, store) {
         line.setAttribute("stroke", "#bbb"); line.setAttribute("stroke-width", "1");
         const title = document.createElementNS(SVG_NS, "title");
         line.append(title);
+        Object.assign(line.dataset, { key: wKey, a: String(a), b: String(b) });
+        const from = cols[c - 1].kind === "input" ? cols[c - 1].names[a] : `${cols[c - 1].label} unit ${a + 1}`;
+        // W is (n_in, n_out): this link is W[a][b], read from the weights the run reported last
         line.addEventListener("mouseenter", () => {
-          tip.textContent = `${cols[c - 1].label} ${a + 1} → ${cols[c].label} ${b + 1}: w = ${title.textContent.split("= ")[1] ?? "?"}`;
+          const v = store.get().weights?.[wKey]?.[a]?.[b];
+          tip.textContent = `${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b}] = ${weightText(v)}`;
         });
         svg.append(line);
         links.push({ line, title, key: wKey, a, b });
@@ -125,7 +139,7 @@ export function mountNetworkView(container, store) {
       const [r, g, b] = divergingRgb(Math.sign(t) * (0.35 + 0.65 * Math.abs(t)));
       l.line.setAttribute("stroke", `rgb(${r | 0},${g | 0},${b | 0})`);
       l.line.setAttribute("stroke-width", (0.5 + 4 * Math.abs(t)).toFixed(2));
-      l.title.textContent = `w = ${formatNumber(v, 4)}`;
+      l.title.textContent = `w = ${weightText(v)}`;
     }
   };
 
@@ -138,7 +152,7 @@ export function mountNetworkView(container, store) {
   };
   const request = frameScheduler(draw);
   store.subscribe((_, patch) => {
-    if ("model" in patch || "dataset" in patch || "boundary" in patch || "weights" in patch) request();
+    if ("model" in patch || "dataset" in patch || "summary" in patch || "boundary" in patch || "weights" in patch) request();
   });
   watchSize(container, request);
   request();

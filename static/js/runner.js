@@ -51,6 +51,24 @@ export function createRunner(store, { buildSpec }) {
     } catch { /* weights are a nicety; the next refresh retries */ }
   };
 
+  // the weights at the end of a run: the final model file, once the job reports it (a 1-epoch job may end
+  // before any checkpoint was written)
+  const finalWeights = async (id, tries = 20) => {
+    clearTimeout(weightsTimer);
+    weightsTimer = null;
+    for (let i = 0; i < tries && store.get().run.job_id === id; i++) {
+      try {
+        const job = await api.getJob(id);
+        if (job.has_model && !["running", "queued", "paused"].includes(job.status)) {
+          const w = await api.getWeights(id);
+          if (store.get().run.job_id === id) store.update({ weights: w, run: { ...store.get().run, has_model: true } });
+          return;
+        }
+      } catch { /* retried below */ }
+      await new Promise((ok) => setTimeout(ok, 250));
+    }
+  };
+
   const onMessage = (msg) => {
     const s = store.get();
     switch (msg.type) {
@@ -88,7 +106,7 @@ export function createRunner(store, { buildSpec }) {
         const diverged = msg.outcome === "diverged";
         const message = diverged ? `${msg.message || ""} ${divergenceAdvice(jobSpec)}`.trim() : (msg.message || "");
         setRun({ status: msg.status || "completed", outcome: msg.outcome, message });
-        setTimeout(() => refreshWeights(true), 300); // the final model is written as the job ends
+        finalWeights(s.run.job_id);
         stream = null;
         break;
       }

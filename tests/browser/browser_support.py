@@ -5,7 +5,9 @@ aborted); a test fails at teardown when any were seen.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -117,3 +119,37 @@ def shot():
         pg.screenshot(path=str(path), full_page=True)
         return path
     return take
+
+
+# ---- the playground page
+# the page's configuration from its URL (#s=base64url JSON), as state.js writes it
+URL_STATE = """() => {
+  const raw = new URLSearchParams(location.hash.slice(1)).get('s').replace(/-/g, '+').replace(/_/g, '/');
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(raw + '='.repeat((4 - raw.length % 4) % 4)), c => c.charCodeAt(0))));
+}"""
+
+
+def open_playground(page, path="/"):
+    page.goto(path)
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) > 0")
+
+
+def set_number(page, locator, value):
+    locator.fill(str(value))
+    locator.press("Tab")  # commits: fires "change"
+
+
+def builder_settled(page):
+    """Wait until the builder shows the engine's summary of the model on screen (POST /api/models/summary)."""
+    page.wait_for_selector("#builder[data-pending=false]")
+
+
+def stat(page, name) -> str:
+    return page.locator(f"#stat-{name}").inner_text()
+
+
+def share_link(base_url: str, state: dict) -> str:
+    """A playground link carrying `state` ({dataset, model, training, view}) as state.js writes it."""
+    raw = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    return f"{base_url}/#s={raw}"

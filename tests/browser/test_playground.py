@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from browser_support import URL_STATE, builder_settled, open_playground, set_number, stat
 
 pytestmark = pytest.mark.browser
 
@@ -12,12 +13,6 @@ RECORD_EPOCHS = """() => {
     .observe(hm, { attributes: true, attributeFilter: ['data-epoch'] });
 }"""
 
-
-# the page's configuration from its URL (#s=base64url JSON), as state.js writes it
-URL_STATE = """() => {
-  const raw = new URLSearchParams(location.hash.slice(1)).get('s').replace(/-/g, '+').replace(/_/g, '/');
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(raw + '='.repeat((4 - raw.length % 4) % 4)), c => c.charCodeAt(0))));
-}"""
 
 # where the preview's points land on the heatmap and the colour found at each centre.
 # returns {train: [[r, g, b, label]...], test: [...], classPixels, outlinePixels}: pixels in a class colour, and
@@ -54,21 +49,6 @@ def in_class_colour(pixels) -> float:
     return hits / max(1, len(pixels))
 
 
-def open_playground(page, path="/"):
-    page.goto(path)
-    page.wait_for_selector("body[data-ready=true]")
-    page.wait_for_function("Number(document.getElementById('heatmap').dataset.points) > 0")
-
-
-def set_number(page, locator, value):
-    locator.fill(str(value))
-    locator.press("Tab")  # commits: fires "change"
-
-
-def stat(page, name) -> str:
-    return page.locator(f"#stat-{name}").inner_text()
-
-
 def epoch(page) -> int:
     return int(stat(page, "epoch").split("/")[0])
 
@@ -93,6 +73,7 @@ def test_spiral_network_trains_past_90_percent_with_live_heatmap_and_curves(page
     set_number(page, units.nth(0), 16)
     set_number(page, units.nth(1), 16)
     set_number(page, page.locator("#controls input[data-param=epochs]"), 250)
+    builder_settled(page)
     assert page.locator(".param-total").inner_text().startswith("354")  # 2*16+16 + 16*16+16 + 16*2+2
     heat_before = page.locator("#heatmap").evaluate("c => c.toDataURL()")
     loss_before = page.locator("#loss-chart").evaluate("c => c.toDataURL()")
@@ -175,7 +156,8 @@ def test_share_link_rebuilds_the_same_experiment(page, browser, server):
 def test_step_activation_warns_that_nothing_can_learn(page):
     open_playground(page)
     page.locator("#builder .layer-card select[data-param=activation]").first.select_option("step")
-    assert "gradient is zero" in page.locator("#builder .warnings").inner_text()
+    builder_settled(page)
+    assert "zero gradient" in page.locator("#builder .warnings").inner_text()   # engine.advise's words
 
 
 def test_divergence_ends_with_a_message_and_a_suggestion(page):
