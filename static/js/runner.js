@@ -11,19 +11,8 @@ export function emptyResults() {
   return { history: [], boundary: null, histograms: [], gradients: [], weights: null, run: { ...EMPTY_RUN } };
 }
 
-/** a short suggestion for a divergence, from the spec that diverged */
-export function divergenceAdvice(spec) {
-  const lr = spec?.training?.optimizer?.learning_rate;
-  const tips = [];
-  if (lr) tips.push(`lower the learning rate (try ${Number((lr / 10).toPrecision(2))})`);
-  tips.push("use a smaller batch or add L2 regularization");
-  tips.push("use tanh instead of relu/linear, or a glorot/he initializer");
-  return `Suggestions: ${tips.join("; ")}.`;
-}
-
 export function createRunner(store, { buildSpec }) {
   let stream = null;
-  let jobSpec = null;
   let weightsTimer = null;
   let lastWeights = 0;
   let pendingStep = false;
@@ -103,9 +92,8 @@ export function createRunner(store, { buildSpec }) {
         break;
       }
       case "done": {
-        const diverged = msg.outcome === "diverged";
-        const message = diverged ? `${msg.message || ""} ${divergenceAdvice(jobSpec)}`.trim() : (msg.message || "");
-        setRun({ status: msg.status || "completed", outcome: msg.outcome, message });
+        // the engine's message carries its own advice (diverged, or not learning)
+        setRun({ status: msg.status || "completed", outcome: msg.outcome, message: msg.message || "" });
         finalWeights(s.run.job_id);
         stream = null;
         break;
@@ -125,7 +113,6 @@ export function createRunner(store, { buildSpec }) {
 
   const start = async ({ paused }) => {
     const spec = buildSpec();
-    jobSpec = spec;
     store.update({ ...emptyResults(), run: { ...EMPTY_RUN, status: "starting", epochs: spec.training.epochs } });
     let job;
     try {
