@@ -5,8 +5,6 @@ from __future__ import annotations
 from .errors import Problem
 from .losses import loss_name, make_loss
 
-IMAGE_CLASSES = 10
-
 
 def _last_sized_layer(layers: list[dict]) -> tuple[int, dict] | None:
     for i in range(len(layers) - 1, -1, -1):
@@ -20,19 +18,9 @@ def _final_activation(layers: list[dict]) -> str:
     return act.get("name") if isinstance(act, dict) else act
 
 
-def expected_task(dataset_spec: dict) -> tuple[str, int | None] | None:
-    """(task, n_classes) a normalized dataset spec will give, or None when only the data can tell (inline)."""
-    from .datasets import DATASETS
-    entry = DATASETS.get(dataset_spec["name"])
-    if entry.kind == "inline":
-        return None
-    if entry.task == "regression":
-        return "regression", None
-    return "classification", IMAGE_CLASSES if entry.kind == "image" else dataset_spec.get("n_classes", 2)
-
-
-def output_problems(model_spec: dict, task: str, n_classes: int | None) -> list[Problem]:
-    """Errors: an output layer or loss that cannot be trained on this task."""
+def output_problems(model_spec: dict, task: str, n_classes: int | None, n_targets: int = 1) -> list[Problem]:
+    """Errors: an output layer or loss that cannot be trained on this task (`n_targets`: regression
+    target values per example, one output unit each)."""
     found = _last_sized_layer(model_spec["layers"])
     if found is None:
         return []
@@ -40,8 +28,9 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None) -> list[
     units, loss = last["units"], loss_name(model_spec["loss"])
     path = f"model.layers.{i}.units"
     if task == "regression":
-        if units != 1:
-            return [Problem(path, f"a regression dataset has one target; the output layer needs 1 unit, not {units}")]
+        if units != n_targets:
+            return [Problem(path, f"the dataset has {n_targets} target value(s) per example; the output layer "
+                                  f"needs {n_targets} unit(s), not {units}")]
         if make_loss(model_spec["loss"]).classification_only:
             return [Problem("model.loss", f"{loss} is for classification; use mean_squared_error for regression")]
         return []

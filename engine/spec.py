@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from .errors import Problem, SpecError
+from .errors import DataError, Problem, SpecError
 from .params import Param, resolve_params
 from .regularization import REGULARIZATION_OPTIONS
+
+if TYPE_CHECKING:
+    from .datasets.base import DataFacts
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,12 @@ def _collect(problems: list, fn, *args):
 
 def _normalize_training(training: dict, problems: list) -> dict:
     from .augment import AUGMENTATION_OPTIONS
-    from .optimizers import make_optimizer
-    from .schedules import make_schedule
+    from .optimizers import OPTIMIZERS
+    from .schedules import SCHEDULES
     out = _collect(problems, resolve_params, TRAINING_OPTIONS, training, "training", TRAINING_SECTIONS) or {}
-    opt = training.get("optimizer") or {"name": "sgd"}
-    if _collect(problems, make_optimizer, opt):
-        out["optimizer"] = {"name": opt["name"], **make_optimizer(opt).config}
-    sched = training.get("lr_schedule") or {"name": "constant"}
-    if _collect(problems, make_schedule, sched, 1):
-        s = dict(sched)
-        out["lr_schedule"] = {"name": s.pop("name", "constant"), **make_schedule(sched, 1).config}
+    # a name or {"name": ..., options}; null or no name: the registry's default (sgd, constant)
+    out["optimizer"] = _collect(problems, OPTIMIZERS.normalize, training.get("optimizer"), "training.optimizer")
+    out["lr_schedule"] = _collect(problems, SCHEDULES.normalize, training.get("lr_schedule"), "training.lr_schedule")
     out["regularization"] = _collect(problems, resolve_params, REGULARIZATION_OPTIONS,
                                      _section(training, "regularization", "training.regularization", problems),
                                      "training.regularization")
@@ -105,10 +105,13 @@ def _normalize_training(training: dict, problems: list) -> dict:
 
 
 def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
-    """Deep copy of `job_spec` with defaults filled; raises SpecError listing every problem."""
-    from .advice import expected_task, output_problems
+    """Deep copy of `job_spec` with defaults filled; raises SpecError listing every problem.
+
+    Cheap datasets are built here (see prepare_dataset), so a spec that normalizes trains: every data,
+    shape and output-layer problem is found before a job is queued. For inline data the normalized
+    dataset part also carries the task and class count the data implies.
+    """
     from .datasets import DATASETS
-    from .model import normalize_model_spec
     if not isinstance(job_spec, dict):
         raise SpecError("a job spec must be a JSON object with dataset, model and training", "")
     problems: list[Problem] = [Problem(k, f"unknown section; allowed: {', '.join(TOP_KEYS)}")
@@ -119,37 +122,94 @@ def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
             problems.append(Problem(key, "is required and must be an object"))
     if problems:
         raise SpecError(problems)
-    dataset = _collect(problems, normalize_dataset_spec, spec["dataset"], limits)
-    input_shape = dataset_input_shape(dataset) if dataset else None
-    model = _collect(problems, normalize_model_spec, spec["model"], input_shape)
+    dataset, facts = _collect(problems, prepare_dataset, spec["dataset"], limits) or (None, None)
+    model = _normalize_model(spec["model"], facts, limits, problems)
     training = _normalize_training(_section(spec, "training", "training", problems), problems)
     stream = _collect(problems, resolve_params, STREAM_OPTIONS, _section(spec, "stream", "stream", problems), "stream")
-    if model:
-        _check_model_limits(model, limits, problems)
-        task = expected_task(dataset) if dataset else None
-        if task:
-            problems.extend(output_problems(model, *task))
     if training.get("epochs") and training["epochs"] > limits.max_epochs:
         problems.append(Problem("training.epochs", f"must be <= {limits.max_epochs}, got {training['epochs']}"))
     if training.get("augmentation") and dataset and DATASETS.get(dataset["name"]).kind != "image":
         problems.append(Problem("training.augmentation", "augmentation applies to image datasets (mnist, fashion_mnist) only"))
+    problems.extend(_training_fits_data(training, dataset, facts))
+    if problems:
+        raise SpecError(problems)
+    return {"dataset": dataset, "model": model, "training": training, "stream": stream}
+
+
+def _normalize_model(given: dict, facts: DataFacts | None, limits: Limits, problems: list) -> dict | None:
+    """Model part with defaults filled, its shapes walked through every layer and its output checked
+    against the data. Without the data's facts (the dataset part has problems) only the layers are checked."""
+    from .advice import output_problems
+    from .model import normalize_model_spec
+    shape_known = facts is not None or "input_shape" in given
+    model = _collect(problems, normalize_model_spec, given, facts.input_shape if facts else [1])
+    if model is None:
+        return None
+    if facts is not None and tuple(model["input_shape"]) != tuple(facts.input_shape):
+        problems.append(Problem("model.input_shape", f"is {list(model['input_shape'])} but the dataset's inputs have "
+                                                     f"shape {list(facts.input_shape)}; leave it out to take the "
+                                                     "dataset's"))
+        return model
+    _check_model_limits(model, limits, problems, shape_known)
+    if facts is not None:
+        problems.extend(output_problems(model, facts.task, facts.n_classes, facts.n_targets or 1))
+    return model
+
+
+def _training_fits_data(training: dict, dataset: dict | None, facts: DataFacts | None) -> list[Problem]:
+    """Training options that only the data can rule out: a monitor the task never computes, a
+    validation split that leaves nothing to train on."""
+    from .datasets.base import validation_count
+    problems = []
     es = training.get("early_stopping")
     if es and es["monitor"].startswith("val_") and not training.get("validation_split") \
             and not (dataset or {}).get("validation_split"):
         problems.append(Problem("training.early_stopping.monitor",
                                 f"{es['monitor']} needs a validation set: set training.validation_split > 0 "
                                 "or monitor test_loss / test_accuracy"))
-    if problems:
-        raise SpecError(problems)
-    return {"dataset": dataset, "model": model, "training": training, "stream": stream}
+    if facts is None:
+        return problems
+    score = "accuracy" if facts.task == "classification" else "r2"
+    if es and not es["monitor"].endswith(("_loss", f"_{score}")):
+        problems.append(Problem("training.early_stopping.monitor",
+                                f"{es['monitor']} is not computed for a {facts.task} dataset; monitor a loss "
+                                f"or *_{score}"))
+    split = training.get("validation_split")
+    if split and facts.n_train is not None and validation_count(facts.n_train, split) >= facts.n_train:
+        problems.append(Problem("training.validation_split",
+                                f"leaves no training examples: the dataset has {facts.n_train}"))
+    return problems
 
 
 DATASET_OWN_KEYS = ("name", "features", "preprocessing")
 IMAGE_SHAPE = (1, 28, 28)
 
 
+def prepare_dataset(spec: dict, limits: Limits = DEFAULT_LIMITS) -> tuple[dict, DataFacts]:
+    """(normalized dataset part, DataFacts). Cheap sets (2-D, gates, inline, CSV) are built, so every
+    problem the loader can find is found here, with its field path; image sets are never read here,
+    they declare their shapes. Inline data gets the task, class count and features the data implies."""
+    from .datasets import DATASETS, load_dataset
+    out = normalize_dataset_spec(spec, limits)
+    entry = DATASETS.get(out["name"])
+    if hasattr(entry, "declared"):
+        return out, entry.declared(out)
+    try:
+        ds = load_dataset(out)
+    except SpecError:
+        raise
+    except DataError as e:
+        raise SpecError(str(e), "dataset") from None
+    except Exception as e:  # noqa: BLE001 - a loader bug must reach the user as a field problem, not a traceback
+        raise SpecError(f"could not be built from these values ({type(e).__name__})", "dataset") from None
+    if entry.kind == "inline":
+        out.update(task=ds.task, n_classes=ds.n_classes, features=ds.features)
+    return out, ds.facts()
+
+
 def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
-    """Dataset part with defaults filled, checked against the dataset's Params and the limits."""
+    """Dataset part with defaults filled, checked against the dataset's Params and the limits (the data
+    itself is checked by prepare_dataset)."""
     from .datasets import DATASETS
     from .datasets.features import check_features
     from .preprocessing import make_preprocessor
@@ -160,8 +220,12 @@ def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     for key in entry.extra_keys:
         if key in spec:
             out[key] = spec[key]
-    if entry.kind in ("2d", "gates", "inline"):
+    if entry.kind in ("2d", "gates"):
         out["features"] = _collect(problems, check_features, spec.get("features"), "dataset.features")
+    elif entry.kind == "inline":
+        # features apply to 2-column rows only; which width the rows have, the data tells (prepare_dataset)
+        given = spec.get("features")
+        out["features"] = None if given is None else _collect(problems, check_features, given, "dataset.features")
     elif spec.get("features") is not None:
         problems.append(Problem("dataset.features", f"input features apply to 2-D datasets only, not {spec['name']}"))
     if spec.get("preprocessing"):
@@ -172,9 +236,10 @@ def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     else:
         out["preprocessing"] = None
     if entry.kind == "inline":
-        n = len(spec.get("x") or [])
-        if n > limits.max_inline_points:
-            problems.append(Problem("dataset.x", f"at most {limits.max_inline_points} points, got {n}"))
+        for key in ("x", "test_x"):
+            n = len(spec[key]) if isinstance(spec.get(key), (list, tuple)) else 0
+            if n > limits.max_inline_points:
+                problems.append(Problem(f"dataset.{key}", f"at most {limits.max_inline_points} points, got {n}"))
     for key in ("n_samples", "limit"):
         if isinstance(out.get(key), int) and out[key] > limits.max_samples:
             problems.append(Problem(f"dataset.{key}", f"must be <= {limits.max_samples}, got {out[key]}"))
@@ -184,27 +249,45 @@ def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
 
 
 def dataset_input_shape(dataset: dict) -> tuple | None:
-    """Per-sample input shape implied by a normalized dataset spec (None if it depends on the data)."""
+    """Per-sample input shape implied by a normalized dataset spec without building it (None if only the
+    data can tell: inline rows). prepare_dataset gives the shape of every dataset."""
     from .datasets import DATASETS
     entry = DATASETS.get(dataset["name"])
-    if entry.kind == "image":
-        return (IMAGE_SHAPE[1] * IMAGE_SHAPE[2],) if dataset.get("flatten") else IMAGE_SHAPE
-    if dataset.get("features"):
+    if hasattr(entry, "declared"):
+        return entry.declared(dataset).input_shape
+    if entry.kind != "inline" and dataset.get("features"):
         return (len(dataset["features"]),)
     return None
 
 
-def _check_model_limits(model: dict, limits: Limits, problems: list) -> None:
-    from .model import count_params
+def _check_model_limits(model: dict, limits: Limits, problems: list, shapes: bool = True) -> None:
+    """Layer count and sizes; with `shapes`, the shape walk (count_params, no allocation), the parameter
+    limit, and explicit weights (checked by building, once the size is known to be allowed)."""
+    from .model import build_model, count_params
     if len(model["layers"]) > limits.max_layers:
         problems.append(Problem("model.layers", f"at most {limits.max_layers} layers, got {len(model['layers'])}"))
     for i, layer in enumerate(model["layers"]):
         for key in ("units", "filters"):
             if isinstance(layer.get(key), int) and layer[key] > limits.max_units:
                 problems.append(Problem(f"model.layers.{i}.{key}", f"must be <= {limits.max_units}, got {layer[key]}"))
-    n = _collect(problems, count_params, model)
+    if not shapes:
+        return
+    n = _guarded(problems, "model.layers", count_params, model)
     if n is not None and n > limits.max_params:
         problems.append(Problem("model", f"has {n:,} parameters; the limit is {limits.max_params:,}"))
+    elif n is not None and any("weights" in layer for layer in model["layers"]):
+        _guarded(problems, "model.layers", build_model, model)
+
+
+def _guarded(problems: list, path: str, fn, *args):
+    """fn(*args); its SpecError problems are collected, anything else becomes a problem at `path`."""
+    try:
+        return fn(*args)
+    except SpecError as e:
+        problems.extend(e.problems)
+    except Exception as e:  # noqa: BLE001 - never let a NumPy message or a traceback reach the user
+        problems.append(Problem(path, f"cannot be built ({type(e).__name__}); check the layer sizes and shapes"))
+    return None
 
 
 def validate(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:

@@ -8,9 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from .advice import output_problems
 from .control import Control
-from .errors import SpecError
 from .metrics import evaluate, score, score_name
 from .model import Model, build_model
 from .optimizers import make_optimizer
@@ -56,9 +54,10 @@ def _splits(ds, pipeline: InputPipeline, validation_split: float, dtype) -> dict
 
 class Trainer:
     def __init__(self, job_spec: dict, on_event=None, should_stop=None, commands=None,
-                 limits: Limits = DEFAULT_LIMITS, init_from=None):
+                 limits: Limits = DEFAULT_LIMITS, init_from=None, normalized: bool = False):
         from .datasets import load_dataset
-        self.spec = normalize(job_spec, limits)
+        # normalized=True: the caller validated it (the server, under its own limits); train it as is
+        self.spec = job_spec if normalized else normalize(job_spec, limits)
         self.emit = on_event or (lambda event: None)
         t = self.spec["training"]
         self.rng = np.random.default_rng(t["seed"])  # one generator: init, dropout, shuffling, augmentation
@@ -67,9 +66,6 @@ class Trainer:
         model_spec = {**self.spec["model"], "input_shape": self.spec["model"].get("input_shape")
                       or list(self.ds.input_shape)}
         pipeline = InputPipeline(self.ds.features, self.spec["dataset"].get("preprocessing"))
-        problems = output_problems(model_spec, self.ds.task, self.ds.n_classes)
-        if problems:  # inline data: only the loaded labels tell how many classes there are
-            raise SpecError(problems)
         self.model = build_model(model_spec, rng=self.rng, pipeline=pipeline)
         self.model.task, self.model.class_names = self.ds.task, self.ds.class_names
         self.splits = _splits(self.ds, pipeline, t["validation_split"], self.model.dtype)
@@ -216,15 +212,17 @@ def train(job_spec: dict, on_event: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
           commands: Callable[[float], list] | None = None,
           on_model: Callable[[Model], None] | None = None, limits: Limits = DEFAULT_LIMITS,
-          init_from=None) -> TrainResult:
+          init_from=None, normalized: bool = False) -> TrainResult:
     """Train the model a job spec describes. See docs/DESIGN.md for the events and commands.
 
     `on_model(model)` is called once, before the first epoch, with the model being trained (the
     server keeps it to write checkpoints a running job can already predict with).
     `limits` are the caps the spec is checked against (and the epoch cap when `training.epochs` is null).
     `init_from` (a model file path) starts from that run's weights and optimizer state (engine/resume.py).
+    `normalized=True`: `job_spec` is already the output of `normalize` (under the caller's limits) and
+    is trained as is, without normalizing it again with the default limits.
     """
-    trainer = Trainer(job_spec, on_event, should_stop, commands, limits, init_from)
+    trainer = Trainer(job_spec, on_event, should_stop, commands, limits, init_from, normalized)
     if on_model is not None:
         on_model(trainer.model)
     return trainer.run()

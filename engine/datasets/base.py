@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..params import Param
 from ..registry import Registry
 
-DATASETS = Registry("dataset")
+# every entry is fn(options: dict, spec: dict, features: list | None) -> Dataset; `kind` ("2d", "gates",
+# "inline", "image") tells the catalog and UI what the set is; `extra_keys` are spec keys the entry reads
+# itself (inline's x / y) rather than through Params
+DATASETS = Registry("dataset", defaults={"task": "classification", "extra_keys": ()})
 
 MAX_SAMPLES = 10_000          # generated 2-D sets
 PLAYGROUND_DOMAIN = [[-6.0, 6.0], [-6.0, 6.0]]
@@ -25,7 +28,9 @@ class Dataset:
     """Train / (validation) / test splits plus what the UI and the trainer need to know about them.
 
     x arrays are float32 (N, D) or (N, 1, 28, 28); classification labels int64 (N,); regression targets
-    float32 (N, 1). points_* keep the raw 2-D points (before features) for plotting.
+    float32 (N, K) (K = n_targets, 1 for the generated sets). points_* keep the raw 2-D points (before
+    features) for plotting. `features` is set only when the 2-D feature transform was applied (2-column
+    point data); `input_names` names the raw input columns (CSV header names, x1..xk for inline rows).
     """
     name: str
     x_train: np.ndarray
@@ -42,7 +47,16 @@ class Dataset:
     features: list[str] | None = None
     points_train: np.ndarray | None = None
     points_test: np.ndarray | None = None
+    input_names: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. where image files came from
+
+    @property
+    def n_targets(self) -> int | None:
+        """Regression: target values per example (the output layer's units); classification: None."""
+        return None if self.task == "classification" else int(self.y_train.reshape(len(self.y_train), -1).shape[1])
+
+    def facts(self) -> "DataFacts":
+        return DataFacts(tuple(self.input_shape), self.task, self.n_classes, self.n_targets, len(self.x_train))
 
     def summary(self) -> dict:
         """JSON-ready sizes and metadata (no arrays)."""
@@ -51,20 +65,25 @@ class Dataset:
         return {"name": self.name, "task": self.task, "n_classes": self.n_classes,
                 "class_names": self.class_names, "input_shape": list(self.input_shape),
                 "n_train": n(self.x_train), "n_val": n(self.x_val), "n_test": n(self.x_test),
-                "domain": self.domain, "features": self.features}
+                "domain": self.domain, "features": self.features, "input_names": self.input_names,
+                "n_targets": self.n_targets}
 
 
-def register_dataset(name: str, doc: str, options: list[Param], kind: str,
-                     task: str = "classification", extra_keys: tuple = ()) -> Callable:
-    """Register `fn(options: dict, spec: dict, features: list | None) -> Dataset` under `name`.
+@dataclass(frozen=True)
+class DataFacts:
+    """What a model must fit, known before training: per-sample input shape (after features), task,
+    class count (classification) and target width (regression). Cheap sets get it from the built
+    Dataset; image sets declare it (`entry.declared(options)`), so validation never reads their files."""
+    input_shape: tuple
+    task: str
+    n_classes: int | None = None
+    n_targets: int | None = None
+    n_train: int | None = None     # training rows, when known without reading files
 
-    `kind` ("2d", "gates", "inline", "image") tells the catalog and UI what the set is;
-    `extra_keys` are spec keys the entry reads itself (inline's x / y) rather than through Params.
-    """
-    def decorator(fn):
-        fn.doc, fn.options, fn.kind, fn.task, fn.extra_keys = doc, options, kind, task, extra_keys
-        return DATASETS.register(name)(fn)
-    return decorator
+
+def validation_count(n_train: int, fraction: float) -> int:
+    """Rows `training.validation_split` holds out of `n_train` (at least one): the trainer's rule."""
+    return max(1, int(round(n_train * fraction)))
 
 
 def seed_param() -> Param:

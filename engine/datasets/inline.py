@@ -1,14 +1,21 @@
-"""Points given in the spec (painted in the UI, posted by a script) or uploaded as CSV text."""
+"""Points given in the spec (painted in the UI, posted by a script) or uploaded as CSV text.
+
+Rows may have any width: 2-column rows are points in a plane (the 2-D features apply and the UI can draw
+a decision boundary), other widths are the model's inputs as given. Targets are one label per row
+(classification) or numbers / rows of numbers (regression; a row of K values trains K output units).
+"""
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import DataError, SpecError
 from ..params import Param
-from .base import Dataset, register_dataset, seed_param, split_points
+from .base import DATASETS, Dataset, seed_param, split_points
 from .features import DEFAULT_FEATURES, apply_features, check_features
 
 MAX_INLINE_POINTS = 10_000        # rows, train + test
@@ -19,7 +26,7 @@ DOMAIN_MARGIN = 0.1               # fraction of the points' span added on each s
 
 INLINE_OPTIONS = [
     Param("task", "choice", None, choices=("classification", "regression"), nullable=True,
-          help="null: whole-number labels -> classification, anything else -> regression"),
+          help="null: whole-number labels -> classification, anything else (or rows of targets) -> regression"),
     Param("n_classes", "int", None, 2, MAX_INLINE_CLASSES, nullable=True,
           help="number of classes (null: largest label + 1, at least 2)"),
     Param("test_ratio", "float", 0.0, 0.0, 0.9,
@@ -28,28 +35,37 @@ INLINE_OPTIONS = [
 ]
 
 
-@register_dataset("inline", "points given in the spec: {\"x\": [[x1, x2], ...], \"y\": [labels], \"test_x\"?, "
-                            "\"test_y\"?, \"domain\"?} or {\"csv\": \"x1,x2,label\\n...\"}; used as given, no scaling, no noise",
-                  INLINE_OPTIONS, kind="inline", extra_keys=("x", "y", "test_x", "test_y", "csv", "domain"))
+@DATASETS.register("inline", doc="data given in the spec: {\"x\": [[x1, x2], ...] (rows of any width), \"y\": [labels] or "
+                                "[[targets...]], \"test_x\"?, \"test_y\"?, \"domain\"?} or {\"csv\": \"name1,...,namek,label\\n...\"} "
+                                "(last column = label); used as given, no scaling, no noise",
+                   params=INLINE_OPTIONS, kind="inline", extra_keys=("x", "y", "test_x", "test_y", "csv", "domain"))
 def inline(options: dict, spec: dict, features) -> Dataset:
-    x, y, x_test, y_test = _inline_arrays(spec)
+    data = _inline_arrays(spec)
+    x, x_test = data.x, data.x_test
     if len(x) + (0 if x_test is None else len(x_test)) > MAX_INLINE_POINTS:
         raise SpecError(f"too many points: at most {MAX_INLINE_POINTS} in train + test", "dataset.x")
-    task = options["task"] or ("classification" if _whole(y) and (y_test is None or _whole(y_test)) else "regression")
-    y = _targets(y, task, "dataset.y")
-    y_test = None if y_test is None else _targets(y_test, task, "dataset.test_y")
-    n_classes = _n_classes(options["n_classes"], y, y_test) if task == "classification" else None
+    task = _task(options["task"], data)
+    y = _targets(data.y, task, "dataset.y")
+    y_test = None if data.y_test is None else _targets(data.y_test, task, "dataset.test_y")
+    if y_test is not None and task == "regression" and y_test.shape[1] != y.shape[1]:
+        raise SpecError(f"rows must have {y.shape[1]} target values like y, got {y_test.shape[1]}", "dataset.test_y")
+    n_classes = _n_classes(options["n_classes"], y, y_test, data.class_names) if task == "classification" else None
     if x_test is None and options["test_ratio"] > 0:
         if len(x) < 2:
             raise SpecError("needs at least 2 points to hold out a test set", "dataset.test_ratio")
         x, y, x_test, y_test = split_points(x, y, options["test_ratio"], np.random.default_rng(options["seed"]))
-    return _build(x, y, x_test, y_test, task, n_classes, features, spec.get("domain"))
+    names = data.class_names or []
+    class_names = None if n_classes is None else names + [str(k) for k in range(len(names), n_classes)]
+    return _build(x, y, x_test, y_test, task, n_classes, features, spec.get("domain"), data.input_names,
+                  class_names)
 
 
-def _build(x, y, x_test, y_test, task, n_classes, features, domain=None) -> Dataset:
+def _build(x, y, x_test, y_test, task, n_classes, features, domain, input_names, class_names) -> Dataset:
+    # the 2-D feature transform is for points in a plane; wider (or 1-column) rows are the inputs as they are
     two_d = x.shape[1] == 2
     if not two_d and features not in (None, DEFAULT_FEATURES):
-        raise SpecError("features only apply to 2-column data", "dataset.features")
+        raise SpecError(f"features apply to 2-column point data only; these rows have {x.shape[1]} columns, "
+                        "which are the inputs as given", "dataset.features")
     features = check_features(features) if two_d else None
 
     def design(p):
@@ -57,49 +73,63 @@ def _build(x, y, x_test, y_test, task, n_classes, features, domain=None) -> Data
     points_all = x if x_test is None else np.concatenate([x, x_test])
     return Dataset(
         name="inline", x_train=design(x), y_train=y, x_test=design(x_test), y_test=y_test, task=task,
-        n_classes=n_classes, class_names=None if n_classes is None else [str(k) for k in range(n_classes)],
+        n_classes=n_classes, class_names=class_names,
         input_shape=(len(features),) if two_d else (x.shape[1],),
         domain=(_check_domain(domain) if domain is not None else domain_for(points_all)) if two_d else None,
-        features=features,
+        features=features, input_names=input_names,
         points_train=x if two_d else None, points_test=x_test if two_d else None)
 
 
-def _inline_arrays(spec: dict):
+@dataclass
+class InlineData:
+    """Arrays as given: x (N, D) float32, y (N,) or (N, K) float64 (or int64 class indices from CSV names)."""
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    input_names: list[str] | None = None
+    class_names: list[str] | None = None   # CSV label column of names: y holds indices into it
+
+
+def _inline_arrays(spec: dict) -> InlineData:
     if spec.get("csv") is not None:
-        if spec.get("x") is not None:
+        if spec.get("x") is not None or spec.get("y") is not None:
             raise SpecError("give either csv or x / y, not both", "dataset.csv")
         if not isinstance(spec["csv"], str):
-            raise SpecError("must be the CSV text (header x1,x2,label)", "dataset.csv")
+            raise SpecError("must be the CSV text: a header line (feature names..., label), then one row per example",
+                            "dataset.csv")
         try:
-            x, y = parse_csv(spec["csv"], MAX_INLINE_POINTS)
+            table = parse_csv(spec["csv"], MAX_INLINE_POINTS)
         except DataError as e:
             raise SpecError(str(e), "dataset.csv") from None
+        data = InlineData(table.points, table.labels, input_names=table.input_names, class_names=table.class_names)
     else:
         x, y = _matrix(spec.get("x"), "dataset.x"), _vector(spec.get("y"), "dataset.y")
-    _same_length(x, y, "dataset.y")
+        data = InlineData(x, y, input_names=[f"x{i + 1}" for i in range(x.shape[1])])
+    _same_length(data.x, data.y, "dataset.y")
     has_tx, has_ty = spec.get("test_x") is not None, spec.get("test_y") is not None
     if has_tx != has_ty:
         raise SpecError("test_x and test_y must be given together", "dataset.test_x" if has_ty else "dataset.test_y")
-    if not has_tx:
-        return x, y, None, None
-    x_test, y_test = _matrix(spec["test_x"], "dataset.test_x"), _vector(spec["test_y"], "dataset.test_y")
-    _same_length(x_test, y_test, "dataset.test_y")
-    if x_test.shape[1] != x.shape[1]:
-        raise SpecError(f"rows must have {x.shape[1]} values like x, got {x_test.shape[1]}", "dataset.test_x")
-    return x, y, x_test, y_test
+    if has_tx:
+        data.x_test, data.y_test = _matrix(spec["test_x"], "dataset.test_x"), _vector(spec["test_y"], "dataset.test_y")
+        _same_length(data.x_test, data.y_test, "dataset.test_y")
+        if data.x_test.shape[1] != data.x.shape[1]:
+            raise SpecError(f"rows must have {data.x.shape[1]} values like x, got {data.x_test.shape[1]}",
+                            "dataset.test_x")
+    return data
 
 
 def _matrix(value, path: str) -> np.ndarray:
     """A non-empty list of equal-length rows of finite numbers -> float32 (N, D); a flat list -> (N, 1)."""
-    if not isinstance(value, (list, tuple)) or not value:
+    if not _is_rows(value):
         raise SpecError("must be a non-empty list of rows, e.g. [[0.5, -1.2], [1.0, 2.0]]", path)
     if len(value) > MAX_INLINE_POINTS:
         raise SpecError(f"too many points: {len(value)}, at most {MAX_INLINE_POINTS}", path)
     a = _numbers(value, path)
     if a.ndim == 1:
         a = a[:, None]
-    if a.ndim != 2 or a.shape[1] == 0:
-        raise SpecError("must be a list of rows of numbers", path)
+    if a.shape[1] == 0:
+        raise SpecError("rows must not be empty", path)
     if a.size > MAX_INLINE_VALUES:
         raise SpecError(f"too many values: {a.size}, at most {MAX_INLINE_VALUES}", path)
     return a.astype(np.float32)
@@ -107,23 +137,84 @@ def _matrix(value, path: str) -> np.ndarray:
 
 def _vector(value, path: str) -> np.ndarray:
     """Labels or targets: a list of numbers (N,) or, for multi-output regression, rows (N, K)."""
-    if not isinstance(value, (list, tuple)) or not value:
-        raise SpecError("must be a non-empty list of labels", path)
+    if not _is_rows(value):
+        raise SpecError("must be a non-empty list: one label (or one row of target values) per point", path)
     a = _numbers(value, path)
-    if a.ndim > 2:
-        raise SpecError("must be a list of numbers", path)
+    if a.ndim == 2 and a.shape[1] == 0:
+        raise SpecError("rows of target values must not be empty", path)
     return a
+
+
+def _is_rows(value) -> bool:
+    return (isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim >= 1)) and len(value) > 0
+
+
+NUMBER_TYPES = (int, float)
 
 
 def _numbers(value, path: str) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise SpecError("must contain only numbers, in rows of equal length", path) from None
+    """Rows of numbers (or a flat list of numbers) -> float64 (N, D) or (N,). Strings, booleans, null,
+    nested lists and ragged rows are refused, never coerced; the path names the first bad row."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf" or value.ndim > 2:
+            raise SpecError(f"must be numbers in at most 2 dimensions, got a {value.dtype} array of shape "
+                            f"{list(value.shape)}", path)
+        a = value.astype(np.float64)
+    else:
+        # fast path: every element an int or float (what JSON gives); else find the first bad one
+        types: set = set()
+        for row in value:
+            if isinstance(row, (list, tuple)):
+                types.update(map(type, row))
+            else:
+                types.add(type(row))
+        if not (types <= set(NUMBER_TYPES) and _rectangular(value)):
+            bad = _first_bad(value, path)
+            if bad is not None:
+                raise SpecError(*bad)
+        a = np.array(value, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         bad = np.argwhere(~np.isfinite(a))[0]
-        raise SpecError(f"must be finite numbers; row {int(bad[0])} has {a[tuple(bad)]}", path)
+        raise SpecError(f"must be finite numbers; row {int(bad[0])} has {a[tuple(bad)]}", f"{path}.{int(bad[0])}")
     return a
+
+
+def _rectangular(value) -> bool:
+    """All rows lists of the same length, or all rows plain numbers."""
+    first = value[0]
+    if isinstance(first, (list, tuple)):
+        width = len(first)
+        return all(isinstance(r, (list, tuple)) and len(r) == width for r in value)
+    return not any(isinstance(r, (list, tuple)) for r in value)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _describe(v) -> str:
+    return "null" if v is None else f"{v!r} ({type(v).__name__})"
+
+
+def _first_bad(value, path: str) -> tuple[str, str] | None:
+    """(message, path of the row) for the first row that is not like row 0 or holds a non-number."""
+    first = value[0]
+    width = len(first) if isinstance(first, (list, tuple)) else None
+    for i, row in enumerate(value):
+        if width is None:
+            if isinstance(row, (list, tuple)):
+                return f"row {i} is a list but row 0 is a single number; give every row the same form", f"{path}.{i}"
+            if not _is_number(row):
+                return f"row {i} is {_describe(row)}, not a number", f"{path}.{i}"
+            continue
+        if not isinstance(row, (list, tuple)):
+            return f"row {i} is {_describe(row)}, not a list of {width} numbers like row 0", f"{path}.{i}"
+        if len(row) != width:
+            return f"row {i} has {len(row)} values but row 0 has {width}; rows must be equally long", f"{path}.{i}"
+        for j, v in enumerate(row):
+            if not _is_number(v):
+                return f"row {i}, value {j} is {_describe(v)}, not a number", f"{path}.{i}"
+    return None
 
 
 def _same_length(x: np.ndarray, y: np.ndarray, path: str) -> None:
@@ -135,9 +226,21 @@ def _whole(y: np.ndarray) -> bool:
     return y.ndim == 1 and bool(np.all(y == np.round(y)))
 
 
+def _task(given: str | None, data: InlineData) -> str:
+    if data.class_names is not None:
+        if given == "regression":
+            raise SpecError("the CSV label column holds class names, which need \"classification\"", "dataset.task")
+        return "classification"
+    return given or ("classification" if _whole(data.y) and (data.y_test is None or _whole(data.y_test))
+                     else "regression")
+
+
 def _targets(y: np.ndarray, task: str, path: str) -> np.ndarray:
     if task == "regression":
         return y.astype(np.float32).reshape(len(y), -1)                  # (N, K)
+    if y.ndim != 1:
+        raise SpecError("classification needs one label per point, not rows of values "
+                        "(rows of values are regression targets: set \"task\": \"regression\" or leave it null)", path)
     if not _whole(y) or np.any(y < 0):
         raise SpecError("classification labels must be whole numbers 0, 1, 2, ...; "
                         "set \"task\": \"regression\" for real-valued targets", path)
@@ -146,8 +249,10 @@ def _targets(y: np.ndarray, task: str, path: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _n_classes(given: int | None, y: np.ndarray, y_test: np.ndarray | None) -> int:
+def _n_classes(given: int | None, y: np.ndarray, y_test: np.ndarray | None, names: list[str] | None) -> int:
     largest = int(max(y.max(), -1 if y_test is None else y_test.max()))
+    if names is not None:
+        largest = max(largest, len(names) - 1)
     if given is not None and largest >= given:
         raise SpecError(f"is {given} but a label is {largest}; labels must be below n_classes", "dataset.n_classes")
     return given if given is not None else max(largest + 1, 2)
@@ -171,55 +276,102 @@ def domain_for(points: np.ndarray) -> list[list[float]]:
     return [[float(lo[i] - margin[i]), float(hi[i] + margin[i])] for i in range(2)]
 
 
-def parse_csv(text: str, max_rows: int = MAX_INLINE_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """CSV text with the header x1,x2,label (or x1,...,xk,label) -> (points float32 (N, k), labels (N,)).
+class CsvTable(NamedTuple):
+    points: np.ndarray              # float32 (N, k)
+    labels: np.ndarray              # int64 (N,) (whole numbers or indices into class_names) or float32 (N,)
+    input_names: list[str]          # the k feature column names (x1..xk without a header line)
+    class_names: list[str] | None   # sorted label names when the label column holds names, else None
 
-    Labels are int64 when every label is a whole number, else float32. Errors are DataError naming the line.
+
+def parse_csv(text: str, max_rows: int = MAX_INLINE_POINTS) -> CsvTable:
+    """CSV text: an optional header line (any k >= 1 feature names, then the label's name), one row per
+    example; the last column is the label or target. Without a header (first line all numbers) the
+    columns are named x1..xk, label. A label column of names (setosa, versicolor, ...) gives classes
+    numbered in sorted name order. Errors are DataError naming the line.
     """
     if not isinstance(text, str):
         raise DataError("CSV must be text")
     if len(text) > MAX_CSV_CHARS:
         raise DataError(f"CSV is too large: {len(text)} characters, at most {MAX_CSV_CHARS}")
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header, width, values = None, 0, []
+    header, features, labels = None, [], []
     for line_no, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue                                                     # blank line
         if header is None:
-            header, width = _check_header(cells, line_no), len(cells)
-            continue
-        if len(cells) != width:
-            raise DataError(f"line {line_no}: expected {width} values ({','.join(header)}), got {len(cells)}")
-        if len(values) >= max_rows:
+            header = _header(cells, line_no)
+            if header is not None:
+                continue
+            header = [f"x{i + 1}" for i in range(len(cells) - 1)] + ["label"]
+        if len(cells) != len(header):
+            raise DataError(f"line {line_no}: expected {len(header)} values ({','.join(header)}), got {len(cells)}")
+        if len(features) >= max_rows:
             raise DataError(f"line {line_no}: too many rows, at most {max_rows}")
-        values.append(_parse_row(cells, header, line_no))
+        features.append(_parse_row(cells[:-1], header, line_no))
+        labels.append((line_no, cells[-1]))
     if header is None:
-        raise DataError("CSV is empty: expected a header line x1,x2,label")
-    if not values:
+        raise DataError("CSV is empty: expected a header line like x1,x2,label and one row per example")
+    if not features:
         raise DataError("CSV has a header but no data rows")
-    data = np.array(values, dtype=np.float64)                            # (N, k + 1)
-    points, labels = data[:, :-1].astype(np.float32), data[:, -1]
-    labels = labels.astype(np.int64) if np.all(labels == np.round(labels)) else labels.astype(np.float32)
-    return points, labels
+    points = np.array(features, dtype=np.float64).astype(np.float32)    # (N, k)
+    values, class_names = _labels(labels, header[-1])
+    return CsvTable(points, values, header[:-1], class_names)
 
 
-def _check_header(cells: list[str], line_no: int) -> list[str]:
-    names = [c.lower() for c in cells]
-    k = len(names) - 1
-    if k < 1 or names != [f"x{i + 1}" for i in range(k)] + ["label"]:
-        raise DataError(f"line {line_no}: header must be x1,x2,label (or x1,...,xk,label), got {','.join(cells)}")
-    return names
+def _header(cells: list[str], line_no: int) -> list[str] | None:
+    """The column names, or None when the first line is data (every cell a number)."""
+    if all(_float(c) is not None for c in cells):
+        if len(cells) < 2:
+            raise DataError(f"line {line_no}: expected at least 2 columns (features..., label), got 1")
+        return None
+    if len(cells) < 2:
+        raise DataError(f"line {line_no}: header needs at least 2 columns (feature names..., label), "
+                        f"got {','.join(cells)}")
+    if not all(cells):
+        raise DataError(f"line {line_no}: header has an empty column name: {','.join(cells)}")
+    if len({c.lower() for c in cells}) != len(cells):
+        raise DataError(f"line {line_no}: header names a column twice: {','.join(cells)}")
+    return cells
+
+
+def _float(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
 
 
 def _parse_row(cells: list[str], header: list[str], line_no: int) -> list[float]:
     out = []
     for name, cell in zip(header, cells):
-        try:
-            v = float(cell)
-        except ValueError:
-            raise DataError(f"line {line_no}: {name} is not a number: {cell!r}") from None
+        v = _float(cell)
+        if v is None:
+            raise DataError(f"line {line_no}: {name} is not a number: {cell!r}")
         if not np.isfinite(v):
             raise DataError(f"line {line_no}: {name} must be a finite number, got {cell!r}")
         out.append(v)
     return out
+
+
+def _labels(lines: list[tuple[int, str]], name: str) -> tuple[np.ndarray, list[str] | None]:
+    """(line number, label cell) pairs -> (int64 (N,) if whole numbers else float32 (N,), None), or class
+    indices and names when the first label is not a number (then every label is a name)."""
+    cells = [cell for _, cell in lines]
+    if _float(cells[0]) is None:
+        names = sorted(set(cells))
+        if len(names) > MAX_INLINE_CLASSES:
+            raise DataError(f"{name} has {len(names)} different class names, at most {MAX_INLINE_CLASSES}")
+        index = {n: i for i, n in enumerate(names)}
+        return np.array([index[c] for c in cells], dtype=np.int64), names
+    values = []
+    for line_no, cell in lines:
+        v = _float(cell)
+        if v is None:
+            raise DataError(f"line {line_no}: {name} is not a number: {cell!r} "
+                            "(labels are all numbers or all class names)")
+        if not np.isfinite(v):
+            raise DataError(f"line {line_no}: {name} must be a finite number, got {cell!r}")
+        values.append(v)
+    a = np.array(values, dtype=np.float64)
+    return (a.astype(np.int64), None) if np.all(a == np.round(a)) else (a.astype(np.float32), None)

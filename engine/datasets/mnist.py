@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import DataError, SpecError
 from ..params import Param
-from .base import Dataset, register_dataset
+from .base import DATASETS, DataFacts, Dataset
 from .download import FILES, download_dataset
 from .idx import read_image_label_pair
 
@@ -20,6 +20,7 @@ SHARED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"        # <r
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 DIGIT_CLASSES = [str(d) for d in range(10)]
+IMAGE_SHAPE = (1, 28, 28)   # (channels, height, width) of both sets
 
 IMAGE_OPTIONS = [
     Param("path", "str", None, nullable=True,
@@ -92,7 +93,7 @@ def locate(name: str, path: str | None = None, download: bool = True) -> dict[st
 
 
 def _images_entry(name: str, class_names: list[str], doc: str):
-    @register_dataset(name, doc, IMAGE_OPTIONS, kind="image")
+    @DATASETS.register(name, doc=doc, params=IMAGE_OPTIONS, kind="image")
     def load(options: dict, spec: dict, features) -> Dataset:
         if features is not None:
             raise SpecError("features only apply to 2-D datasets", "dataset.features")
@@ -113,6 +114,12 @@ def _images_entry(name: str, class_names: list[str], doc: str):
             x_test=to_float(x_te, shape), y_test=y_te.astype(np.int64), task="classification",
             n_classes=len(class_names), class_names=list(class_names), input_shape=shape,
             extra={"source": str(files["train_images"].parent)})
+
+    def declared(options: dict) -> DataFacts:
+        """The shapes these files have, so a spec is checked without reading 60,000 images."""
+        shape = (IMAGE_SHAPE[1] * IMAGE_SHAPE[2],) if options.get("flatten") else IMAGE_SHAPE
+        return DataFacts(shape, "classification", len(class_names))
+    load.declared = declared
     return load
 
 

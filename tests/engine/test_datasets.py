@@ -1,4 +1,6 @@
 """Datasets: the contract every entry keeps, known values of the 2-D sets and gates, inline data, errors."""
+import re
+
 import numpy as np
 import pytest
 
@@ -248,25 +250,72 @@ def test_inline_test_ratio_holds_out_points():
     assert (len(d.x_train), len(d.x_test)) == (7, 3)
 
 
-@pytest.mark.parametrize("spec,path", [
-    ({"x": [[0, 0], [1]], "y": [0, 1]}, "dataset.x"),
-    ({"x": [[0, "a"]], "y": [0]}, "dataset.x"),
-    ({"x": [[0, float("inf")]], "y": [0]}, "dataset.x"),
-    ({"x": [[0, 0], [1, 1]], "y": [0]}, "dataset.y"),
-    ({"x": [[0, 0]], "y": [-1]}, "dataset.y"),
-    ({"x": [[0, 0]], "y": [0.5], "task": "classification"}, "dataset.y"),
-    ({"x": [[0, 0]], "y": [0], "test_x": [[1, 1]]}, "dataset.test_y"),
-    ({"x": [[0, 0]], "y": [0], "test_x": [[1, 1, 1]], "test_y": [1]}, "dataset.test_x"),
-    ({"x": [[0, 0]], "y": [3], "n_classes": 2}, "dataset.n_classes"),
-    ({"x": [], "y": []}, "dataset.x"),
-    ({"y": [0]}, "dataset.x"),
-    ({"x": [[0, 0, 0]], "y": [0], "features": ["x1^2"]}, "dataset.features"),
-    ({"csv": "a,b,c\n1,2,3"}, "dataset.csv"),
+@pytest.mark.parametrize("spec,path,words", [
+    ({"x": [[0, 0], [1]], "y": [0, 1]}, "dataset.x.1", "row 1 has 1 values but row 0 has 2"),
+    ({"x": [[0, "a"]], "y": [0]}, "dataset.x.0", "value 1 is 'a'"),
+    ({"x": [[0, "1.5"]], "y": [0]}, "dataset.x.0", "'1.5' .str., not a number"),
+    ({"x": [[0, True]], "y": [0]}, "dataset.x.0", "True .bool., not a number"),
+    ({"x": [[0, None]], "y": [0]}, "dataset.x.0", "null, not a number"),
+    ({"x": [[0, 0], 1], "y": [0, 1]}, "dataset.x.1", "not a list of 2 numbers"),
+    ({"x": [1, [0, 0]], "y": [0, 1]}, "dataset.x.1", "row 1 is a list but row 0 is a single number"),
+    ({"x": [[0, float("inf")]], "y": [0]}, "dataset.x.0", "finite"),
+    ({"x": [[], []], "y": [0, 1]}, "dataset.x", "must not be empty"),
+    ({"x": [[0, 0], [1, 1]], "y": [0]}, "dataset.y", "1 labels for 2 points"),
+    ({"x": [[0, 0]], "y": [-1]}, "dataset.y", "whole numbers"),
+    ({"x": [[0, 0]], "y": ["1"]}, "dataset.y.0", "not a number"),
+    ({"x": [[0, 0]], "y": [0.5], "task": "classification"}, "dataset.y", "whole numbers"),
+    ({"x": [[0, 0]], "y": [[0, 1]], "task": "classification"}, "dataset.y", "one label per point"),
+    ({"x": [[0, 0]], "y": [[]]}, "dataset.y", "must not be empty"),
+    ({"x": [[0, 0]], "y": [0], "test_x": [[1, 1]]}, "dataset.test_y", "together"),
+    ({"x": [[0, 0]], "y": [0], "test_x": [[1, 1, 1]], "test_y": [1]}, "dataset.test_x", "2 values like x"),
+    ({"x": [[0, 0]], "y": [[1, 2]], "test_x": [[1, 1]], "test_y": [[1, 2, 3]]}, "dataset.test_y", "2 target values"),
+    ({"x": [[0, 0]], "y": [3], "n_classes": 2}, "dataset.n_classes", "a label is 3"),
+    ({"x": [], "y": []}, "dataset.x", "non-empty"),
+    ({"x": {"a": 1}, "y": [0]}, "dataset.x", "non-empty list of rows"),
+    ({"y": [0]}, "dataset.x", "non-empty"),
+    ({"x": [[0, 0, 0]], "y": [0], "features": ["x1^2"]}, "dataset.features", "2-column point data only"),
+    ({"csv": "a,a,label\n1,2,3"}, "dataset.csv", "names a column twice"),
+    ({"csv": "a,b,label\n1,2,0", "x": [[0, 0]]}, "dataset.csv", "either csv or x / y"),
+    ({"csv": "a,b,kind\n1,2,cat", "task": "regression"}, "dataset.task", "class names"),
 ])
-def test_bad_inline_data_names_the_field(spec, path):
+def test_bad_inline_data_names_the_field(spec, path, words):
     with pytest.raises(SpecError) as e:
         load_dataset({"name": "inline", **spec})
-    assert e.value.problems[0].path == path
+    problem = e.value.problems[0]
+    assert problem.path == path and re.search(words, problem.message), problem
+
+
+@pytest.mark.parametrize("width", [1, 3, 4])
+def test_inline_rows_of_any_width_are_the_inputs_as_given(width):
+    x = [[float(i + j) for j in range(width)] for i in range(6)]
+    d = load_dataset({"name": "inline", "x": x, "y": [i % 2 for i in range(6)]})
+    assert d.input_shape == (width,) and d.x_train.tolist() == x
+    assert d.features is None and d.domain is None and d.points_train is None
+    assert d.input_names == [f"x{j + 1}" for j in range(width)]
+
+
+def test_inline_flat_list_is_one_input_column():
+    d = load_dataset({"name": "inline", "x": [0.0, 0.5, 1.0], "y": [0.0, 0.25, 1.0]})
+    assert d.input_shape == (1,) and d.task == "regression" and d.x_train.shape == (3, 1)
+
+
+def test_inline_two_columns_are_points_that_take_features():
+    d = load_dataset({"name": "inline", "x": [[1, 2], [3, 4]], "y": [0, 1], "features": ["x1", "x1*x2"]})
+    assert d.input_shape == (2,) and d.x_train.tolist() == [[1, 2], [3, 12]] and d.points_train.tolist() == [[1, 2], [3, 4]]
+
+
+def test_inline_rows_of_targets_give_multi_output_regression():
+    d = load_dataset({"name": "inline", "x": [[0.05, 0.1], [0.2, 0.3]], "y": [[0.01, 0.99], [0.5, 0.5]]})
+    assert d.task == "regression" and d.n_targets == 2 and d.y_train.shape == (2, 2)
+    assert d.facts().n_targets == 2 and d.summary()["n_targets"] == 2
+    assert load_dataset({"name": "inline", "x": [[0, 0]], "y": [0.5]}).n_targets == 1
+
+
+def test_inline_numpy_arrays_are_accepted_from_python():
+    d = load_dataset({"name": "inline", "x": np.arange(6.0).reshape(3, 2), "y": np.array([0, 1, 1])})
+    assert d.x_train.shape == (3, 2) and d.n_classes == 2
+    d = load_dataset({"name": "inline", "x": [[np.float64(1.0), np.int64(2)]], "y": [np.int64(1)]})
+    assert d.x_train.tolist() == [[1.0, 2.0]]
 
 
 def test_inline_size_limit_has_a_clear_error():
@@ -284,22 +333,54 @@ def test_loading_a_dataset_by_its_name_alone():
 # ----- CSV -----
 
 def test_csv_good_lines_with_crlf_bom_and_blank_lines():
-    points, labels = parse_csv("\ufeffX1, x2 ,Label\r\n0.5,-1,0\r\n\r\n2,3e-1,1\r\n")
-    assert points.dtype == np.float32 and points.tolist() == [[0.5, -1.0], [2.0, pytest.approx(0.3)]]
-    assert labels.dtype == np.int64 and labels.tolist() == [0, 1]
+    table = parse_csv("\ufeffX1, x2 ,Label\r\n0.5,-1,0\r\n\r\n2,3e-1,1\r\n")
+    assert table.points.dtype == np.float32 and table.points.tolist() == [[0.5, -1.0], [2.0, pytest.approx(0.3)]]
+    assert table.labels.dtype == np.int64 and table.labels.tolist() == [0, 1]
+    assert table.input_names == ["X1", "x2"] and table.class_names is None
 
 
 def test_csv_real_valued_labels_stay_floats():
-    _, labels = parse_csv("x1,x2,label\n0,0,0.25\n1,1,1\n")
+    labels = parse_csv("x1,x2,label\n0,0,0.25\n1,1,1\n").labels
     assert labels.dtype == np.float32 and labels.tolist() == [0.25, 1.0]
 
 
+def test_csv_takes_any_header_names_and_any_number_of_feature_columns():
+    text = ("sepal_length,sepal_width,petal_length,petal_width,species\n"
+            "5.1,3.5,1.4,0.2,setosa\n7.0,3.2,4.7,1.4,versicolor\n6.3,3.3,6.0,2.5,virginica\n4.9,3.0,1.4,0.2,setosa\n")
+    table = parse_csv(text)
+    assert table.points.shape == (4, 4) and table.input_names == ["sepal_length", "sepal_width", "petal_length",
+                                                                  "petal_width"]
+    assert table.class_names == ["setosa", "versicolor", "virginica"] and table.labels.tolist() == [0, 1, 2, 0]
+    d = load_dataset({"name": "inline", "csv": text})
+    assert d.input_shape == (4,) and d.features is None and d.n_classes == 3
+    assert d.input_names == table.input_names and d.class_names == ["setosa", "versicolor", "virginica"]
+
+
+def test_csv_one_feature_column_is_a_one_input_regression():
+    d = load_dataset({"name": "inline", "csv": "hours,score\n1,0.5\n2,0.75\n3,1.5\n"})
+    assert d.input_shape == (1,) and d.task == "regression" and d.input_names == ["hours"]
+
+
+def test_csv_without_a_header_names_the_columns_x1_to_xk():
+    table = parse_csv("0.5,1,2,0\n1,1,1,1\n")
+    assert table.points.tolist() == [[0.5, 1, 2], [1, 1, 1]] and table.input_names == ["x1", "x2", "x3"]
+
+
+def test_csv_two_columns_with_any_names_are_points_for_the_features():
+    d = load_dataset({"name": "inline", "csv": "a,b,c\n1,2,0\n3,4,1\n", "features": ["x1", "x2^2"]})
+    assert d.x_train.tolist() == [[1, 4], [3, 16]] and d.input_names == ["a", "b"]
+
+
 @pytest.mark.parametrize("text,message", [
-    ("a,b,label\n1,2,0", "line 1: header must be x1,x2,label"),
+    ("a,a,label\n1,2,0", "line 1: header names a column twice"),
+    ("a,,label\n1,2,0", "line 1: header has an empty column name"),
+    ("label\n1\n", "line 1: header needs at least 2 columns"),
+    ("1\n2\n", "line 1: expected at least 2 columns"),
     ("x1,x2,label\n1,2,0\n1,2\n", "line 3: expected 3 values"),
     ("x1,x2,label\n1,2,0\n\n1,two,0\n", "line 4: x2 is not a number: 'two'"),
     ("x1,x2,label\n1,nan,0\n", "line 2: x2 must be a finite number"),
     ("x1,x2,label\n1,2,inf\n", "line 2: label must be a finite number"),
+    ("x1,x2,label\n1,2,0\n1,2,cat\n", "line 3: label is not a number: 'cat' .labels are all numbers or all"),
     ("", "CSV is empty"),
     ("x1,x2,label\n", "no data rows"),
     ("x1,x2,label\n" + "0,0,0\n" * 4, "line 5: too many rows, at most 3"),

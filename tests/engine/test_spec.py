@@ -1,11 +1,15 @@
 """validate()/normalize(): every problem named by field path, with the allowed values; limits; catalog."""
 import json
 import math
+import re
 
+import numpy as np
 import pytest
 
 import engine
 from engine.spec import Limits
+
+from .spec_cases import BAD_SPECS
 
 GOOD = {"dataset": {"name": "spiral", "n_samples": 500, "noise": 0.1, "test_ratio": 0.5, "seed": 1},
         "model": {"input_shape": [2], "dtype": "float32",
@@ -66,9 +70,7 @@ def test_normalize_fills_defaults_and_takes_input_shape_from_dataset():
 ])
 def test_bad_values_are_reported_with_field_and_allowed_values(path, value, field, words):
     problems = engine.validate(with_change(path, value))
-    assert problems, "expected a problem"
     assert any(p.path == field for p in problems), problems
-    import re
     assert any(re.search(words, p.message) for p in problems if p.path == field), problems
 
 
@@ -91,10 +93,37 @@ def test_parameter_limit_is_checked_before_allocating():
     assert any("parameters" in p.message and "limit" in p.message for p in problems)
 
 
-def test_shapes_that_do_not_fit_are_reported():
-    spec = with_change("model.input_shape", [1, 28, 28])
+def test_an_input_shape_the_data_does_not_have_is_reported():
+    problems = engine.validate(with_change("model.input_shape", [1, 28, 28]))
+    assert [p.path for p in problems] == ["model.input_shape"]
+    assert "is [1, 28, 28] but the dataset's inputs have shape [2]" in problems[0].message
+
+
+@pytest.mark.parametrize("case", BAD_SPECS, ids=[c[0] for c in BAD_SPECS])
+def test_every_data_and_build_problem_is_found_by_validate(case):
+    _, spec, path, words = case
     problems = engine.validate(spec)
-    assert problems
+    assert problems and problems[0].path == path, problems
+    assert re.search(words, problems[0].message), problems[0]
+
+
+def test_bad_specs_table_covers_data_shapes_and_builds():
+    assert len(BAD_SPECS) >= 25
+    assert {c[2].split(".")[0] for c in BAD_SPECS} >= {"dataset", "model", "training"}
+
+
+def test_image_sets_are_checked_from_their_declared_shapes_without_reading_files(monkeypatch):
+    import engine.datasets.mnist as mnist
+
+    def no_files(*args, **kwargs):
+        raise AssertionError("validation must not look for image files")
+    monkeypatch.setattr(mnist, "locate", no_files)
+    spec = {"dataset": {"name": "mnist", "flatten": True},
+            "model": {"layers": [{"type": "dense", "units": 10, "activation": "softmax"}],
+                      "loss": "categorical_crossentropy"}}
+    assert engine.normalize(spec)["model"]["input_shape"] == [784]
+    spec["model"]["layers"][0]["units"] = 3
+    assert [p.path for p in engine.validate(spec)] == ["model.layers.0.units"]
 
 
 def test_catalog_lists_every_registry_with_params():
@@ -115,16 +144,93 @@ def test_output_layer_must_fit_the_number_of_classes():
     assert "2 classes" in problems[0].message
 
 
-def test_regression_needs_one_output_and_mse():
+def test_regression_needs_one_output_per_target_and_a_regression_loss():
     spec = with_change("dataset", {"name": "plane"})
-    assert any("regression" in p.message for p in engine.validate(spec))
+    problems = engine.validate(spec)
+    assert [p.path for p in problems] == ["model.layers.1.units"]
+    assert "1 target value(s) per example; the output layer needs 1 unit(s), not 2" in problems[0].message
+    spec["model"]["layers"][1].update(units=1, activation="sigmoid")
+    spec["model"]["loss"] = "binary_crossentropy"
+    problems = engine.validate(spec)
+    assert [p.path for p in problems] == ["model.loss"] and "is for classification" in problems[0].message
 
 
-def test_inline_class_count_is_checked_when_the_data_is_loaded():
+def test_inline_class_count_is_checked_at_validation_from_the_data():
     spec = with_change("dataset", {"name": "inline", "x": [[0, 0], [1, 1], [2, 2]], "y": [0, 1, 2]})
-    assert engine.validate(spec) == []  # only the data knows it has 3 classes
-    with pytest.raises(engine.SpecError, match="3 classes"):
-        engine.train(spec)
+    problems = engine.validate(spec)
+    assert [p.path for p in problems] == ["model.layers.1.units"] and "3 classes" in problems[0].message
+
+
+def test_normalize_records_the_task_and_classes_inline_data_implies_and_is_idempotent():
+    spec = with_change("dataset", {"name": "inline", "x": [[0, 0], [1, 1], [2, 2]], "y": [0, 1, 1]})
+    norm = engine.normalize(spec)
+    assert norm["dataset"]["task"] == "classification" and norm["dataset"]["n_classes"] == 2
+    assert norm["dataset"]["features"] == ["x1", "x2"] and norm["model"]["input_shape"] == [2]
+    assert engine.normalize(norm) == norm
+
+
+def inline_job(x, y, units, activation="linear", loss="mean_squared_error"):
+    return {"dataset": {"name": "inline", "x": x, "y": y},
+            "model": {"layers": [{"type": "dense", "units": 3, "activation": "tanh"},
+                                 {"type": "dense", "units": units, "activation": activation}], "loss": loss},
+            "training": {"epochs": 1, "batch_size": 4, "optimizer": {"name": "sgd", "learning_rate": 0.1}},
+            "stream": {"resolution": 8, "neuron_resolution": 4, "bins": 4}}
+
+
+@pytest.mark.parametrize("width", [1, 3, 4])
+def test_inline_data_of_any_width_trains_with_its_columns_as_inputs(width):
+    rng = np.random.default_rng(width)
+    x = rng.normal(size=(12, width)).round(3).tolist()
+    spec = inline_job(x, [i % 2 for i in range(12)], 2, "softmax", "categorical_crossentropy")
+    norm = engine.normalize(spec)
+    assert norm["model"]["input_shape"] == [width] and norm["dataset"]["features"] is None
+    result = engine.train(spec)
+    assert result.outcome == "completed" and result.model.input_shape == (width,)
+    assert result.model.predict(np.asarray(x)).shape == (12, 2)
+
+
+def test_one_column_regression_by_gradient_descent_trains():
+    x = [i / 10 for i in range(10)]
+    result = engine.train(inline_job(x, [2 * v + 0.5 for v in x], 1))
+    assert result.outcome == "completed" and result.dataset["input_shape"] == [1]
+
+
+def test_vector_targets_train_a_multi_output_network():
+    # the lectures' 2-2-2 example: inputs 0.05 / 0.10, targets 0.01 / 0.99
+    spec = {"dataset": {"name": "inline", "x": [[0.05, 0.10]], "y": [[0.01, 0.99]]},
+            "model": {"layers": [{"type": "dense", "units": 2, "activation": "sigmoid"},
+                                 {"type": "dense", "units": 2, "activation": "sigmoid"}],
+                      "loss": "mean_squared_error"},
+            "training": {"epochs": 1, "batch_size": 1, "optimizer": {"name": "sgd", "learning_rate": 0.5}}}
+    assert engine.validate(spec) == []
+    result = engine.train(spec)
+    assert result.outcome == "completed" and result.dataset["n_targets"] == 2
+    assert result.model.predict(np.array([[0.05, 0.10]])).shape == (1, 2)
+    assert math.isfinite(result.history[0]["train_loss"])
+
+
+@pytest.mark.parametrize("value", ["10", True, None, [10], {"n": 10}])
+def test_params_refuse_strings_booleans_and_containers_for_numbers(value):
+    from engine.params import Param
+    with pytest.raises(engine.SpecError) as e:
+        Param("epochs", "int", 100, 1, 1000).check(value, "training.epochs")
+    assert e.value.problems[0].path == "training.epochs"
+    assert re.search("must be a number|is required", e.value.problems[0].message)
+
+
+@pytest.mark.parametrize("value", ["true", 1, 0, None])
+def test_bool_params_refuse_anything_but_true_or_false(value):
+    from engine.params import Param
+    with pytest.raises(engine.SpecError, match="must be true or false|is required"):
+        Param("histograms", "bool", True).check(value, "stream.histograms")
+
+
+@pytest.mark.parametrize("path,value", [("training.epochs", "10"), ("training.epochs", True),
+                                        ("training.batch_size", "32"), ("stream.histograms", "yes"),
+                                        ("training.optimizer.learning_rate", "0.1"), ("dataset.noise", False)])
+def test_validate_never_coerces_strings_or_booleans(path, value):
+    problems = engine.validate(with_change(path, value))
+    assert [p.path for p in problems] == [path], problems
 
 
 def test_advice_warns_about_step_activation_but_not_about_a_logits_output():

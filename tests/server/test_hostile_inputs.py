@@ -11,6 +11,7 @@ import zlib
 import pytest
 
 from server_support import tiny_spec
+from tests.engine.spec_cases import BAD_SPECS
 
 BAD_ID = "doesnotexist"
 
@@ -138,5 +139,22 @@ def test_table_is_big_enough_and_the_server_is_healthy_afterwards(live):
     assert len(CASES) >= 30
     with live.client() as http:
         assert http.get("/api/health").json()["status"] == "ok"
-        assert http.get("/api/jobs").json()["total"] >= 0
+        assert http.get("/api/jobs").json()["total"] == 0   # not one hostile request queued a job
     assert live.proc.poll() is None
+
+
+@pytest.mark.parametrize("case", BAD_SPECS, ids=[c[0] for c in BAD_SPECS])
+def test_specs_the_worker_would_fail_are_refused_before_queueing(client, case):
+    # each of these was accepted with 201 and then failed in the worker (some with a raw NumPy message)
+    _, spec, path, _ = case
+    r = client.post(JOBS, json=spec)
+    assert r.status_code == 422, (r.status_code, r.text[:500])
+    body = r.json()
+    assert path in [d["field"] for d in body["detail"]], body
+    assert f"{path}: " in body["message"], body["message"]
+
+
+def test_refused_specs_leave_no_job_behind(client):
+    for _, spec, _, _ in BAD_SPECS[:5]:
+        assert client.post(JOBS, json=spec).status_code == 422
+    assert client.get(JOBS).json()["total"] == 0
