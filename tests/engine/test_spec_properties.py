@@ -143,3 +143,47 @@ def test_random_invalid_specs_are_refused_with_a_field_path(spec):
     for p in problems:
         assert isinstance(p.path, str) and p.path, p
         assert isinstance(p.message, str) and p.message, p
+
+
+size = st.integers(1, 8)
+LAYER_SPECS = st.one_of(
+    st.fixed_dictionaries({"type": st.just("dense"), "units": st.integers(1, 8),
+                           "activation": st.sampled_from(HIDDEN_ACTIVATIONS)}),
+    st.fixed_dictionaries({"type": st.just("conv2d"), "filters": st.integers(1, 3),
+                           "kernel_size": st.one_of(st.integers(1, 15), st.lists(st.integers(1, 15), min_size=2,
+                                                                                 max_size=2)),
+                           "strides": st.integers(1, 8), "padding": st.sampled_from(["valid", "same"])}),
+    st.fixed_dictionaries({"type": st.sampled_from(["maxpool2d", "avgpool2d"]), "pool_size": size,
+                           "strides": st.one_of(st.none(), size)}),
+    st.fixed_dictionaries({"type": st.just("maxout"), "units": st.integers(1, 6), "pieces": st.integers(2, 4)}),
+    st.fixed_dictionaries({"type": st.sampled_from(["flatten", "batchnorm"])}),
+    st.fixed_dictionaries({"type": st.just("dropout"), "rate": st.sampled_from([0.0, 0.5])}),
+)
+
+
+@st.composite
+def layer_stacks(draw):
+    """Random layer stacks on 28x28 images (declared, never read) or 3-column inline rows; many do not fit."""
+    if draw(st.booleans()):
+        dataset = {"name": "mnist", "flatten": draw(st.booleans())}
+        head = [{"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]
+    else:
+        dataset = {"name": "inline", "x": [[0, 1, 2], [1, 0, 1], [2, 2, 0]], "y": [0, 1, 1]}
+        head = [{"type": "dense", "units": 2, "activation": "softmax"}]
+    layers = draw(st.lists(LAYER_SPECS, min_size=1, max_size=4))
+    return {"dataset": dataset, "model": {"layers": layers + head, "loss": "categorical_crossentropy"},
+            "training": {"epochs": 1}}
+
+
+@settings(max_examples=120, **PROPERTY_SETTINGS)
+@given(layer_stacks())
+def test_a_layer_stack_that_validates_builds_and_runs_forward(spec):
+    # the shape walk at validation must be the truth: what it accepts builds, what it refuses has a path
+    problems = engine.validate(spec)
+    assert all(p.path.startswith("model.layers.") and p.message for p in problems), problems
+    if problems:
+        return
+    import numpy as np
+    model = engine.build_model(engine.normalize(spec)["model"])
+    out = model.forward(np.zeros((2, *model.input_shape), dtype=np.float32))
+    assert out.shape == (2, *model.output_shape)
