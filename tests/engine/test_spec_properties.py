@@ -66,6 +66,10 @@ def valid_specs(draw):
                 "seed": draw(st.integers(0, 3))}
     if draw(st.booleans()):
         training["regularization"] = {"l2": draw(st.sampled_from([0.0, 1e-4, 0.01]))}
+    if draw(st.booleans()):
+        training["validation_split"] = 0.2
+        training["early_stopping"] = {"monitor": draw(st.sampled_from(["train_loss", "val_loss"])), "patience": 0}
+    dataset["preprocessing"] = draw(st.sampled_from([None, "standardize", "center", "minmax", "pca_whiten"]))
     return {"dataset": dataset,
             "model": {"layers": [*hidden, {"type": "dense", "units": units, "activation": activation}], "loss": loss},
             "training": training,
