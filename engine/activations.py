@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import Param, resolve_params
+from .params import Param
 from .registry import Registry
 
 ACTIVATIONS = Registry("activation")
 
 
 class Activation:
-    options: list[Param] = []
-    doc = ""
     zero_gradient = False  # true for step: the UI warns, training runs but nothing learns
 
     def __init__(self, **config):
@@ -24,10 +22,8 @@ class Activation:
         raise NotImplementedError
 
 
-@ACTIVATIONS.register("linear")
+@ACTIVATIONS.register("linear", doc="identity: f(x) = x")
 class Linear(Activation):
-    doc = "identity: f(x) = x"
-
     def forward(self, x):
         return x
 
@@ -35,9 +31,9 @@ class Linear(Activation):
         return grad
 
 
-@ACTIVATIONS.register("step")
+@ACTIVATIONS.register("step",
+                      doc="binary step: 1 if x > 0 else 0; its gradient is zero everywhere, so nothing before it learns")
 class Step(Activation):
-    doc = "binary step: 1 if x > 0 else 0; its gradient is zero everywhere, so nothing before it learns"
     zero_gradient = True
 
     def forward(self, x):
@@ -47,10 +43,8 @@ class Step(Activation):
         return np.zeros_like(grad)
 
 
-@ACTIVATIONS.register("sigmoid")
+@ACTIVATIONS.register("sigmoid", doc="logistic: 1 / (1 + exp(-x))")
 class Sigmoid(Activation):
-    doc = "logistic: 1 / (1 + exp(-x))"
-
     def forward(self, x):
         # stable for large |x|: exp only of non-positive numbers
         e = np.exp(-np.abs(x))
@@ -60,10 +54,8 @@ class Sigmoid(Activation):
         return grad * y * (1 - y)
 
 
-@ACTIVATIONS.register("tanh")
+@ACTIVATIONS.register("tanh", doc="hyperbolic tangent")
 class Tanh(Activation):
-    doc = "hyperbolic tangent"
-
     def forward(self, x):
         return np.tanh(x)
 
@@ -71,10 +63,8 @@ class Tanh(Activation):
         return grad * (1 - y * y)
 
 
-@ACTIVATIONS.register("relu")
+@ACTIVATIONS.register("relu", doc="rectified linear: max(0, x)")
 class ReLU(Activation):
-    doc = "rectified linear: max(0, x)"
-
     def forward(self, x):
         return np.maximum(x, 0)
 
@@ -82,11 +72,10 @@ class ReLU(Activation):
         return grad * (x > 0)
 
 
-@ACTIVATIONS.register("leaky_relu")
+@ACTIVATIONS.register("leaky_relu",
+                      doc="max(alpha * x, x)",
+                      params=[Param("alpha", "float", 0.1, 0, 1, help="slope for x < 0")])
 class LeakyReLU(Activation):
-    doc = "max(alpha * x, x)"
-    options = [Param("alpha", "float", 0.1, 0, 1, help="slope for x < 0")]
-
     def forward(self, x):
         return np.where(x > 0, x, x * x.dtype.type(self.config["alpha"]))
 
@@ -94,11 +83,11 @@ class LeakyReLU(Activation):
         return grad * np.where(x > 0, 1, self.config["alpha"]).astype(grad.dtype)
 
 
-@ACTIVATIONS.register("elu")
+@ACTIVATIONS.register("elu",
+                      doc="x if x > 0 else alpha * (exp(x) - 1)",
+                      params=[Param("alpha", "float", 1.0, 0, 10,
+                                    help="value approached for large negative x is -alpha")])
 class ELU(Activation):
-    doc = "x if x > 0 else alpha * (exp(x) - 1)"
-    options = [Param("alpha", "float", 1.0, 0, 10, help="value approached for large negative x is -alpha")]
-
     def forward(self, x):
         a = x.dtype.type(self.config["alpha"])
         return np.where(x > 0, x, a * np.expm1(np.minimum(x, 0)))
@@ -108,10 +97,8 @@ class ELU(Activation):
         return grad * np.where(x > 0, 1, y + a).astype(grad.dtype)
 
 
-@ACTIVATIONS.register("softplus")
+@ACTIVATIONS.register("softplus", doc="log(1 + exp(x)), a smooth relu")
 class Softplus(Activation):
-    doc = "log(1 + exp(x)), a smooth relu"
-
     def forward(self, x):
         return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
@@ -119,10 +106,9 @@ class Softplus(Activation):
         return grad * Sigmoid().forward(x)
 
 
-@ACTIVATIONS.register("softmax")
+@ACTIVATIONS.register("softmax",
+                      doc="exp(x_i) / sum_j exp(x_j) over the last axis; turns scores into class probabilities")
 class Softmax(Activation):
-    doc = "exp(x_i) / sum_j exp(x_j) over the last axis; turns scores into class probabilities"
-
     def forward(self, x):
         z = x - x.max(axis=-1, keepdims=True)
         e = np.exp(z)
@@ -135,12 +121,4 @@ class Softmax(Activation):
 
 def make_activation(spec, path: str = "activation") -> Activation:
     """Build from a name or {"name": ..., **options}."""
-    if isinstance(spec, dict):
-        name, opts = spec.get("name"), {k: v for k, v in spec.items() if k != "name"}
-        path_name = f"{path}.name"
-    else:
-        name, opts, path_name = spec, {}, path
-    cls = ACTIVATIONS.get(name, path_name)
-    act = cls(**resolve_params(cls.options, opts, path))
-    act.name = name  # instance attribute; same as cls.type_name
-    return act
+    return ACTIVATIONS.build(spec, path)

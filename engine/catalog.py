@@ -6,7 +6,6 @@ from .initializers import INITIALIZERS
 from .layers import LAYERS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
-from .params import describe
 from .regularization import REGULARIZATION_OPTIONS
 from .schedules import SCHEDULES
 from .spec import DEFAULT_LIMITS, EARLY_STOPPING_OPTIONS, STREAM_OPTIONS, TRAINING_OPTIONS, Limits
@@ -14,26 +13,20 @@ from .spec import DEFAULT_LIMITS, EARLY_STOPPING_OPTIONS, STREAM_OPTIONS, TRAINI
 OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
 
 
-def _family(registry) -> dict:
-    return {name: describe(entry) for name, entry in registry.items()}
-
-
 def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     from .augment import AUGMENTATION_OPTIONS
     from .datasets import DATASETS, FEATURES
     from .preprocessing import PREPROCESSORS
-    datasets = {name: {**describe(e), "kind": e.kind, "task": e.task} for name, e in DATASETS.items()}
     return {
-        "layers": _family(LAYERS),
-        "activations": {name: {**describe(e), "zero_gradient": e.zero_gradient} for name, e in ACTIVATIONS.items()},
-        "losses": {name: {**describe(e), "fused_with": e.fused_with, "accepts": e.accepts, "formula": e.formula}
-                   for name, e in LOSSES.items()},
-        "initializers": _family(INITIALIZERS),
-        "optimizers": _family(OPTIMIZERS),
-        "schedules": _family(SCHEDULES),
-        "datasets": datasets,
-        "features": _family(FEATURES),
-        "preprocessing": _family(PREPROCESSORS),
+        "layers": LAYERS.describe(),
+        "activations": ACTIVATIONS.describe("zero_gradient"),
+        "losses": LOSSES.describe("fused_with", "accepts", "formula"),
+        "initializers": INITIALIZERS.describe(),
+        "optimizers": OPTIMIZERS.describe(),
+        "schedules": SCHEDULES.describe(),
+        "datasets": DATASETS.describe("kind", "task"),
+        "features": FEATURES.describe(),
+        "preprocessing": PREPROCESSORS.describe(),
         "training": [p.to_json() for p in TRAINING_OPTIONS],
         "regularization": [p.to_json() for p in REGULARIZATION_OPTIONS],
         "early_stopping": [p.to_json() for p in EARLY_STOPPING_OPTIONS],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import Param, resolve_params
+from .params import Param
 from .registry import Registry
 
 LOSSES = Registry("loss")
@@ -43,9 +43,7 @@ class Loss:
     them as probabilities. `probabilities(out)` and `labels(out)` are what /predict, metrics, the
     decision boundary and the evaluation all use.
     """
-    doc = ""
     formula = ""                   # the formula as the engine computes it (shown by the UI)
-    options: list[Param] = []
     fused_with: str | None = None  # final activation whose gradient combines with this loss
     accepts: tuple | None = None   # final activations this loss can train (None: any)
     threshold = 0.5                # a single output above this reads as class 1
@@ -125,9 +123,9 @@ class Loss:
         return np.nan_to_num(out, nan=-np.inf).argmax(axis=-1)
 
 
-@LOSSES.register("mean_squared_error")
+@LOSSES.register("mean_squared_error",
+                 doc="Keras' mean squared error: mean over samples and outputs of (out - target)^2")
 class MeanSquaredError(Loss):
-    doc = "Keras' mean squared error: mean over samples and outputs of (out - target)^2"
     formula = "L = 1/(N·K) · Σₙ Σₖ (yₙₖ − tₙₖ)²;  ∂L/∂yₙₖ = 2 (yₙₖ − tₙₖ) / (N·K)"
 
     def prob_value(self, out, t):
@@ -137,10 +135,10 @@ class MeanSquaredError(Loss):
         return (2.0 / out.size) * (out - t)
 
 
-@LOSSES.register("half_squared_error")
+@LOSSES.register("half_squared_error",
+                 doc=("the lectures' squared error: ½ Σₖ (target − out)² per sample, mean over samples; its gradient "
+                      "is (out − target) with no factor 2 (the classic backprop worked examples use it)"))
 class HalfSquaredError(Loss):
-    doc = ("the lectures' squared error: ½ Σₖ (target − out)² per sample, mean over samples; its gradient "
-           "is (out − target) with no factor 2 (the classic backprop worked examples use it)")
     formula = "L = 1/N · Σₙ ½ Σₖ (tₙₖ − yₙₖ)²;  ∂L/∂yₙₖ = (yₙₖ − tₙₖ) / N"
 
     def prob_value(self, out, t):
@@ -150,10 +148,10 @@ class HalfSquaredError(Loss):
         return (out - t) / out.shape[0]
 
 
-@LOSSES.register("binary_crossentropy")
+@LOSSES.register("binary_crossentropy",
+                 doc=("-(t log p + (1-t) log(1-p)), mean over samples and outputs; p = the sigmoid output, or "
+                      "sigmoid(out) after a linear output (logits, fused and stable)"))
 class BinaryCrossentropy(Loss):
-    doc = ("-(t log p + (1-t) log(1-p)), mean over samples and outputs; p = the sigmoid output, or "
-           "sigmoid(out) after a linear output (logits, fused and stable)")
     formula = "L = −1/(N·K) · Σₙ Σₖ [tₙₖ log pₙₖ + (1 − tₙₖ) log(1 − pₙₖ)];  ∂L/∂zₙₖ = (pₙₖ − tₙₖ) / (N·K)"
     fused_with = "sigmoid"
     accepts = ("sigmoid", "linear")
@@ -179,10 +177,10 @@ class BinaryCrossentropy(Loss):
         return _sigmoid(out1) if self.from_logits else np.clip(out1, 0.0, 1.0)
 
 
-@LOSSES.register("categorical_crossentropy")
+@LOSSES.register("categorical_crossentropy",
+                 doc=("-sum_k t_k log p_k, mean over samples; integer labels or one-hot; p = the softmax output, or "
+                      "softmax(out) after a linear output (logits, fused and stable)"))
 class CategoricalCrossentropy(Loss):
-    doc = ("-sum_k t_k log p_k, mean over samples; integer labels or one-hot; p = the softmax output, or "
-           "softmax(out) after a linear output (logits, fused and stable)")
     formula = "L = −1/N · Σₙ Σₖ tₙₖ log pₙₖ,  p = softmax(z);  ∂L/∂zₙₖ = (pₙₖ − tₙₖ) / N"
     fused_with = "softmax"
     accepts = ("softmax", "linear")
@@ -212,12 +210,12 @@ MARGIN = Param("margin", "float", 1.0, 0, 1000, min_exclusive=True,
                help="Δ: how far the true class's score must beat the others before the loss is zero")
 
 
-@LOSSES.register("hinge")
+@LOSSES.register("hinge",
+                 doc=("multiclass SVM margin loss Σ_{j≠y} max(0, s_j − s_y + Δ), mean over samples; one output: "
+                      "max(0, Δ − t·s), t in {−1, 1}; scores, not probabilities (shown squashed)"),
+                 params=[MARGIN])
 class Hinge(Loss):
-    doc = ("multiclass SVM margin loss Σ_{j≠y} max(0, s_j − s_y + Δ), mean over samples; one output: "
-           "max(0, Δ − t·s), t in {−1, 1}; scores, not probabilities (shown squashed)")
     formula = "L = 1/N · Σₙ Σ_{j≠yₙ} max(0, sₙⱼ − sₙ,yₙ + Δ);  one output: 1/N · Σₙ max(0, Δ − tₙ sₙ)"
-    options = [MARGIN]
     threshold = 0.0
     classification_only = True
 
@@ -247,10 +245,10 @@ class Hinge(Loss):
         return _sigmoid(2 * np.clip(out1, -20, 20))   # a score s > 0 is class 1; squashed for display only
 
 
-@LOSSES.register("perceptron")
+@LOSSES.register("perceptron",
+                 doc=("Rosenblatt's criterion max(0, -t s), t in {-1, 1}, one linear output: with sgd and batch size 1 "
+                      "each misclassified point moves the weights by lr * t * x, the perceptron learning rule"))
 class Perceptron(Loss):
-    doc = ("Rosenblatt's criterion max(0, -t s), t in {-1, 1}, one linear output: with sgd and batch size 1 "
-           "each misclassified point moves the weights by lr * t * x, the perceptron learning rule")
     formula = "L = 1/N · Σₙ max(0, −tₙ sₙ),  tₙ ∈ {−1, 1};  ∂L/∂sₙ = −tₙ/N where tₙ sₙ ≤ 0"
     threshold = 0.0
     classification_only = True
@@ -276,12 +274,7 @@ class Perceptron(Loss):
 
 def make_loss(spec, path: str = "model.loss", final_activation: str | None = None) -> Loss:
     """A loss from a name or {"name": ..., options}, read for a model ending in `final_activation`."""
-    name, given = (spec.get("name"), {k: v for k, v in spec.items() if k != "name"}) if isinstance(spec, dict) \
-        else (spec, {})
-    cls = LOSSES.get(name, f"{path}.name" if isinstance(spec, dict) else path)
-    loss = cls(final_activation, **resolve_params(cls.options, given, path))
-    loss.name = name
-    return loss
+    return LOSSES.build(spec, path, final_activation)
 
 
 def loss_name(spec) -> str:

@@ -16,11 +16,9 @@ import numpy as np
 from .errors import Problem, SpecError
 from .layers import LAYERS, WeightedLayer
 from .losses import make_loss
-from .params import resolve_params
 from .pipeline import InputPipeline
 
 DTYPES = ("float32", "float64")
-LAYER_DATA_KEYS = ("type", "weights")  # spec keys that are not Params
 PREDICT_BATCH = 4096                    # rows per forward pass in predict/evaluate
 
 
@@ -28,9 +26,7 @@ def _instantiate(spec: dict, path: str):
     """Layer object (not built) from one layer spec."""
     if not isinstance(spec, dict):
         raise SpecError(f"must be an object with a \"type\", got {type(spec).__name__}", path)
-    cls = LAYERS.get(spec.get("type"), f"{path}.type")
-    options = {k: v for k, v in spec.items() if k not in LAYER_DATA_KEYS}
-    return cls(**resolve_params(cls.options, options, path))
+    return LAYERS.build(spec, path)  # "type" names it; "weights" is data, copied in after build
 
 
 def _explicit_weights(layer, given: object, path: str) -> None:
@@ -168,7 +164,7 @@ class Model:
 
     def summary(self) -> list[dict]:
         """One JSON-ready row per layer: index, type, text, output shape, parameter count."""
-        return [{"index": i, "type": layer.type_name, "text": layer.describe(),
+        return [{"index": i, "type": layer.name, "text": layer.describe(),
                  "output_shape": list(layer.output_shape), "params": layer.n_params()}
                 for i, layer in enumerate(self.layers)]
 

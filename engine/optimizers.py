@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import Param, resolve_params
+from .params import Param
 from .registry import Registry
 
-OPTIMIZERS = Registry("optimizer")
+OPTIMIZERS = Registry("optimizer", default="sgd")  # null or no name: sgd
 
 MAX_LEARNING_RATE = 100.0   # the lectures try rates up to 100 to show divergence
 
@@ -24,9 +24,6 @@ EPSILON = Param("epsilon", "float", 1e-7, 0, 1, min_exclusive=True, help="avoids
 
 
 class Optimizer:
-    options: list[Param] = [LR]
-    doc = ""
-
     def __init__(self, **config):
         self.config = config
         self.learning_rate = config["learning_rate"]  # the schedule writes this every iteration
@@ -50,11 +47,11 @@ class Optimizer:
         raise NotImplementedError
 
 
-@OPTIMIZERS.register("sgd")
+@OPTIMIZERS.register("sgd",
+                     doc="gradient descent; momentum > 0 adds velocity, nesterov looks ahead",
+                     params=[LR, Param("momentum", "float", 0.0, 0, 1, help="0 = plain gradient descent"),
+                             Param("nesterov", "bool", False)])
 class SGD(Optimizer):
-    doc = "gradient descent; momentum > 0 adds velocity, nesterov looks ahead"
-    options = [LR, Param("momentum", "float", 0.0, 0, 1, help="0 = plain gradient descent"),
-               Param("nesterov", "bool", False)]
     slots = {"velocity": 0.0}
 
     def update(self, p, g, s):
@@ -71,11 +68,11 @@ class SGD(Optimizer):
             p += v
 
 
-@OPTIMIZERS.register("adagrad")
+@OPTIMIZERS.register("adagrad",
+                     doc="per-weight step sizes shrinking with the sum of squared gradients",
+                     params=[lr_param(0.001),
+                             Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON])
 class Adagrad(Optimizer):
-    doc = "per-weight step sizes shrinking with the sum of squared gradients"
-    options = [lr_param(0.001),
-               Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON]
     slots = {"accumulator": "initial_accumulator_value"}
 
     def update(self, p, g, s):
@@ -84,12 +81,12 @@ class Adagrad(Optimizer):
         p -= p.dtype.type(self.learning_rate) * g / (np.sqrt(acc) + p.dtype.type(self.config["epsilon"]))
 
 
-@OPTIMIZERS.register("rmsprop")
+@OPTIMIZERS.register("rmsprop",
+                     doc="divides by a running average of squared gradients",
+                     params=[lr_param(0.001),
+                             Param("rho", "float", 0.9, 0, 1, help="decay of the squared-gradient average"),
+                             Param("momentum", "float", 0.0, 0, 1), EPSILON])
 class RMSprop(Optimizer):
-    doc = "divides by a running average of squared gradients"
-    options = [lr_param(0.001),
-               Param("rho", "float", 0.9, 0, 1, help="decay of the squared-gradient average"),
-               Param("momentum", "float", 0.0, 0, 1), EPSILON]
     slots = {"mean_square": 0.0, "velocity": 0.0}
 
     def update(self, p, g, s):
@@ -106,12 +103,13 @@ class RMSprop(Optimizer):
         p -= step
 
 
-@OPTIMIZERS.register("adam")
+@OPTIMIZERS.register("adam",
+                     doc="momentum plus RMSprop scaling, with bias correction",
+                     params=[lr_param(0.001),
+                             Param("beta_1", "float", 0.9, 0, 1, help="decay of the gradient average"),
+                             Param("beta_2", "float", 0.999, 0, 1, help="decay of the squared-gradient average"),
+                             EPSILON])
 class Adam(Optimizer):
-    doc = "momentum plus RMSprop scaling, with bias correction"
-    options = [lr_param(0.001),
-               Param("beta_1", "float", 0.9, 0, 1, help="decay of the gradient average"),
-               Param("beta_2", "float", 0.999, 0, 1, help="decay of the squared-gradient average"), EPSILON]
     slots = {"m": 0.0, "v": 0.0}
 
     def update(self, p, g, s):
@@ -123,11 +121,12 @@ class Adam(Optimizer):
         p -= p.dtype.type(alpha) * m / (np.sqrt(v) + p.dtype.type(self.config["epsilon"]))
 
 
-@OPTIMIZERS.register("adadelta")
+@OPTIMIZERS.register("adadelta",
+                     doc=("RMSprop whose step is scaled by a running average of past updates; learning rate 1.0 "
+                          "as in Zeiler's paper and the lecture (Keras' 0.001 makes it crawl)"),
+                     params=[lr_param(1.0),
+                             Param("rho", "float", 0.95, 0, 1), EPSILON])
 class Adadelta(Optimizer):
-    doc = ("RMSprop whose step is scaled by a running average of past updates; learning rate 1.0 as in Zeiler's paper and the lecture (Keras' 0.001 makes it crawl)")
-    options = [lr_param(1.0),
-               Param("rho", "float", 0.95, 0, 1), EPSILON]
     slots = {"accumulated_grad": 0.0, "accumulated_delta": 0.0}
 
     def update(self, p, g, s):
@@ -142,8 +141,4 @@ class Adadelta(Optimizer):
 
 
 def make_optimizer(spec: dict, path: str = "training.optimizer") -> Optimizer:
-    spec = dict(spec or {})
-    cls = OPTIMIZERS.get(spec.pop("name", None), f"{path}.name")
-    opt = cls(**resolve_params(cls.options, spec, path))
-    opt.name = cls.type_name
-    return opt
+    return OPTIMIZERS.build(spec, path)

@@ -103,9 +103,3 @@ def resolve_params(params: list[Param], given: dict | None, path: str, ignore: t
     if problems:
         raise SpecError(problems)
     return out
-
-
-def describe(entry: Any) -> dict:
-    """JSON description of a registry entry: its doc line and its `options` (list of Param)."""
-    doc = getattr(entry, "doc", None) or (entry.__doc__ or "").strip().split("\n")[0]
-    return {"doc": doc, "params": [p.to_json() for p in getattr(entry, "options", [])]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SpecError
-from .params import Param, resolve_params
+from .params import Param
 from .registry import Registry
 
 PREPROCESSORS = Registry("preprocessing")
@@ -19,11 +19,8 @@ TINY = 1e-12            # a spread below this counts as a constant feature
 
 class Preprocessor:
     """fit(x_train) -> self; transform(x) -> same shape float32; state() / from_state(state)."""
-    options: list[Param] = []
-    doc = ""
-
     def __init__(self, **config):
-        self.config = resolve_params(self.options, config, "dataset.preprocessing")
+        self.config = config        # resolved options (PREPROCESSORS.build fills the defaults)
         self.fitted = False
 
     def fit(self, x: np.ndarray) -> "Preprocessor":
@@ -33,10 +30,10 @@ class Preprocessor:
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         if not self.fitted:
-            raise RuntimeError(f"{self.type_name} must be fitted before transform")
+            raise RuntimeError(f"{self.name} must be fitted before transform")
         flat = _flat(x)
         if flat.shape[1] != self.n_features:
-            raise ValueError(f"{self.type_name} was fitted on {self.n_features} features, got {flat.shape[1]}")
+            raise ValueError(f"{self.name} was fitted on {self.n_features} features, got {flat.shape[1]}")
         return self._transform(flat.astype(np.float64)).astype(np.float32).reshape(np.shape(x))
 
     def fit_transform(self, x: np.ndarray) -> np.ndarray:
@@ -71,10 +68,8 @@ def _safe_scale(spread: np.ndarray) -> np.ndarray:
     return np.where(spread > TINY, spread, 1.0)
 
 
-@PREPROCESSORS.register("center")
+@PREPROCESSORS.register("center", doc="subtract the training mean of every feature (pixel)")
 class Center(Preprocessor):
-    doc = "subtract the training mean of every feature (pixel)"
-
     def _fit(self, x):
         self.mean = x.mean(axis=0)
 
@@ -91,10 +86,10 @@ class Center(Preprocessor):
         return p
 
 
-@PREPROCESSORS.register("standardize")
+@PREPROCESSORS.register("standardize",
+                        doc="zero mean and unit variance per feature, with the training set's mean and "
+                            "standard deviation")
 class Standardize(Preprocessor):
-    doc = "zero mean and unit variance per feature, with the training set's mean and standard deviation"
-
     def _fit(self, x):
         self.mean = x.mean(axis=0)
         self.scale = _safe_scale(x.std(axis=0))
@@ -113,18 +108,17 @@ class Standardize(Preprocessor):
         return p
 
 
-@PREPROCESSORS.register("minmax")
+@PREPROCESSORS.register("minmax",
+                        doc="rescale every feature linearly so the training set spans feature_range",
+                        params=[Param("feature_range", "float_list", [0.0, 1.0],
+                                      help="[low, high] the training data is mapped to, usually [0, 1] or [-1, 1]")])
 class MinMax(Preprocessor):
-    doc = "rescale every feature linearly so the training set spans feature_range"
-    options = [Param("feature_range", "float_list", [0.0, 1.0],
-                     help="[low, high] the training data is mapped to, usually [0, 1] or [-1, 1]")]
-
     def __init__(self, **config):
         super().__init__(**config)
         rng = self.config["feature_range"]
         if len(rng) != 2 or not rng[0] < rng[1]:
             raise SpecError(f"must be [low, high] with low < high, e.g. [0, 1] or [-1, 1]; got {rng}",
-                            "dataset.preprocessing.feature_range")
+                            "feature_range")
         self.low, self.high = rng
 
     def _fit(self, x):
@@ -147,12 +141,13 @@ class MinMax(Preprocessor):
         return p
 
 
-@PREPROCESSORS.register("pca_whiten")
+@PREPROCESSORS.register("pca_whiten",
+                        doc="decorrelate with the training covariance's eigenvectors, then scale each by "
+                            "1/sqrt(eigenvalue + epsilon)",
+                        params=[Param("epsilon", "float", 1e-5, 0.0, 10.0, min_exclusive=True,
+                                      help="added to every eigenvalue: keeps near-constant directions from "
+                                           "blowing up")])
 class PCAWhiten(Preprocessor):
-    doc = "decorrelate with the training covariance's eigenvectors, then scale each by 1/sqrt(eigenvalue + epsilon)"
-    options = [Param("epsilon", "float", 1e-5, 0.0, 10.0, min_exclusive=True,
-                     help="added to every eigenvalue: keeps near-constant directions from blowing up")]
-
     def _fit(self, x):
         n, d = x.shape
         if d > MAX_PCA_DIM:
@@ -189,17 +184,15 @@ def make_preprocessor(spec: object, path: str = "dataset.preprocessing") -> Prep
     """null -> None; "standardize" or {"name": "minmax", "feature_range": [-1, 1]} -> unfitted Preprocessor."""
     if spec is None:
         return None
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict):
+    if not isinstance(spec, (str, dict)):
         raise SpecError("must be null, a name or {\"name\": ..., options}", path)
-    cls = PREPROCESSORS.get(spec.get("name"), f"{path}.name")
-    config = {k: v for k, v in spec.items() if k != "name"}
     try:
-        return cls(**config)
-    except SpecError as e:  # re-root the problems at `path`
-        raise SpecError([type(p)(p.path.replace("dataset.preprocessing", path, 1), p.message)
-                         for p in e.problems]) from None
+        return PREPROCESSORS.build(spec, path)
+    except SpecError as e:
+        if all(p.path.startswith(path) for p in e.problems):
+            raise
+        # a check inside __init__ names the option only ("feature_range"); root it at `path`
+        raise SpecError([type(p)(f"{path}.{p.path}", p.message) for p in e.problems]) from None
 
 
 def preprocessor_from_state(name: str, state: dict[str, np.ndarray]) -> Preprocessor:

@@ -77,7 +77,7 @@ class Probes:
         self.model.forward(self.neuron_grid.astype(self.model.dtype), training=False)
         maps = []
         for i, layer in enumerate(self.model.layers[:-1]):
-            if layer.type_name not in NEURON_LAYER_TYPES or len(layer.output_shape) != 1:
+            if layer.name not in NEURON_LAYER_TYPES or len(layer.output_shape) != 1:
                 continue
             acts = layer.out[:, :MAX_NEURONS_PER_LAYER].astype(np.float64)     # (r*r, units)
             lo, hi = acts.min(axis=0), acts.max(axis=0)

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import math
 
-from .params import Param, resolve_params
+from .params import Param
 from .registry import Registry
 
-SCHEDULES = Registry("schedule")
+SCHEDULES = Registry("schedule", default="constant")  # null or no name: constant
 
 
 class Schedule:
-    options: list[Param] = []
-    doc = ""
-
     def __init__(self, total_iterations: int, **config):
         self.config, self.total_iterations = config, max(1, total_iterations)
 
@@ -27,41 +24,36 @@ class Schedule:
         return base_lr * self.factor(iteration)
 
 
-@SCHEDULES.register("constant")
+@SCHEDULES.register("constant", doc="the same learning rate throughout")
 class Constant(Schedule):
-    doc = "the same learning rate throughout"
-
     def factor(self, iteration):
         return 1.0
 
 
-@SCHEDULES.register("step")
+@SCHEDULES.register("step",
+                    doc="multiply by `factor` every `every` iterations: lr <- factor * lr",
+                    params=[Param("factor", "float", 0.5, 0, 1, min_exclusive=True),
+                            Param("every", "int", 100, 1, 10_000_000, help="iterations between drops")])
 class StepDecay(Schedule):
-    doc = "multiply by `factor` every `every` iterations: lr <- factor * lr"
-    options = [Param("factor", "float", 0.5, 0, 1, min_exclusive=True),
-               Param("every", "int", 100, 1, 10_000_000, help="iterations between drops")]
-
     def factor(self, iteration):
         return self.config["factor"] ** (iteration // self.config["every"])
 
 
-@SCHEDULES.register("exponential")
+@SCHEDULES.register("exponential",
+                    doc="lr * decay_rate ^ (iteration / decay_steps), smooth",
+                    params=[Param("decay_rate", "float", 0.96, 0, 1, min_exclusive=True),
+                            Param("decay_steps", "int", 1000, 1, 10_000_000)])
 class ExponentialDecay(Schedule):
-    doc = "lr * decay_rate ^ (iteration / decay_steps), smooth"
-    options = [Param("decay_rate", "float", 0.96, 0, 1, min_exclusive=True),
-               Param("decay_steps", "int", 1000, 1, 10_000_000)]
-
     def factor(self, iteration):
         return self.config["decay_rate"] ** (iteration / self.config["decay_steps"])
 
 
-@SCHEDULES.register("cosine")
+@SCHEDULES.register("cosine",
+                    doc="half a cosine from lr down to alpha * lr over decay_steps (default: the whole run)",
+                    params=[Param("decay_steps", "int", None, 1, 10_000_000, nullable=True,
+                                  help="iterations to decay over; empty = all of training"),
+                            Param("alpha", "float", 0.0, 0, 1, help="final fraction of the learning rate")])
 class CosineDecay(Schedule):
-    doc = "half a cosine from lr down to alpha * lr over decay_steps (default: the whole run)"
-    options = [Param("decay_steps", "int", None, 1, 10_000_000, nullable=True,
-                     help="iterations to decay over; empty = all of training"),
-               Param("alpha", "float", 0.0, 0, 1, help="final fraction of the learning rate")]
-
     def factor(self, iteration):
         steps = self.config["decay_steps"] or self.total_iterations
         progress = min(iteration, steps) / steps
@@ -70,6 +62,4 @@ class CosineDecay(Schedule):
 
 
 def make_schedule(spec: dict | None, total_iterations: int, path: str = "training.lr_schedule") -> Schedule:
-    spec = dict(spec or {"name": "constant"})
-    cls = SCHEDULES.get(spec.pop("name", "constant"), f"{path}.name")
-    return cls(total_iterations, **resolve_params(cls.options, spec, path))
+    return SCHEDULES.build(spec, path, total_iterations)

@@ -10,44 +10,37 @@ FEATURES = Registry("feature")
 DEFAULT_FEATURES = ["x1", "x2"]
 
 
-def _feature(name: str, doc: str):
-    def decorator(fn):
-        fn.doc, fn.options = doc, []
-        return FEATURES.register(name)(fn)
-    return decorator
-
-
-@_feature("x1", "the first coordinate")
+@FEATURES.register("x1", doc="the first coordinate")
 def _x1(x1, x2):
     return x1
 
 
-@_feature("x2", "the second coordinate")
+@FEATURES.register("x2", doc="the second coordinate")
 def _x2(x1, x2):
     return x2
 
 
-@_feature("x1^2", "x1 squared")
+@FEATURES.register("x1^2", doc="x1 squared")
 def _x1_sq(x1, x2):
     return x1 * x1
 
 
-@_feature("x2^2", "x2 squared")
+@FEATURES.register("x2^2", doc="x2 squared")
 def _x2_sq(x1, x2):
     return x2 * x2
 
 
-@_feature("x1*x2", "product of the coordinates")
+@FEATURES.register("x1*x2", doc="product of the coordinates")
 def _x1_x2(x1, x2):
     return x1 * x2
 
 
-@_feature("sin(x1)", "sine of x1")
+@FEATURES.register("sin(x1)", doc="sine of x1")
 def _sin_x1(x1, x2):
     return np.sin(x1)
 
 
-@_feature("sin(x2)", "sine of x2")
+@FEATURES.register("sin(x2)", doc="sine of x2")
 def _sin_x2(x1, x2):
     return np.sin(x2)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..params import Param
-from .base import Dataset, register_dataset, seed_param
+from .base import DATASETS, Dataset, seed_param
 from .features import apply_features, check_features
 
 MAX_REPEAT = 1000
@@ -26,7 +26,7 @@ def _gate(name: str, outputs: tuple[int, int, int, int]):
     doc = (f"logic {name.removesuffix('_gate').upper()}: outputs {list(outputs)} for inputs (0,0) (0,1) (1,0) (1,1); "
            "jitter moves the training points, labels never change; the test set is the exact truth table")
 
-    @register_dataset(name, doc, GATE_OPTIONS, kind="gates")
+    @DATASETS.register(name, doc=doc, params=GATE_OPTIONS, kind="gates")
     def load(options: dict, spec: dict, features) -> Dataset:
         features = check_features(features)
         labels = np.array(outputs, dtype=np.int64)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (PLAYGROUND_DOMAIN, Dataset, register_dataset, split_points, toy_options)
+from .base import DATASETS, PLAYGROUND_DOMAIN, Dataset, split_points, toy_options
 from .features import apply_features, check_features
 
 RADIUS = 5.0        # circle / spiral size, as in the playground
@@ -17,7 +17,7 @@ REG_RADIUS = 6.0    # regression sets cover the whole domain
 def _toy(name: str, doc: str, task: str = "classification", n_classes: tuple | None = None):
     """Register a generator as a dataset: generate, split, apply features."""
     def decorator(gen):
-        @register_dataset(name, doc, toy_options(n_classes), kind="2d", task=task)
+        @DATASETS.register(name, doc=doc, params=toy_options(n_classes), kind="2d", task=task)
         def load(options: dict, spec: dict, features) -> Dataset:
             features = check_features(features)
             rng = np.random.default_rng(options["seed"])

@@ -7,11 +7,10 @@ from .base import Layer
 from .common import LAYERS
 
 
-@LAYERS.register("activation")
+@LAYERS.register("activation",
+                 doc="applies an activation function elementwise",
+                 params=[Param("activation", "choice", "relu", choices=ACTIVATIONS)])
 class ActivationLayer(Layer):
-    doc = "applies an activation function elementwise"
-    options = [Param("activation", "choice", "relu", choices=tuple(ACTIVATIONS.names()))]
-
     def build(self, input_shape, rng, dtype):
         self.activation = make_activation(self.config["activation"], "activation")
         return super().build(input_shape, rng, dtype)

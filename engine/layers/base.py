@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import Param
-
 
 class Layer:
     """Base layer.
 
-    Class attribute `options` lists the spec keys this layer accepts (besides "type"), as Params.
+    `LAYERS.register(type, doc=, params=)` sets the class's `name` (its type) and `options` (the Params
+    for the spec keys it accepts besides "type" and "weights").
     After `build`, `params` and `grads` are dicts with the same keys ("W", "b", ...); `state` holds
     non-trainable arrays (batchnorm running statistics). `out` keeps the last forward output so
     histograms and per-neuron maps cost nothing extra.
     """
-
-    options: list[Param] = []
-    doc = ""
 
     def __init__(self, **config):
         self.config = config          # resolved options (defaults filled)
@@ -58,7 +54,7 @@ class Layer:
 
     def describe(self) -> str:
         """Short human text for summaries, e.g. 'dense 8 tanh'."""
-        return self.type_name
+        return self.name
 
 
 class WeightedLayer(Layer):
@@ -116,7 +112,7 @@ class WeightedLayer(Layer):
 
     def describe(self):
         name = getattr(self.activation, "name", "linear")
-        return f"{self.type_name} {self.describe_size()}" + ("" if name == "linear" else f" {name}")
+        return f"{self.name} {self.describe_size()}" + ("" if name == "linear" else f" {name}")
 
     def describe_size(self) -> str:
         return ""

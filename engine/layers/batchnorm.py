@@ -13,14 +13,16 @@ from .base import Layer
 from .common import LAYERS
 
 
-@LAYERS.register("batchnorm")
+@LAYERS.register("batchnorm",
+                 doc="normalises each feature/channel to zero mean and unit variance, "
+                     "then scales (gamma) and shifts (beta)",
+                 params=[
+                     Param("momentum", "float", 0.99, 0, 1,
+                           help="how slowly the running mean/variance follow the batches"),
+                     Param("epsilon", "float", 1e-3, 0, 1, min_exclusive=True,
+                           help="added to the variance before the sqrt"),
+                 ])
 class BatchNorm(Layer):
-    doc = "normalises each feature/channel to zero mean and unit variance, then scales (gamma) and shifts (beta)"
-    options = [
-        Param("momentum", "float", 0.99, 0, 1, help="how slowly the running mean/variance follow the batches"),
-        Param("epsilon", "float", 1e-3, 0, 1, min_exclusive=True, help="added to the variance before the sqrt"),
-    ]
-
     def compute_output_shape(self, input_shape):
         if len(input_shape) not in (1, 3):
             raise SpecError(f"batchnorm needs features (D,) or images (C, H, W) but gets shape {list(input_shape)}")

@@ -66,17 +66,16 @@ def scatter_windows(dwin: np.ndarray, padded_shape: tuple, sh: int, sw: int) -> 
     return dxp
 
 
-@LAYERS.register("conv2d")
+@LAYERS.register("conv2d",
+                 doc="2-D convolution: each filter slides over the image and sees a small patch",
+                 params=[
+                     Param("filters", "int", 8, 1, MAX_FILTERS, help="number of output channels"),
+                     Param("kernel_size", "int_list", 3, 1, MAX_KERNEL, help="window size: n or [rows, cols]"),
+                     Param("strides", "int_list", 1, 1, MAX_STRIDE, help="step between windows: n or [rows, cols]"),
+                     Param("padding", "choice", "valid", choices=("valid", "same"),
+                           help="valid: no padding; same: zero-pad so stride 1 keeps height and width"),
+                 ] + weighted_options("glorot_uniform"))
 class Conv2D(WeightedLayer):
-    doc = "2-D convolution: each filter slides over the image and sees a small patch"
-    options = [
-        Param("filters", "int", 8, 1, MAX_FILTERS, help="number of output channels"),
-        Param("kernel_size", "int_list", 3, 1, MAX_KERNEL, help="window size: n or [rows, cols]"),
-        Param("strides", "int_list", 1, 1, MAX_STRIDE, help="step between windows: n or [rows, cols]"),
-        Param("padding", "choice", "valid", choices=("valid", "same"),
-              help="valid: no padding; same: zero-pad so stride 1 keeps height and width"),
-    ] + weighted_options("glorot_uniform")
-
     def compute_output_shape(self, input_shape):
         c, h, w = check_image_shape(input_shape, "conv2d")
         self.kh, self.kw = pair(self.config["kernel_size"], "kernel_size")

@@ -9,11 +9,10 @@ from ..params import Param
 MAX_UNITS = 4096
 
 
-@LAYERS.register("dense")
+@LAYERS.register("dense", doc="fully connected: every input feeds every unit",
+                 params=[Param("units", "int", 8, 1, MAX_UNITS, help="number of neurons")] + weighted_options() + [
+                     Param("use_bias", "bool", True, help="add a bias b to every unit (z = x W + b); false: z = x W")])
 class Dense(WeightedLayer):
-    doc = "fully connected: every input feeds every unit"
-    options = [Param("units", "int", 8, 1, MAX_UNITS, help="number of neurons")] + weighted_options() + [
-        Param("use_bias", "bool", True, help="add a bias b to every unit (z = x W + b); false: z = x W")]
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:

@@ -8,11 +8,11 @@ from .base import Layer
 from .common import LAYERS
 
 
-@LAYERS.register("dropout")
+@LAYERS.register("dropout",
+                 doc="randomly zeroes a fraction of activations while training "
+                     "(inverted: no rescaling at test time)",
+                 params=[Param("rate", "float", 0.5, 0, 0.95, help="fraction of units dropped")])
 class Dropout(Layer):
-    doc = "randomly zeroes a fraction of activations while training (inverted: no rescaling at test time)"
-    options = [Param("rate", "float", 0.5, 0, 0.95, help="fraction of units dropped")]
-
     def build(self, input_shape, rng, dtype):
         self.rng = rng  # the model's generator: same seed, same masks
         return super().build(input_shape, rng, dtype)

@@ -14,15 +14,14 @@ from .common import LAYERS, weighted_options
 from .dense import MAX_UNITS
 
 
-@LAYERS.register("maxout")
+# weighted_options without "activation": the max is the nonlinearity
+@LAYERS.register("maxout",
+                 doc="each unit outputs the max of several linear pieces: a learned piecewise-linear activation",
+                 params=[
+                     Param("units", "int", 8, 1, MAX_UNITS, help="number of output units"),
+                     Param("pieces", "int", 2, 2, 16, help="linear pieces per unit"),
+                 ] + [p for p in weighted_options() if p.name != "activation"])
 class Maxout(WeightedLayer):
-    doc = "each unit outputs the max of several linear pieces: a learned piecewise-linear activation"
-    # weighted_options without "activation": the max is the nonlinearity
-    options = [
-        Param("units", "int", 8, 1, MAX_UNITS, help="number of output units"),
-        Param("pieces", "int", 2, 2, 16, help="linear pieces per unit"),
-    ] + [p for p in weighted_options() if p.name != "activation"]
-
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
             raise SpecError(f"maxout needs a flat input but gets shape {list(input_shape)}; add a flatten layer before it")

@@ -21,15 +21,17 @@ from .conv import check_image_shape, pair, window_geometry
 MAX_POOL = 8
 
 
+POOL_OPTIONS = [
+    Param("pool_size", "int_list", 2, 1, MAX_POOL, help="window size: n or [rows, cols]"),
+    Param("strides", "int_list", None, 1, MAX_POOL, nullable=True,
+          help="step between windows: n or [rows, cols]; default = pool_size"),
+]
+
+
 class Pool2D(Layer):
-    options = [
-        Param("pool_size", "int_list", 2, 1, MAX_POOL, help="window size: n or [rows, cols]"),
-        Param("strides", "int_list", None, 1, MAX_POOL, nullable=True,
-              help="step between windows: n or [rows, cols]; default = pool_size"),
-    ]
 
     def compute_output_shape(self, input_shape):
-        c, h, w = check_image_shape(input_shape, self.type_name)
+        c, h, w = check_image_shape(input_shape, self.name)
         self.ph, self.pw = pair(self.config["pool_size"], "pool_size")
         strides = self.config["strides"]
         self.sh, self.sw = (self.ph, self.pw) if strides is None else pair(strides, "strides")
@@ -57,13 +59,12 @@ class Pool2D(Layer):
         return dx
 
     def describe(self):
-        return f"{self.type_name} {self.ph}x{self.pw}"
+        return f"{self.name} {self.ph}x{self.pw}"
 
 
-@LAYERS.register("maxpool2d")
+@LAYERS.register("maxpool2d", doc="keeps the largest value in each window; the gradient flows only to that value",
+                 params=POOL_OPTIONS)
 class MaxPool2D(Pool2D):
-    doc = "keeps the largest value in each window; the gradient flows only to that value"
-
     def forward(self, x, training=False):
         self.x, self.x_shape = x, x.shape
         views = [x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]  # each (N, C, ho, wo)
@@ -115,10 +116,8 @@ class MaxPool2D(Pool2D):
         return dx
 
 
-@LAYERS.register("avgpool2d")
+@LAYERS.register("avgpool2d", doc="averages each window", params=POOL_OPTIONS)
 class AvgPool2D(Pool2D):
-    doc = "averages each window"
-
     def forward(self, x, training=False):
         self.x_shape = x.shape
         views = [x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]  # each (N, C, ho, wo)

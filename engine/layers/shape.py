@@ -7,10 +7,8 @@ from .base import Layer
 from .common import LAYERS
 
 
-@LAYERS.register("flatten")
+@LAYERS.register("flatten", doc="reshapes images (C, H, W) into a vector for dense layers")
 class Flatten(Layer):
-    doc = "reshapes images (C, H, W) into a vector for dense layers"
-
     def compute_output_shape(self, input_shape):
         return (math.prod(input_shape),)
 

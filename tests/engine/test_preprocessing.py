@@ -99,7 +99,8 @@ def test_pca_whiten_epsilon_shrinks_small_directions():
 
 
 @pytest.mark.parametrize("spec,path", [
-    ("zca", "dataset.preprocessing.name"),
+    ("zca", "dataset.preprocessing"),             # a bare name is the field itself, as for activations
+    ({"name": "zca"}, "dataset.preprocessing.name"),
     ({"name": "minmax", "feature_range": [1, 0]}, "dataset.preprocessing.feature_range"),
     ({"name": "pca_whiten", "epsilon": 0}, "dataset.preprocessing.epsilon"),
     ({"name": "standardize", "axis": 1}, "dataset.preprocessing.axis"),
