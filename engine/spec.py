@@ -175,9 +175,11 @@ def _training_fits_data(training: dict, dataset: dict | None, facts: DataFacts |
                                 f"{es['monitor']} is not computed for a {facts.task} dataset; monitor a loss "
                                 f"or *_{score}"))
     split = training.get("validation_split")
-    if split and facts.n_train is not None and validation_count(facts.n_train, split) >= facts.n_train:
+    own_split = (dataset or {}).get("validation_split")   # a dataset with its own validation set keeps it
+    n = facts.n_train
+    if split and not own_split and n is not None and validation_count(n, split) >= n:
         problems.append(Problem("training.validation_split",
-                                f"leaves no training examples: the dataset has {facts.n_train}"))
+                                f"leaves no training examples: the dataset has {n}"))
     return problems
 
 

@@ -118,7 +118,9 @@ def _images_entry(name: str, class_names: list[str], doc: str):
     def declared(options: dict) -> DataFacts:
         """The shapes these files have, so a spec is checked without reading 60,000 images."""
         shape = (IMAGE_SHAPE[1] * IMAGE_SHAPE[2],) if options.get("flatten") else IMAGE_SHAPE
-        return DataFacts(shape, "classification", len(class_names))
+        limit = options.get("limit")   # the files hold more images than any limit the API allows
+        n_train = None if limit is None else limit - int(round(limit * (options.get("validation_split") or 0)))
+        return DataFacts(shape, "classification", len(class_names), n_train=n_train)
     load.declared = declared
     return load
 

@@ -90,6 +90,8 @@ BAD_SPECS = [
     ("test_ratio_of_one_point", job(inline(x=[[0, 0]], y=[0], test_ratio=0.5)), "dataset.test_ratio", "at least 2"),
     ("validation_split_leaves_nothing", job(inline(x=[[0, 0]], y=[0]), validation_split=0.5),
      "training.validation_split", "leaves no training examples"),
+    ("validation_split_leaves_no_images", job({"name": "mnist", "limit": 1}, image_model(), validation_split=0.5),
+     "training.validation_split", "the dataset has 1"),
     ("monitor_not_computed", job({"name": "plane", "n_samples": 50}, REGRESSION_1, validation_split=0.2,
                                  early_stopping={"monitor": "val_accuracy"}),
      "training.early_stopping.monitor", "not computed for a regression dataset"),
