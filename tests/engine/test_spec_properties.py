@@ -80,6 +80,8 @@ def valid_specs(draw):
 @given(valid_specs())
 def test_random_valid_specs_validate_and_train_one_epoch(spec):
     assert engine.validate(spec) == []
+    norm = engine.normalize(spec)
+    assert engine.normalize(norm) == norm    # the server stores the normalized spec; the worker trains it as is
     result = engine.train(spec)
     assert result.outcome in ("completed", "diverged"), result.message
     if result.outcome == "completed":
