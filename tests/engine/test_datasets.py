@@ -131,7 +131,7 @@ def test_spiral_has_one_arm_per_class(k):
 def test_n_classes_outside_the_limits_names_the_field(name, k):
     with pytest.raises(SpecError) as e:
         load_dataset({"name": name, "n_classes": k})
-    assert e.value.problems[0].path == "dataset.n_classes"
+    assert e.value.problems[0].path == "dataset.n_classes" and "must be >= 2 and <=" in e.value.problems[0].message
 
 
 @pytest.mark.parametrize("k", [2, 8])
@@ -326,8 +326,9 @@ def test_inline_size_limit_has_a_clear_error():
 
 def test_loading_a_dataset_by_its_name_alone():
     assert load_dataset("xor").name == "xor"
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError) as e:
         load_dataset(["xor"])
+    assert e.value.problems[0].path == "dataset" and "must be an object" in e.value.problems[0].message
 
 
 # ----- CSV -----
