@@ -249,3 +249,24 @@ def test_augmentation_is_for_images_only():
     spec = with_change("training.augmentation", {"shift": 2})
     problems = engine.validate(spec)
     assert [p.path for p in problems] == ["training.augmentation"] and "image datasets" in problems[0].message
+
+
+def test_a_loader_failure_that_is_not_a_spec_error_is_reported_at_the_dataset_without_numpy_text(monkeypatch):
+    import engine.datasets as datasets
+
+    def broken(spec):
+        raise ValueError("operands could not be broadcast together with shapes (3,) (4,)")
+    monkeypatch.setattr(datasets, "load_dataset", broken)
+    problems = engine.validate(GOOD)
+    assert [p.path for p in problems] == ["dataset"]
+    assert "could not be built" in problems[0].message and "broadcast" not in problems[0].message
+
+
+def test_a_shape_walk_failure_that_is_not_a_spec_error_is_reported_at_the_layers(monkeypatch):
+    import engine.model as model
+
+    def broken(spec):
+        raise IndexError("tuple index out of range")
+    monkeypatch.setattr(model, "count_params", broken)
+    problems = engine.validate(GOOD)
+    assert [p.path for p in problems] == ["model.layers"] and "cannot be built" in problems[0].message
