@@ -270,3 +270,14 @@ def test_a_shape_walk_failure_that_is_not_a_spec_error_is_reported_at_the_layers
     monkeypatch.setattr(model, "count_params", broken)
     problems = engine.validate(GOOD)
     assert [p.path for p in problems] == ["model.layers"] and "cannot be built" in problems[0].message
+
+
+def test_normalize_copies_the_spec_but_shares_inline_data_lists_instead_of_deep_copying_them():
+    x, y = [[0.0, 1.0], [1.0, 0.0]] * 500, [0, 1] * 500
+    spec = with_change("dataset", {"name": "inline", "x": x, "y": y})
+    before = json.loads(json.dumps(spec))
+    norm = engine.normalize(spec)
+    assert norm["dataset"]["x"] is x and norm["dataset"]["y"] is y   # a million numbers are not copied per request
+    norm["model"]["layers"][0]["units"] = 99
+    norm["dataset"]["seed"] = 5
+    assert spec == before                                             # the rest is a copy
