@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .errors import DataError, Problem, SpecError
-from .spec import DEFAULT_LIMITS, IMAGE_SHAPE, Limits, dataset_input_shape, normalize, normalize_dataset_spec
+from .errors import Problem, SpecError
+from .spec import DEFAULT_LIMITS, Limits, normalize, prepare_dataset
 
 # output heads that train, per task: (activation, loss, units rule). The first one is the suggestion;
 # "classes" = one unit per class, "binary" = one unit (two classes only), "targets" = one unit per target.
@@ -22,8 +22,7 @@ HEADS = {
         ("sigmoid", "binary_crossentropy", "binary"),
         ("linear", "hinge", "classes"),
         ("linear", "hinge", "binary"),
-        ("linear", "perceptron", "binary"),
-        ("step", "perceptron", "binary"),
+        ("linear", "perceptron", "binary"),    # not step: its zero gradient stops the perceptron rule
         ("linear", "categorical_crossentropy", "classes"),   # logits: the loss applies softmax itself
         ("linear", "binary_crossentropy", "binary"),
     ],
@@ -60,26 +59,15 @@ def output_choices(task: str, n_classes: int | None, n_targets: int = 1) -> list
 def _dataset_facts(dataset_spec: dict, limits: Limits, errors: list) -> dict | None:
     """{"task", "n_classes", "n_targets", "input_shape", "features"} of a dataset, or None (errors appended).
 
-    Cheap datasets (2-D, gates, inline, CSV) are built; image sets are described from their declared shape.
+    engine.spec.prepare_dataset builds cheap sets (2-D, gates, inline, CSV) and reads image sets' declared shapes.
     """
-    from .datasets import DATASETS, load_dataset
     try:
-        spec = normalize_dataset_spec(dataset_spec, limits)
+        spec, facts = prepare_dataset(dataset_spec, limits)
     except SpecError as e:
         errors.extend(e.problems)
         return None
-    if DATASETS.get(spec["name"]).kind == "image":
-        return {"task": "classification", "n_classes": 10, "n_targets": 1,
-                "input_shape": list(dataset_input_shape(spec) or IMAGE_SHAPE), "features": None}
-    try:
-        ds = load_dataset(spec)
-    except (SpecError, DataError) as e:
-        errors.extend(getattr(e, "problems", None) or [Problem("dataset", str(e))])
-        return None
-    y = np.asarray(ds.y_train)
-    n_targets = int(y.shape[1]) if ds.task == "regression" and y.ndim == 2 else 1
-    return {"task": ds.task, "n_classes": ds.n_classes, "n_targets": n_targets,
-            "input_shape": list(ds.input_shape), "features": ds.features}
+    return {"task": facts.task, "n_classes": facts.n_classes, "n_targets": facts.n_targets or 1,
+            "input_shape": list(facts.input_shape), "features": spec.get("features")}
 
 
 def _layer_rows(model: dict, errors: list) -> list[dict]:
@@ -173,7 +161,7 @@ def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits
     "n_classes", "n_targets", "input_shape", "output": {"layer", "loss", "fits", "choices"} | None,
     "warnings": [{"path", "message"}], "errors": [{"path", "message"}]}.
     """
-    from .advice import advise, output_problems
+    from .advice import advise
     from .model import normalize_model_spec
     errors: list[Problem] = []
     warnings: list[Problem] = []
@@ -185,13 +173,10 @@ def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits
         errors.extend(e.problems)
     rows = _layer_rows(model, errors) if model else []
     if model and facts:
-        try:  # everything POST /api/jobs would refuse (limits, output vs task, data checks)
+        try:  # everything POST /api/jobs would refuse (limits, output vs task and targets, data checks)
             normalize({"dataset": dataset_spec, "model": model_spec}, limits)
         except SpecError as e:
             errors.extend(e.problems)
-        except DataError as e:
-            errors.append(Problem("dataset", str(e)))
-        errors.extend(output_problems(model, facts["task"], facts["n_classes"]))
     if model:
         warnings.extend(advise({"model": model, "dataset": dataset_spec or {}}))
         warnings.extend(structure_notes(model, (facts or {}).get("features"), (facts or {}).get("task")))

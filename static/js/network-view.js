@@ -64,20 +64,27 @@ export function mountNetworkView(container, store) {
     for (let c = 1; c < cols.length; c++) {
       const wKey = `${cols[c].layerIndex}.W`;
       pos[c - 1].forEach((y0, a) => pos[c].forEach((y1, b) => {
-        const line = document.createElementNS(SVG_NS, "line");
-        line.setAttribute("x1", xs[c - 1] + node / 2); line.setAttribute("y1", y0);
-        line.setAttribute("x2", xs[c] - node / 2); line.setAttribute("y2", y1);
+        // one link = the drawn wire plus a wide transparent line on top, so a 1-px wire is easy to hover
+        const ends = { x1: xs[c - 1] + node / 2, y1: y0, x2: xs[c] - node / 2, y2: y1 };
+        const group = document.createElementNS(SVG_NS, "g");
+        group.classList.add("link");
+        const [line, hit] = ["wire", "hit"].map((cls) => {
+          const l = document.createElementNS(SVG_NS, "line");
+          for (const [k, v] of Object.entries(ends)) l.setAttribute(k, v);
+          l.classList.add(cls);
+          return l;
+        });
         line.setAttribute("stroke", "#bbb"); line.setAttribute("stroke-width", "1");
         const title = document.createElementNS(SVG_NS, "title");
-        line.append(title);
-        Object.assign(line.dataset, { key: wKey, a: String(a), b: String(b) });
+        group.append(title, line, hit);
+        Object.assign(group.dataset, { key: wKey, a: String(a), b: String(b) });
         const from = cols[c - 1].kind === "input" ? cols[c - 1].names[a] : `${cols[c - 1].label} unit ${a + 1}`;
         // W is (n_in, n_out): this link is W[a][b], read from the weights the run reported last
-        line.addEventListener("mouseenter", () => {
+        group.addEventListener("mouseenter", () => {
           const v = store.get().weights?.[wKey]?.[a]?.[b];
           tip.textContent = `${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b}] = ${weightText(v)}`;
         });
-        svg.append(line);
+        svg.append(group);
         links.push({ line, title, key: wKey, a, b });
       }));
     }

@@ -58,6 +58,7 @@ def test_perceptron_runs_with_one_linear_output_unit_on_two_classes(page):
     assert page.locator("#builder .warnings li.bad").count() == 0
     page.select_option("#optimizer", "sgd")
     page.select_option("#batch-mode", "stochastic")
+    assert page.locator("#controls input[data-param=batch_size]").is_hidden()   # the mode says the size
     set_number(page, page.locator("#controls input[data-param=epochs]"), 20)
 
     page.click("#play")
@@ -135,6 +136,15 @@ PUBLISHED = {("0.W", 0, 0): 0.149780716, ("0.W", 1, 0): 0.19956143, ("0.W", 0, 1
              ("1.W", 0, 1): 0.511301270, ("1.W", 1, 1): 0.561370121}
 
 
+# a point a third of the way along a link, in page coordinates (a horizontal wire has a zero-height box)
+LINK_POINT = """(sel) => {
+  const line = document.querySelector(sel + ' line.hit');
+  const box = line.ownerSVGElement.getBoundingClientRect();
+  const at = (k) => Number(line.getAttribute(k));
+  return [box.x + at('x1') + (at('x2') - at('x1')) / 3, box.y + at('y1') + (at('y2') - at('y1')) / 3];
+}"""
+
+
 def test_lectures_2_2_2_example_from_a_share_link_shows_the_published_weights_on_hover(page, server, shot):
     with server.client() as http:
         refused = http.post("/api/models/summary", json={"model": WORKED["model"], "dataset": WORKED["dataset"]}).json()
@@ -149,10 +159,10 @@ def test_lectures_2_2_2_example_from_a_share_link_shows_the_published_weights_on
     page.click("#play")
     page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
     assert page.locator("#run-message.bad").count() == 0, page.locator("#run-message").inner_text()
-    page.wait_for_function("""() => [...document.querySelectorAll('#network line title')]
+    page.wait_for_function("""() => [...document.querySelectorAll('#network g.link title')]
         .every((t) => t.textContent !== 'w = ?')""", timeout=10_000)
     for (key, a, b), want in PUBLISHED.items():
-        page.hover(f"#network line[data-key='{key}'][data-a='{a}'][data-b='{b}']")
+        page.mouse.move(*page.evaluate(LINK_POINT, f"#network g.link[data-key='{key}'][data-a='{a}'][data-b='{b}']"))
         tip = page.locator("#network .net-tip").inner_text()
         assert f"{key}[{a}][{b}]" in tip, tip
         got = float(re.search(r"= (-?[0-9.e+-]+)$", tip).group(1))

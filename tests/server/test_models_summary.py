@@ -76,7 +76,7 @@ def test_a_single_perceptron_unit_is_a_fitting_output_for_two_classes(client):
     model = {"layers": [dense(1, "linear")], "loss": "perceptron"}
     body = summary(client, model, {"name": "gauss"})
     assert body["errors"] == [] and body["output"]["fits"] is True
-    assert {"activation": "step", "loss": "perceptron", "units": 1} in body["output"]["choices"]
+    assert {"activation": "linear", "loss": "perceptron", "units": 1} in body["output"]["choices"]
 
 
 def test_straight_line_warning_considers_the_features(client):

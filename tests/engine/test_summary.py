@@ -1,0 +1,42 @@
+"""engine.summary: the output heads it offers are ones the engine trains without errors or warnings."""
+from __future__ import annotations
+
+import pytest
+
+import engine
+from engine.summary import output_choices, summarize
+
+DATASETS = [{"name": "circle", "n_samples": 60}, {"name": "spiral", "n_classes": 3, "n_samples": 60},
+            {"name": "plane", "n_samples": 60}]
+
+
+def head_cases():
+    for ds in DATASETS:
+        task = engine.catalog()["datasets"][ds["name"]]["task"]
+        for head in output_choices(task, ds.get("n_classes", 2) if task == "classification" else None):
+            yield pytest.param(ds, head, id=f"{ds['name']}-{head['activation']}-{head['loss']}-{head['units']}")
+
+
+@pytest.mark.parametrize("dataset, head", list(head_cases()))
+def test_every_offered_output_head_is_accepted_without_warnings_and_trains(dataset, head):
+    model = {"layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+                        {"type": "dense", "units": head["units"], "activation": head["activation"]}],
+             "loss": head["loss"]}
+    body = summarize(model, dataset)
+    assert body["errors"] == [] and body["warnings"] == [], (body["errors"], body["warnings"])
+    assert body["output"]["fits"] is True
+    result = engine.train({"dataset": dataset, "model": model, "training": {"epochs": 1, "batch_size": 20}})
+    assert result.outcome == "completed", result.message
+
+
+def test_the_suggestion_is_the_first_offered_head():
+    body = summarize({"layers": [{"type": "dense", "units": 5}], "loss": "hinge"}, {"name": "xor"})
+    first = body["output"]["choices"][0]
+    assert body["output"]["layer"] == {"type": "dense", "units": first["units"], "activation": first["activation"]}
+    assert body["output"]["loss"] == first["loss"]
+
+
+def test_summary_never_raises_for_garbage():
+    for model in (None, [], {"layers": "x"}, {"layers": [{"type": "nope"}], "loss": 3}):
+        body = summarize(model, {"name": "circle"})
+        assert body["errors"], model
