@@ -66,6 +66,9 @@ def _build(x, y, x_test, y_test, task, n_classes, features, domain, input_names,
     if not two_d and features not in (None, DEFAULT_FEATURES):
         raise SpecError(f"features apply to 2-column point data only; these rows have {x.shape[1]} columns, "
                         "which are the inputs as given", "dataset.features")
+    if not two_d and domain is not None:
+        raise SpecError(f"a plotting domain applies to 2-column point data only; these rows have {x.shape[1]} "
+                        "columns", "dataset.domain")
     features = check_features(features) if two_d else None
 
     def design(p):

@@ -274,6 +274,7 @@ def test_inline_test_ratio_holds_out_points():
     ({"x": {"a": 1}, "y": [0]}, "dataset.x", "non-empty list of rows"),
     ({"y": [0]}, "dataset.x", "non-empty"),
     ({"x": [[0, 0, 0]], "y": [0], "features": ["x1^2"]}, "dataset.features", "2-column point data only"),
+    ({"x": [[0, 0, 0]], "y": [0], "domain": [[0, 1], [0, 1]]}, "dataset.domain", "2-column point data only"),
     ({"csv": "a,a,label\n1,2,3"}, "dataset.csv", "names a column twice"),
     ({"csv": "a,b,label\n1,2,0", "x": [[0, 0]]}, "dataset.csv", "either csv or x / y"),
     ({"csv": "a,b,kind\n1,2,cat", "task": "regression"}, "dataset.task", "class names"),
