@@ -146,10 +146,6 @@ LINK_POINT = """(sel) => {
 
 
 def test_lectures_2_2_2_example_from_a_share_link_shows_the_published_weights_on_hover(page, server, shot):
-    with server.client() as http:
-        refused = http.post("/api/models/summary", json={"model": WORKED["model"], "dataset": WORKED["dataset"]}).json()
-    if refused["errors"]:  # vector regression targets and half_squared_error are the engine's part of issue 8
-        pytest.xfail(f"the engine refuses the worked example: {refused['errors'][0]}")
     open_playground(page, share_link(server.url, WORKED))
     builder_settled(page)
     errors = page.locator("#builder .warnings li.bad").all_inner_texts()
