@@ -1,14 +1,80 @@
-"""Run-time control of a training run: pause / resume / step / cancel / set learning rate.
+"""Run-time control of a training run: the commands (pause / resume / step / cancel / set) and Control.
+
+COMMANDS is the one registry of commands; each entry lists its options as Params (`set` reuses the
+optimizers' `learning_rate` Param, so its range is defined once). `check_command` is the one check: the
+REST route, the WebSocket handler, the job manager and Control itself all call it.
 
 `commands(timeout)` (from the caller) returns pending command dicts, waiting up to `timeout`
 seconds when there are none. `should_stop()` is an extra cancel flag. Both are polled between batches.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
+from .errors import Problem, SpecError
+from .optimizers import LR
+from .registry import Registry
+
 PAUSE_POLL_SECONDS = 0.25
+
+COMMANDS = Registry("command")  # entry(control, checked_command) applies it; entry.options are its Params
+
+
+@COMMANDS.register("pause", doc="stop between batches until resume or step")
+def _pause(control: "Control", cmd: dict) -> None:
+    control.set_paused(True)
+
+
+@COMMANDS.register("resume", doc="run on")
+def _resume(control: "Control", cmd: dict) -> None:
+    control.steps_left = None
+    control.set_paused(False)
+
+
+@COMMANDS.register("step", doc="train one more epoch, then pause")
+def _step(control: "Control", cmd: dict) -> None:
+    control.steps_left = 1
+    control.set_paused(False)
+
+
+@COMMANDS.register("cancel", doc="stop training; the model keeps the weights it has")
+def _cancel(control: "Control", cmd: dict) -> None:
+    control.stopped = True
+
+
+@COMMANDS.register("set", doc="change the base learning rate (the schedule still scales it)", params=[LR])
+def _set(control: "Control", cmd: dict) -> None:
+    control.learning_rate = cmd["learning_rate"]
+    control.emit({"type": "learning_rate", "epoch": control.epoch, "learning_rate": control.learning_rate})
+
+
+def check_command(command: object) -> dict:
+    """`{"cmd": name, **options}` checked against COMMANDS; returns it with numbers coerced.
+
+    Raises SpecError naming the field: `cmd` for a missing or unknown command, else the option's name.
+    """
+    if not isinstance(command, dict):
+        raise SpecError(f'must be an object {{"cmd": one of {", ".join(COMMANDS.names())}}}; got {command!r}',
+                        "cmd")
+    name = command.get("cmd")
+    if not isinstance(name, str) or name not in COMMANDS:
+        raise SpecError(f"must be one of {', '.join(COMMANDS.names())}; got {name!r}", "cmd")
+    entry = COMMANDS.get(name)
+    known = [p.name for p in entry.options]
+    problems = [Problem(key, f"unknown option for {name}; allowed: {', '.join(known) or 'none'}")
+                for key in command if key != "cmd" and key not in known]
+    out = {"cmd": name}
+    for p in entry.options:
+        if command.get(p.name) is None:
+            problems.append(Problem(p.name, f"is required for {name} ({p.kind})"))
+            continue
+        try:
+            out[p.name] = p.check(command[p.name], p.name)
+        except SpecError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise SpecError(problems)
+    return out
 
 
 class Control:
@@ -24,25 +90,13 @@ class Control:
         self.stopped = False
         self.epoch = 0
 
-    def _apply(self, command: dict) -> None:
-        cmd = command.get("cmd") if isinstance(command, dict) else None
-        if cmd == "pause":
-            self._set_paused(True)
-        elif cmd == "resume":
-            self.steps_left = None
-            self._set_paused(False)
-        elif cmd == "step":
-            self.steps_left = 1
-            self._set_paused(False)
-        elif cmd == "cancel":
-            self.stopped = True
-        elif cmd == "set":
-            lr = command.get("learning_rate")
-            if isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr) and 0 < lr <= 10:
-                self.learning_rate = float(lr)
-                self.emit({"type": "learning_rate", "epoch": self.epoch, "learning_rate": self.learning_rate})
+    def _apply(self, command: object) -> None:
+        """Run one command; a malformed one raises SpecError (the server checks them before they get here)."""
+        command = check_command(command)
+        COMMANDS.get(command["cmd"])(self, command)
 
-    def _set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool) -> None:
+        """Pause or run on; says so with a {"type": "status"} event, which the server's status follows."""
         if paused != self.paused:
             self.paused = paused
             self.emit({"type": "status", "status": "paused" if paused else "running", "epoch": self.epoch})
@@ -64,4 +118,4 @@ class Control:
             self.steps_left -= 1
             if self.steps_left <= 0:
                 self.steps_left = None
-                self._set_paused(True)
+                self.set_paused(True)

@@ -17,11 +17,12 @@ from typing import AsyncIterator, Protocol
 
 from .worker import run_job
 
-Message = tuple[str, str, dict]  # (job_id, kind, payload); kinds: event, checkpoint, result, error, exited
+Message = tuple[str, str, dict]  # (job_id, kind, payload); kinds: event, result, error, exited
 
 
 class Executor(Protocol):
-    def submit(self, job_id: str, spec: dict, model_path: str, commands: list[dict] | None = None) -> None: ...
+    def submit(self, job_id: str, spec: dict, model_path: str, commands: list[dict] | None = None,
+               init_from: str | None = None, limits=None) -> None: ...
     def send_command(self, job_id: str, command: dict) -> bool: ...
     async def cancel(self, job_id: str) -> None: ...
     def events(self) -> AsyncIterator[list[Message]]: ...
@@ -66,7 +67,10 @@ class LocalProcessExecutor:
             self._loop = asyncio.get_running_loop()
             self._out = asyncio.Queue()
 
-    def submit(self, job_id: str, spec: dict, model_path: str, commands: list[dict] | None = None) -> None:
+    def submit(self, job_id: str, spec: dict, model_path: str, commands: list[dict] | None = None,
+               init_from: str | None = None, limits=None) -> None:
+        """Start a worker on the normalized `spec`; `init_from`: a model file to start from; `limits`: the
+        engine.Limits the spec was validated under (the epoch cap for `training.epochs` null)."""
         self._bind_loop()
         events, command_queue = self.ctx.Queue(), self.ctx.Queue()
         for command in commands or []:
@@ -74,7 +78,7 @@ class LocalProcessExecutor:
         process = self.ctx.Process(
             target=run_job, name=f"nnplay-job-{job_id}", daemon=True,
             args=(job_id, spec, model_path, events, command_queue, self.threads_per_job, self.train_path,
-                  self.checkpoint_seconds, os.getpid()))
+                  self.checkpoint_seconds, os.getpid(), init_from, limits))
         worker = _Worker(process, events, command_queue)
         self.workers[job_id] = worker
         process.start()

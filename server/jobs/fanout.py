@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 
-KEEP_TYPES = ("epoch",)            # every one is delivered
-FINAL_TYPES = ("done", "error")
-
 
 class SlowClientError(RuntimeError):
     pass
@@ -37,10 +34,6 @@ class Subscriber:
         if len(self.pending) > self.max_pending:
             self.overflowed = True
         self.wake.set()
-
-    def push_if_absent(self, message: dict) -> None:
-        if (message.get("type"),) not in self.pending:
-            self.push(message)
 
     def start_live(self, last_replayed: int) -> None:
         """Replay is done up to `last_replayed`: drop buffered duplicates and filter later ones."""

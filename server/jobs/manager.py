@@ -1,7 +1,8 @@
-"""JobManager: the FIFO queue, at most N running jobs, persistence of events and fan-out to clients.
+"""JobManager: ties admission (queue), the status machine, recording and fan-out to an executor.
 
-Single writer: one task consumes the executor's message batches, commits them to SQLite (in a
-thread) and only then broadcasts them, so a record a client has seen is always on disk.
+Single writer: one task consumes the executor's message batches; the Recorder commits them to SQLite
+(in a thread) and only then are they broadcast, so a record a client has seen is always on disk.
+Routes ask the manager for jobs, histories and model files; they never touch storage or the disk.
 """
 from __future__ import annotations
 
@@ -9,77 +10,36 @@ import asyncio
 import logging
 import os
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import DEFAULT_LIMITS, Limits
+from engine.control import check_command
+from engine.errors import Problem, SpecError
+
+from . import status
+from .admission import Admission
+from .errors import JobError
 from .executor import Executor
 from .fanout import Subscriber
-from .storage import ACTIVE_STATES, FINAL_STATES, Storage
+from .live import LiveJob
+from .recorder import Recorder, best_key_for
+from .storage import Storage
+
+__all__ = ["JobError", "JobManager"]
 
 log = logging.getLogger("nnplay.jobs")
-
-OUTCOME_STATUS = {"completed": "completed", "early_stopped": "early_stopped", "diverged": "diverged",
-                  "stopped": "cancelled", "cancelled": "cancelled", "failed": "failed"}
-COMMANDS = ("pause", "resume", "step", "cancel", "set")
-
-
-class JobError(Exception):
-    """An API-level refusal: `status` is the HTTP code the route should answer with."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-@dataclass
-class LiveJob:
-    id: str
-    status: str = "queued"
-    epoch: int = 0
-    best: dict | None = None
-    best_key: tuple[str, int] = ("train_loss", 1)  # (metric, +1 lower is better / -1 higher is better)
-    frames: dict[str, dict] = field(default_factory=dict)
-    subscribers: set[Subscriber] = field(default_factory=set)
-    pending_commands: list[dict] = field(default_factory=list)
-    cancel_requested: bool = False
-    finalized: bool = False
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def check_command(command: object) -> dict:
-    """Validate a command dict; returns it normalised or raises JobError(422)."""
-    if not isinstance(command, dict) or command.get("cmd") not in COMMANDS:
-        got = command.get("cmd") if isinstance(command, dict) else command
-        raise JobError(422, f"cmd: must be one of {', '.join(COMMANDS)}; got {got!r}")
-    if command["cmd"] == "set":
-        lr = command.get("learning_rate")
-        extra = set(command) - {"cmd", "learning_rate"}
-        if extra:
-            raise JobError(422, f"set: unknown option(s) {', '.join(sorted(extra))}; allowed: learning_rate")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr <= 10) or lr != lr:
-            raise JobError(422, f"learning_rate: must be a number > 0 and <= 10, got {lr!r}")
-        return {"cmd": "set", "learning_rate": float(lr)}
-    return {"cmd": command["cmd"]}
-
-
-def best_key_for(spec: dict) -> tuple[str, int]:
-    stopping = (spec.get("training") or {}).get("early_stopping") or {}
-    metric = stopping.get("monitor") or "val_loss"
-    return metric, (1 if "loss" in metric else -1)
 
 
 class JobManager:
     def __init__(self, storage: Storage, executor: Executor, models_dir: Path, max_running: int = 1,
-                 max_queued: int = 32):
+                 max_queued: int = 32, limits: Limits = DEFAULT_LIMITS):
         self.storage = storage
+        self.limits = limits  # the engine limits specs were validated under; workers train with the same
         self.executor = executor
         self.models_dir = Path(models_dir)
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        self.max_running = max(1, max_running)
-        self.max_queued = max_queued
-        self.queue: deque[str] = deque()
-        self.running: set[str] = set()
+        self.admission = Admission(max_running, max_queued)
+        self.recorder = Recorder(storage)
         self.live: dict[str, LiveJob] = {}
         self._task: asyncio.Task | None = None
 
@@ -98,27 +58,28 @@ class JobManager:
             self._task.cancel()
         await self.executor.shutdown()
 
+    # -- queries ------------------------------------------------------------------------------
     def model_path(self, job_id: str) -> str:
+        """Where the job's model file is (or will be) written."""
         return str(self.models_dir / f"{job_id}.npz")
 
-    # -- queries ------------------------------------------------------------------------------
     def queue_position(self, job_id: str) -> int | None:
-        try:
-            return self.queue.index(job_id) + 1
-        except ValueError:
-            return None
+        return self.admission.position(job_id)
 
     def public(self, job: dict) -> dict:
+        """A stored job as JobPublic: live status, progress, queue position, whether a model file exists."""
         live = self.live.get(job["id"])
-        epochs = job["epochs"] or 0
         out = {key: job[key] for key in ("id", "status", "spec", "created_at", "started_at", "finished_at",
-                                         "epoch", "epochs", "latest", "best", "outcome", "message", "summary")}
+                                         "epoch", "latest", "best", "outcome", "message", "summary")}
         if live is not None:
             out["status"] = live.status
-        out["progress"] = round(min(1.0, job["epoch"] / epochs), 4) if epochs else 0.0
+        epochs = job["epochs"] or None  # 0 stored = no fixed count (training.epochs null)
+        out["epochs"] = epochs
+        out["progress"] = round(min(1.0, job["epoch"] / epochs), 4) if epochs else None
         out["queue_position"] = self.queue_position(job["id"])
         out["n_params"] = job["n_params"]
         out["has_model"] = bool(job["model_path"]) and os.path.exists(job["model_path"])
+        out["init_from"] = {"job_id": job["init_from"]} if job["init_from"] else None
         return out
 
     async def get_job(self, job_id: str) -> dict:
@@ -130,39 +91,73 @@ class JobManager:
     async def list_jobs(self, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
         return await asyncio.to_thread(self.storage.list_jobs, status, limit, offset)
 
+    async def history(self, job_id: str, since: int = 0) -> list[dict]:
+        """The job's epoch records with epoch > since (404 if there is no such job)."""
+        await self.get_job(job_id)
+        return await self.recorder.history(job_id, since)
+
+    async def model_file(self, job_id: str) -> str:
+        """Path of the job's saved model; 404 when the job has none (yet)."""
+        job = await self.get_job(job_id)
+        path = job["model_path"]
+        if not path or not os.path.exists(path):
+            raise JobError(404, f"job {job_id} has no saved model yet (status {job['status']}); "
+                                "a running job saves one every few seconds")
+        return path
+
+    async def check_init_from(self, job_id: str, model_spec: dict) -> None:
+        """A job can continue `job_id` when that job exists, has a model file and the same network.
+
+        Raises SpecError naming `init_from.job_id` (or the model field that differs), so it is a 422
+        at POST /api/jobs, before anything is queued.
+        """
+        from engine.resume import architecture_problems, saved_model
+
+        field = "init_from.job_id"
+        job = await asyncio.to_thread(self.storage.get_job, job_id)
+        if job is None:
+            raise SpecError(f"no job {job_id!r} to continue from", field)
+        path = job["model_path"]
+        if not path or not os.path.exists(path):
+            raise SpecError(f"job {job_id} has no saved model to continue from (status {job['status']})", field)
+        saved = await asyncio.to_thread(saved_model, path)
+        problems = architecture_problems(model_spec, saved)
+        if problems:  # the engine names `init_from` for the whole file: over the API that is the job id
+            raise SpecError([Problem(field if p.path == "init_from" else p.path, p.message) for p in problems])
+
     # -- mutations ----------------------------------------------------------------------------
-    async def create_job(self, spec: dict, summary: list | None = None, n_params: int | None = None) -> dict:
-        if len(self.queue) >= self.max_queued:
-            raise JobError(429, f"too many queued jobs ({len(self.queue)}; limit max_queued_jobs = "
-                                f"{self.max_queued}); wait for some to finish or cancel them")
-        epochs = int((spec.get("training") or {}).get("epochs") or 0)
-        job = await asyncio.to_thread(self.storage.create_job, spec, epochs)
+    async def create_job(self, spec: dict, summary: list | None = None, n_params: int | None = None,
+                         init_from: str | None = None) -> dict:
+        """Queue a normalized spec (validated by the caller, trained as is); `init_from`: a job id that
+        `check_init_from` accepted, whose model file the worker starts from."""
+        self.admission.check_room()  # the 429 comes before anything is stored
+        epochs = (spec.get("training") or {}).get("epochs")
+        job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from)
         await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
-        job["summary"], job["n_params"] = summary, n_params
         self.live[job["id"]] = LiveJob(job["id"], best_key=best_key_for(spec))
-        self.queue.append(job["id"])
+        self.admission.admit(job["id"])
         await self._pump()
         return await self.get_job(job["id"])
 
     async def _pump(self) -> None:
         """Start queued jobs while there is a free slot; tell everyone whose queue position changed."""
-        while self.queue and len(self.running) < self.max_running:
-            job_id = self.queue.popleft()
+        while (job_id := self.admission.next_to_start()) is not None:
             live = self.live[job_id]
             job = await asyncio.to_thread(self.storage.get_job, job_id)
             if job is None:
+                self.admission.release(job_id)
                 continue
-            live.status = "running"
-            self.running.add(job_id)
-            await asyncio.to_thread(self.storage.update_job, job_id, status="running", started_at=time.time(),
-                                    model_path=self.model_path(job_id))
+            # no await between the status change and submit: a command sent meanwhile is either still
+            # pending (delivered with the job) or goes to the started worker
+            status.move(live, "running")
             commands, live.pending_commands = live.pending_commands, []
-            if any(c["cmd"] == "pause" for c in commands) and commands[-1]["cmd"] != "resume":
-                live.status = "paused"
-                await asyncio.to_thread(self.storage.update_job, job_id, status="paused")
-            self.executor.submit(job_id, job["spec"], self.model_path(job_id), commands)
+            init_path = self.model_path(job["init_from"]) if job["init_from"] else None
+            self.executor.submit(job_id, job["spec"], self.model_path(job_id), commands,
+                                 init_from=init_path, limits=self.limits)
+            await asyncio.to_thread(self.storage.update_job, job_id, status=live.status, started_at=time.time(),
+                                    model_path=self.model_path(job_id))
             self._broadcast_status(job_id)
-        for job_id in self.queue:
+        for job_id in self.admission.queue:
             self._broadcast_status(job_id)
 
     async def cancel_job(self, job_id: str) -> dict:
@@ -171,8 +166,7 @@ class JobManager:
         if live is None or live.finalized:
             return job  # already final: cancel is idempotent
         live.cancel_requested = True
-        if job_id in self.queue:
-            self.queue.remove(job_id)
+        if self.admission.withdraw(job_id):
             await self._finish(job_id, "cancelled", None, "cancelled while queued")
             await self._pump()
         else:
@@ -188,15 +182,17 @@ class JobManager:
         if job_id in self.live:
             await self.cancel_job(job_id)
         await asyncio.to_thread(self.storage.delete_job, job_id)
-        path = job["model_path"] or self.model_path(job_id)
-        for p in (path,):
-            try:
-                os.remove(p)
-            except FileNotFoundError:
-                pass
+        try:
+            os.remove(job["model_path"] or self.model_path(job_id))
+        except FileNotFoundError:
+            pass
         self.live.pop(job_id, None)
 
     async def send_command(self, job_id: str, command: object) -> dict:
+        """Check the command (engine.control.check_command: SpecError naming the field) and deliver it.
+
+        The job's status changes when the trainer reports it (a {"type": "status"} event), not here.
+        """
         command = check_command(command)
         job = await self.get_job(job_id)
         live = self.live.get(job_id)
@@ -205,16 +201,11 @@ class JobManager:
                                 f"paused jobs")
         if command["cmd"] == "cancel":
             return self.public(await self.cancel_job(job_id))
-        new_status = {"pause": "paused", "step": "paused", "resume": "running"}.get(command["cmd"])
-        if job_id in self.queue:
+        if live.status == "queued":
             live.pending_commands.append(command)
         elif not self.executor.send_command(job_id, command):
             raise JobError(409, f"job {job_id} is finishing; command {command['cmd']!r} was not delivered")
-        elif new_status and new_status != live.status:
-            live.status = new_status
-            await asyncio.to_thread(self.storage.update_job, job_id, status=new_status)
-            self._broadcast_status(job_id)
-        return self.public(await self.get_job(job_id))
+        return self.public(job)
 
     # -- streaming ----------------------------------------------------------------------------
     def subscribe(self, job_id: str) -> tuple[Subscriber, bool]:
@@ -239,69 +230,34 @@ class JobManager:
                 "queue_position": self.queue_position(job["id"]),
                 "epoch": live.epoch if live and live.epoch else job["epoch"]}
 
-    def _broadcast(self, job_id: str, message: dict) -> None:
-        live = self.live.get(job_id)
-        if live is None:
-            return
-        for sub in list(live.subscribers):
-            sub.push(message)
-
     def _broadcast_status(self, job_id: str) -> None:
         live = self.live.get(job_id)
         if live is not None:
-            self._broadcast(job_id, {"type": "status", "status": live.status,
-                                     "queue_position": self.queue_position(job_id), "epoch": live.epoch})
+            live.broadcast({"type": "status", "status": live.status,
+                            "queue_position": self.queue_position(job_id), "epoch": live.epoch})
 
     # -- the single writer ----------------------------------------------------------------------
     async def _consume(self) -> None:
         async for batch in self.executor.events():
             try:
-                await self._handle_batch(batch)
+                await self.recorder.record(batch, self.live)
+                for job_id, kind, payload in batch:
+                    await self._dispatch(job_id, kind, payload)
             except Exception:  # noqa: BLE001  one bad batch must not stop every job's stream
                 log.exception("failed to handle a batch of job events")
 
-    async def _handle_batch(self, batch: list[tuple[str, str, dict]]) -> None:
-        epochs: list[tuple[str, dict]] = []
-        updates: dict[str, dict] = {}
-        for job_id, kind, payload in batch:
-            live = self.live.get(job_id)
-            if live is None or kind != "event" or payload.get("type") != "epoch":
-                continue
-            record = {k: v for k, v in payload.items() if k != "type"}
-            epochs.append((job_id, record))
-            live.epoch = int(record["epoch"])
-            fields = updates.setdefault(job_id, {})
-            fields.update(epoch=live.epoch, latest=record)
-            if self._is_better(live, record):
-                live.best = record
-                fields["best"] = record
-        if epochs or updates:
-            await asyncio.to_thread(self.storage.write_batch, epochs, list(updates.items()))
-        for job_id, kind, payload in batch:
-            await self._dispatch(job_id, kind, payload)
-
-    @staticmethod
-    def _is_better(live: LiveJob, record: dict) -> bool:
-        metric, sign = live.best_key
-        if metric not in record:
-            metric, sign = ("val_loss", 1) if "val_loss" in record else ("train_loss", 1)
-        value = record.get(metric)
-        if not isinstance(value, (int, float)) or value != value:
-            return False
-        best = live.best.get(metric) if live.best else None
-        return best is None or sign * value < sign * best
-
     async def _dispatch(self, job_id: str, kind: str, payload: dict) -> None:
         live = self.live.get(job_id)
-        if kind == "event":
-            if live is not None and payload.get("type") != "epoch":
+        if kind == "event" and live is not None:
+            if payload.get("type") == "status":
+                self._broadcast_status(job_id)  # the recorder has moved and stored the status
+                return
+            if payload.get("type") != "epoch":
                 live.frames[payload.get("type", "frame")] = payload
-            self._broadcast(job_id, payload)
+            live.broadcast(payload)
         elif kind == "result":
-            status = OUTCOME_STATUS.get(payload.get("outcome"), "completed")
-            if live is not None and live.cancel_requested and status == "completed":
-                status = "cancelled"
-            await self._finish(job_id, status, payload.get("outcome"), payload.get("message"),
+            final = status.result_status(payload.get("outcome"), live is not None and live.cancel_requested)
+            await self._finish(job_id, final, payload.get("outcome"), payload.get("message"),
                                best_epoch=payload.get("best_epoch"), model_path=payload.get("model_path"))
         elif kind == "error":
             await self._finish(job_id, "failed", "failed", payload.get("message") or "training failed")
@@ -314,27 +270,25 @@ class JobManager:
                     await self._finish(job_id, "failed", "failed",
                                        f"the worker process died unexpectedly ({payload['reason']}); "
                                        "the server is fine, the job is lost")
-            self.running.discard(job_id)
+            self.admission.release(job_id)
             if hasattr(self.executor, "forget"):
                 self.executor.forget(job_id)
             await self._pump()
 
-    async def _finish(self, job_id: str, status: str, outcome: str | None, message: str | None,
+    async def _finish(self, job_id: str, final: str, outcome: str | None, message: str | None,
                       best_epoch: int | None = None, model_path: str | None = None) -> None:
         live = self.live.get(job_id)
-        if live is None or live.finalized:
+        if live is None or live.finalized or not status.move(live, final):
             return
         live.finalized = True
-        live.status = status
-        fields = {"status": status, "outcome": outcome or status, "message": message, "finished_at": time.time()}
+        fields = {"status": final, "outcome": outcome or final, "message": message, "finished_at": time.time()}
         if model_path:
             fields["model_path"] = model_path
-        if best_epoch:
-            records = await asyncio.to_thread(self.storage.get_epochs, job_id, int(best_epoch) - 1)
-            if records and records[0]["epoch"] == best_epoch:
-                fields["best"] = records[0]
+        if best_epoch:  # early stopping restored this epoch's weights: it is the best one
+            record = await self.recorder.epoch_record(job_id, best_epoch)
+            if record is not None:
+                fields["best"] = record
         await asyncio.to_thread(self.storage.update_job, job_id, **fields)
-        done = {"type": "done", "status": status, "outcome": outcome or status, "message": message}
-        self._broadcast(job_id, done)
+        live.broadcast({"type": "done", "status": final, "outcome": outcome or final, "message": message})
         live.done.set()
         self.live.pop(job_id, None)

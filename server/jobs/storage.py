@@ -13,9 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-ACTIVE_STATES = ("queued", "running", "paused")
-FINAL_STATES = ("completed", "early_stopped", "cancelled", "diverged", "failed", "interrupted")
-JOB_STATES = ACTIVE_STATES + FINAL_STATES
+from .status import ACTIVE_STATES, FINAL_STATES, JOB_STATES  # noqa: F401  (JOB_STATES: re-exported)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -27,14 +25,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at REAL,
     finished_at REAL,
     epoch INTEGER NOT NULL DEFAULT 0,
-    epochs INTEGER NOT NULL DEFAULT 0,
+    epochs INTEGER NOT NULL DEFAULT 0,  -- 0: no fixed count (training.epochs null)
     latest TEXT,
     best TEXT,
     outcome TEXT,
     message TEXT,
     summary TEXT,
     n_params INTEGER,
-    model_path TEXT
+    model_path TEXT,
+    init_from TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
 CREATE TABLE IF NOT EXISTS epochs (
@@ -46,7 +45,9 @@ CREATE TABLE IF NOT EXISTS epochs (
 """
 JSON_COLUMNS = ("spec", "latest", "best", "summary")
 COLUMNS = ("id", "seq", "status", "spec", "created_at", "started_at", "finished_at", "epoch", "epochs",
-           "latest", "best", "outcome", "message", "summary", "n_params", "model_path")
+           "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from")
+# columns added after the first release: ALTER TABLE on open, so an existing database keeps working
+ADDED_COLUMNS = {"init_from": "TEXT"}
 
 
 class Storage:
@@ -58,19 +59,24 @@ class Storage:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed row survives a process kill
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     # -- jobs ---------------------------------------------------------------------------------
-    def create_job(self, spec: dict, epochs: int) -> dict:
+    def create_job(self, spec: dict, epochs: int, init_from: str | None = None) -> dict:
+        """`epochs` 0 = no fixed count; `init_from` = the id of the job this one continues."""
         job_id = uuid.uuid4().hex[:12]
         with self._lock:
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
             self._db.execute(
-                "INSERT INTO jobs (id, seq, status, spec, created_at, epochs) VALUES (?, ?, 'queued', ?, ?, ?)",
-                (job_id, seq, json.dumps(spec), time.time(), epochs))
+                "INSERT INTO jobs (id, seq, status, spec, created_at, epochs, init_from) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?)", (job_id, seq, json.dumps(spec), time.time(), epochs, init_from))
         return self.get_job(job_id)
 
     def get_job(self, job_id: str) -> dict | None:
@@ -138,6 +144,12 @@ class Storage:
             rows = self._db.execute(
                 "SELECT record FROM epochs WHERE job_id = ? AND epoch > ? ORDER BY epoch", (job_id, since)).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def get_epoch(self, job_id: str, epoch: int) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT record FROM epochs WHERE job_id = ? AND epoch = ?",
+                                   (job_id, int(epoch))).fetchone()
+        return json.loads(row[0]) if row else None
 
 
 def _row_to_job(row: tuple) -> dict:

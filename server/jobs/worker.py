@@ -2,8 +2,7 @@
 
 Messages to the server (events queue) are tuples (kind, payload):
   ("event", trainer_event_dict)             every trainer event, unchanged
-  ("checkpoint", {"path": model_path})      a model file was (re)written atomically
-  ("result", {"outcome", "message", "best_epoch"})
+  ("result", {"outcome", "message", "best_epoch", "model_path"})
   ("error", {"message"})                    the spec/data was bad or train raised
 Commands from the server (commands queue) are the trainer's command dicts.
 
@@ -36,13 +35,6 @@ def load_function(path: str):
     return getattr(importlib.import_module(module), name)
 
 
-def save_atomic(model, path: str) -> None:
-    """Write the model to a temp file beside `path`, then os.replace: readers never see half a file."""
-    tmp = f"{path}.{os.getpid()}.tmp.npz"
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 class CommandReader:
     """The trainer's `commands(timeout)`: reads the command queue; cancels itself if the server died."""
 
@@ -66,10 +58,11 @@ class CommandReader:
 
 
 class Checkpointer:
-    """Saves the model being trained at most every `seconds`, after an epoch event."""
+    """Saves the model being trained at most every `seconds`, after an epoch event (Model.save is atomic:
+    a reader never sees half a file)."""
 
-    def __init__(self, path: str, seconds: float, events):
-        self.path, self.seconds, self.events = path, seconds, events
+    def __init__(self, path: str, seconds: float):
+        self.path, self.seconds = path, seconds
         self.model = None
         self.last = time.monotonic()
 
@@ -79,13 +72,13 @@ class Checkpointer:
     def maybe_save(self) -> None:
         if self.model is None or time.monotonic() - self.last < self.seconds:
             return
-        save_atomic(self.model, self.path)
+        self.model.save(self.path)
         self.last = time.monotonic()
-        self.events.put(("checkpoint", {"path": self.path}))
 
 
 def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads: int = 1,
-            train_path: str = "engine:train", checkpoint_seconds: float = 2.0, parent_pid: int | None = None):
+            train_path: str = "engine:train", checkpoint_seconds: float = 2.0, parent_pid: int | None = None,
+            init_from: str | None = None, limits=None):
     """Process entry point. Never raises: every failure becomes an ("error", ...) message."""
     set_thread_env(threads)
     try:  # training yields the CPU to the web server: the API stays responsive while jobs run
@@ -95,18 +88,24 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
     reader = CommandReader(commands, parent_pid or os.getppid())
     try:
         train = load_function(train_path)
-        checkpointer = Checkpointer(model_path, checkpoint_seconds, events)
+        checkpointer = Checkpointer(model_path, checkpoint_seconds)
 
         def on_event(event: dict) -> None:
             events.put(("event", event))
             if event.get("type") == "epoch":
                 checkpointer.maybe_save()
 
-        result = train(spec, on_event=on_event, commands=reader, on_model=checkpointer.watch)
+        # the spec is the one the API validated and stored, under the server's limits: train it as is
+        options = {"normalized": True}
+        if init_from is not None:
+            options["init_from"] = init_from
+        if limits is not None:
+            options["limits"] = limits
+        result = train(spec, on_event=on_event, commands=reader, on_model=checkpointer.watch, **options)
         if reader.orphaned:
             events.cancel_join_thread()
             return
-        save_atomic(result.model, model_path)
+        result.model.save(model_path)
         events.put(("result", {"outcome": result.outcome, "message": result.message,
                                "best_epoch": getattr(result, "best_epoch", None), "model_path": model_path}))
     except MemoryError:

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from typing import Optional
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
@@ -15,7 +16,7 @@ import engine
 from ..deps import Authorized, ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
-from ..schemas import (Command, ErrorPublic, EvaluationPublic, HistoryPublic, JobCreate, JobList, JobPublic, JobStatus,
+from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationPublic, HistoryPublic, JobCreate, JobList, JobPublic, JobStatus,
                        PredictPublic, PredictRequest, WeightsPublic)
 
 ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
@@ -46,8 +47,11 @@ def prepare_spec(raw: dict, limits) -> tuple[dict, list, int]:
              responses={429: {"model": ErrorPublic}}, summary="Queue a training job")
 async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep) -> dict:
     raw = body.model_dump(exclude_unset=True)
+    init_from = (raw.pop("init_from", None) or {}).get("job_id")  # not part of the job spec the engine checks
     spec, summary, n_params = await run_in_threadpool(prepare_spec, raw, settings.engine_limits())
-    return manager.public(await manager.create_job(spec, summary, n_params))
+    if init_from is not None:
+        await manager.check_init_from(init_from, spec["model"])  # 422 before queueing
+    return manager.public(await manager.create_job(spec, summary, n_params, init_from=init_from))
 
 
 @router.get("", response_model=JobList, summary="List jobs, newest first")
@@ -75,17 +79,19 @@ async def delete_job(job_id: str, manager: ManagerDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{job_id}/commands", response_model=JobPublic, dependencies=[Authorized],
+@router.post("/{job_id}/commands", response_model=JobPublic, dependencies=[Authorized], openapi_extra=COMMAND_BODY,
              summary="pause / resume / step / cancel / set learning_rate (same as the WebSocket)")
-async def command_job(job_id: str, command: Command, manager: ManagerDep) -> dict:
-    return await manager.send_command(job_id, command.model_dump(exclude_none=True))
+async def command_job(job_id: str, request: Request, manager: ManagerDep) -> dict:
+    # the raw body goes to engine.check_command (via the manager), exactly as a socket message does;
+    # StrictJSONRoute has already refused malformed JSON
+    body = await request.body()
+    return await manager.send_command(job_id, json.loads(body) if body else None)
 
 
 @router.get("/{job_id}/history", response_model=HistoryPublic,
             responses={200: {"content": {"text/csv": {}}}}, summary="Every epoch's metrics (JSON or ?format=csv)")
 async def read_history(job_id: str, manager: ManagerDep, format: str = Query("json", pattern="^(json|csv)$")):
-    await manager.get_job(job_id)
-    records = await run_in_threadpool(manager.storage.get_epochs, job_id, 0)
+    records = await manager.history(job_id)
     if format == "json":
         return {"job_id": job_id, "epochs": records}
     columns = list(dict.fromkeys(k for r in records for k in r))
@@ -98,12 +104,7 @@ async def read_history(job_id: str, manager: ManagerDep, format: str = Query("js
 
 
 async def _model_path(job_id: str, manager) -> str:
-    job = await manager.get_job(job_id)
-    path = job["model_path"]
-    if not path or not os.path.exists(path):
-        raise HTTPException(404, f"job {job_id} has no saved model yet (status {job['status']}); "
-                                 "a running job saves one every few seconds")
-    return path
+    return await manager.model_file(job_id)  # 404 naming the job when there is no model file yet
 
 
 @router.get("/{job_id}/model", response_class=FileResponse,
@@ -172,13 +173,11 @@ EVALUATIONS: dict[tuple[str, float], dict] = {}  # (job id, model file mtime) ->
 MAX_CACHED_EVALUATIONS = 16
 
 
-def _evaluate(job_id: str, job: dict) -> dict:
+def _evaluate(job_id: str, job: dict, path: str) -> dict:
     from engine.evaluation import evaluate_classifier
-    path = job["model_path"]
     key = (job_id, os.path.getmtime(path))
     if key not in EVALUATIONS:
-        spec = engine.normalize(job["spec"])
-        ds = engine.load_dataset(spec["dataset"])
+        ds = engine.load_dataset(job["spec"]["dataset"])  # the stored spec is already normalized
         if ds.task != "classification" or ds.x_test is None:
             raise HTTPException(422, f"job {job_id}: evaluation needs a classification dataset with a test set")
         if len(EVALUATIONS) >= MAX_CACHED_EVALUATIONS:
@@ -190,5 +189,5 @@ def _evaluate(job_id: str, job: dict) -> dict:
 @router.get("/{job_id}/evaluation", response_model=EvaluationPublic, responses={409: {"model": ErrorPublic}},
             summary="Confusion matrix and the most confidently misread test examples")
 async def read_evaluation(job_id: str, manager: ManagerDep) -> dict:
-    await _model_path(job_id, manager)  # 404/409 when there is no model yet
-    return await run_in_threadpool(_evaluate, job_id, await manager.get_job(job_id))
+    path = await _model_path(job_id, manager)  # 404 when there is no model yet
+    return await run_in_threadpool(_evaluate, job_id, await manager.get_job(job_id), path)

@@ -6,7 +6,8 @@ import contextlib
 import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
+
+from engine.errors import SpecError
 
 from ..deps import ManagerDep, token_ok
 from ..jobs.fanout import SlowClientError
@@ -29,8 +30,11 @@ async def _receive_commands(websocket: WebSocket, manager, job_id: str, allowed:
             await websocket.send_json({"type": "error", "recoverable": True,
                                        "message": "commands need the API token (?token= or Authorization header)"})
             continue
-        try:
+        try:  # the same check as POST /api/jobs/{id}/commands: engine.control.check_command
             await manager.send_command(job_id, command)
+        except SpecError as e:
+            await websocket.send_json({"type": "error", "message": str(e), "recoverable": True,
+                                       "fields": [p.path for p in e.problems]})
         except JobError as e:
             await websocket.send_json({"type": "error", "message": e.message, "recoverable": True})
 
@@ -57,7 +61,7 @@ async def stream_job(websocket: WebSocket, job_id: str, manager: ManagerDep, sin
     try:
         job = await manager.get_job(job_id)
         await websocket.send_json(manager.status_message(job))
-        records = await run_in_threadpool(manager.storage.get_epochs, job_id, max(0, since))
+        records = await manager.history(job_id, max(0, since))
         for record in records:
             await websocket.send_json({"type": "epoch", **record})
         sub.start_live(records[-1]["epoch"] if records else max(0, since))  # no duplicates

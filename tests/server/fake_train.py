@@ -1,4 +1,4 @@
-"""Stand-in train functions for executor tests: no engine needed, behaviour chosen by the spec."""
+"""Stand-in train functions for executor tests: no model or data, behaviour chosen by the spec."""
 from __future__ import annotations
 
 import os
@@ -24,8 +24,11 @@ class FakeResult:
     best_epoch: int | None = None
 
 
-def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=None):
-    """Epochs of `seconds` each; obeys pause/resume/step/cancel like the real trainer."""
+def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=None, **engine_options):
+    """Epochs of `seconds` each; pause/resume/step/cancel through the engine's own Control, which
+    reports pause and resume with {"type": "status"} events as the real trainer does."""
+    from engine.control import Control
+
     mode = job_spec.get("mode", "ok")
     if mode == "crash":
         os._exit(3)
@@ -35,16 +38,10 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         on_event({"type": "epoch", "epoch": 1, "threads": os.environ.get("OPENBLAS_NUM_THREADS")})
         return FakeResult(FakeModel(1), outcome="completed")
     model = FakeModel()
-    paused = stepping = False
+    control = Control(0.01, on_event, commands, should_stop)
     for epoch in range(1, job_spec.get("epochs", 3) + 1):
-        while True:
-            for c in commands(0.25 if paused else 0):
-                if c["cmd"] == "cancel":
-                    return FakeResult(model, outcome="stopped", message="stopped by request")
-                paused = c["cmd"] == "pause" or (paused and c["cmd"] not in ("resume", "step"))
-                stepping = c["cmd"] == "step"
-            if not paused or stepping:
-                break
+        if control.check():
+            return FakeResult(model, outcome="stopped", message="stopped by request")
         if mode == "stuck" and epoch == 2:
             while True:  # ignores commands, like a job stuck inside numpy
                 time.sleep(0.05)
@@ -52,6 +49,5 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         model.epochs = epoch
         on_event({"type": "epoch", "epoch": epoch, "train_loss": 1.0 / epoch})
         on_event({"type": "boundary", "epoch": epoch})
-        if stepping:
-            paused, stepping = True, False
+        control.end_epoch(epoch)
     return FakeResult(model, outcome="completed", message=f"{model.epochs} epochs", best_epoch=model.epochs)

@@ -4,6 +4,7 @@ import concurrent.futures
 
 import pytest
 
+from engine.errors import SpecError
 from server.jobs.executor import LocalProcessExecutor
 from server.jobs.manager import JobError, JobManager
 from server.jobs.storage import Storage
@@ -82,18 +83,28 @@ def test_jobs_queue_fifo_beyond_the_running_limit(tmp_path):
     run(body())
 
 
-def test_pause_step_resume_reach_the_worker(tmp_path):
+async def until_status(sub, wanted: str) -> list[dict]:
+    """Messages up to the status message `wanted` (the manager only sends one when the trainer reports it;
+    a newer status replaces an unsent one, as frames do)."""
+    seen = []
+    while True:
+        for message in await sub.next_batch():
+            seen.append(message)
+            if message["type"] == "status" and message["status"] == wanted:
+                return seen
+
+
+def test_pause_step_resume_reach_the_worker_and_its_status_events_move_the_job(tmp_path):
     async def body():
         m = await make_manager(tmp_path)
         job = await m.create_job({"epochs": 4})
-        await m.send_command(job["id"], {"cmd": "pause"})  # delivered before the first epoch
         sub, _ = m.subscribe(job["id"])
-        assert m.live[job["id"]].status == "paused"
-        await m.send_command(job["id"], {"cmd": "step"})
-        epochs = []
-        while not epochs:
-            epochs = [x["epoch"] for x in await sub.next_batch() if x["type"] == "epoch"]
-        assert epochs == [1]
+        await m.send_command(job["id"], {"cmd": "pause"})  # delivered before the first epoch
+        await until_status(sub, "paused")
+        assert m.storage.get_job(job["id"])["status"] == "paused"  # stored before it was sent
+        await m.send_command(job["id"], {"cmd": "step"})  # running, one epoch, paused again
+        seen = await until_status(sub, "paused")
+        assert [x["epoch"] for x in seen if x["type"] == "epoch"] == [1]
         assert m.storage.get_job(job["id"])["epoch"] == 1 and m.live[job["id"]].status == "paused"
         await m.send_command(job["id"], {"cmd": "resume"})
         assert (await wait_done(m, job["id"]))["epoch"] == 4
@@ -102,6 +113,32 @@ def test_pause_step_resume_reach_the_worker(tmp_path):
         assert e.value.status == 409
         await m.shutdown()
     run(body())
+
+
+def test_a_command_alone_does_not_change_the_status(tmp_path):
+    async def body():
+        m = await make_manager(tmp_path, grace=0.3)
+        job = await m.create_job({"mode": "stuck", "epochs": 5})
+        sub, _ = m.subscribe(job["id"])
+        while not any(msg.get("epoch") == 1 for msg in await sub.next_batch()):
+            pass
+        public = await m.send_command(job["id"], {"cmd": "pause"})  # the stuck trainer never applies it
+        assert public["status"] == "running" and m.live[job["id"]].status == "running"
+        assert m.storage.get_job(job["id"])["status"] == "running"
+        await m.cancel_job(job["id"])
+        await m.shutdown()
+    run(body())
+
+
+def test_status_machine_never_leaves_a_final_status():
+    from server.jobs import status
+
+    assert status.can_move("queued", "running") and status.can_move("running", "paused")
+    assert not status.can_move("queued", "paused")  # only a running trainer pauses
+    for final in status.FINAL_STATES:
+        assert not any(status.can_move(final, other) for other in status.JOB_STATES)
+    assert status.result_status("completed", cancel_requested=True) == "cancelled"
+    assert status.result_status("stopped", cancel_requested=False) == "cancelled"
 
 
 def test_worker_gets_one_blas_thread_per_job(tmp_path):
@@ -114,14 +151,35 @@ def test_worker_gets_one_blas_thread_per_job(tmp_path):
     run(body())
 
 
-@pytest.mark.parametrize("command", [{"cmd": "explode"}, {"cmd": "set", "learning_rate": -1},
-                                     {"cmd": "set", "learning_rate": float("nan")}, "pause", {"cmd": "set", "lr": 1}])
-def test_bad_commands_are_refused_with_the_allowed_values(tmp_path, command):
+@pytest.mark.parametrize("command, field", [
+    ({"cmd": "explode"}, "cmd"), ({"cmd": "set", "learning_rate": -1}, "learning_rate"),
+    ({"cmd": "set", "learning_rate": float("nan")}, "learning_rate"), ("pause", "cmd"),
+    ({"cmd": "set", "lr": 1}, "lr"), ({"cmd": "set", "learning_rate": "0.1"}, "learning_rate"),
+    ({"cmd": "set", "learning_rate": True}, "learning_rate"), ({"cmd": "pause", "now": 1}, "now")])
+def test_bad_commands_are_refused_naming_the_field(tmp_path, command, field):
     async def body():
         m = await make_manager(tmp_path)
         job = await m.create_job({"epochs": 1})
-        with pytest.raises(JobError) as e:
+        with pytest.raises(SpecError) as e:
             await m.send_command(job["id"], command)
-        assert e.value.status == 422 and ("pause" in e.value.message or "learning_rate" in e.value.message)
+        assert field in [p.path for p in e.value.problems]
+        assert "pause" in str(e.value) or "learning_rate" in str(e.value)
         await m.shutdown()
     run(body())
+
+
+def test_a_database_from_before_init_from_opens_and_keeps_its_jobs(tmp_path):
+    import sqlite3
+
+    from server.jobs import storage
+
+    old_schema = storage.SCHEMA.replace(",\n    init_from TEXT", "")
+    assert "init_from" not in old_schema
+    db = sqlite3.connect(tmp_path / "old.sqlite3")
+    db.executescript(old_schema)
+    db.execute("INSERT INTO jobs (id, seq, status, spec, created_at, epochs) VALUES ('old', 1, 'completed', '{}', 0, 3)")
+    db.commit()
+    db.close()
+    s = Storage(tmp_path / "old.sqlite3")
+    assert s.get_job("old")["init_from"] is None and s.get_job("old")["epochs"] == 3
+    assert s.get_job(s.create_job({}, 0, init_from="old")["id"])["init_from"] == "old"

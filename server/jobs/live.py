@@ -1,0 +1,26 @@
+"""LiveJob: what the server keeps in memory about a queued, running or paused job."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from .fanout import Subscriber
+
+
+@dataclass
+class LiveJob:
+    id: str
+    status: str = "queued"
+    epoch: int = 0
+    best: dict | None = None
+    best_key: tuple[str, int] = ("train_loss", 1)  # (metric, +1 lower is better / -1 higher is better)
+    frames: dict[str, dict] = field(default_factory=dict)  # newest frame of each type, for new subscribers
+    subscribers: set[Subscriber] = field(default_factory=set)
+    pending_commands: list[dict] = field(default_factory=list)  # sent while queued, delivered at start
+    cancel_requested: bool = False
+    finalized: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def broadcast(self, message: dict) -> None:
+        for sub in list(self.subscribers):
+            sub.push(message)
