@@ -153,6 +153,7 @@ def _is_rows(value) -> bool:
 
 
 NUMBER_TYPES = (int, float)
+ROW_TYPES = (list, tuple, np.ndarray)   # a row of values (JSON gives lists; Python callers may pass arrays)
 
 
 def _numbers(value, path: str) -> np.ndarray:
@@ -167,7 +168,7 @@ def _numbers(value, path: str) -> np.ndarray:
         # fast path: every element an int or float (what JSON gives); else find the first bad one
         types: set = set()
         for row in value:
-            if isinstance(row, (list, tuple)):
+            if isinstance(row, ROW_TYPES):
                 types.update(map(type, row))
             else:
                 types.add(type(row))
@@ -185,10 +186,10 @@ def _numbers(value, path: str) -> np.ndarray:
 def _rectangular(value) -> bool:
     """All rows lists of the same length, or all rows plain numbers."""
     first = value[0]
-    if isinstance(first, (list, tuple)):
+    if isinstance(first, ROW_TYPES):
         width = len(first)
-        return all(isinstance(r, (list, tuple)) and len(r) == width for r in value)
-    return not any(isinstance(r, (list, tuple)) for r in value)
+        return all(isinstance(r, ROW_TYPES) and len(r) == width for r in value)
+    return not any(isinstance(r, ROW_TYPES) for r in value)
 
 
 def _is_number(v) -> bool:
@@ -202,15 +203,15 @@ def _describe(v) -> str:
 def _first_bad(value, path: str) -> tuple[str, str] | None:
     """(message, path of the row) for the first row that is not like row 0 or holds a non-number."""
     first = value[0]
-    width = len(first) if isinstance(first, (list, tuple)) else None
+    width = len(first) if isinstance(first, ROW_TYPES) else None
     for i, row in enumerate(value):
         if width is None:
-            if isinstance(row, (list, tuple)):
+            if isinstance(row, ROW_TYPES):
                 return f"row {i} is a list but row 0 is a single number; give every row the same form", f"{path}.{i}"
             if not _is_number(row):
                 return f"row {i} is {_describe(row)}, not a number", f"{path}.{i}"
             continue
-        if not isinstance(row, (list, tuple)):
+        if not isinstance(row, ROW_TYPES):
             return f"row {i} is {_describe(row)}, not a list of {width} numbers like row 0", f"{path}.{i}"
         if len(row) != width:
             return f"row {i} has {len(row)} values but row 0 has {width}; rows must be equally long", f"{path}.{i}"

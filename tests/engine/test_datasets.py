@@ -317,6 +317,8 @@ def test_inline_numpy_arrays_are_accepted_from_python():
     assert d.x_train.shape == (3, 2) and d.n_classes == 2
     d = load_dataset({"name": "inline", "x": [[np.float64(1.0), np.int64(2)]], "y": [np.int64(1)]})
     assert d.x_train.tolist() == [[1.0, 2.0]]
+    d = load_dataset({"name": "inline", "x": list(np.eye(3)), "y": [0, 1, 2]})
+    assert d.input_shape == (3,) and d.n_classes == 3
 
 
 def test_inline_size_limit_has_a_clear_error():
