@@ -10,7 +10,7 @@ from . import inline  # noqa: F401
 from . import mnist  # noqa: F401
 from .base import DATASETS, MAX_SAMPLES, Dataset
 from .features import DEFAULT_FEATURES, FEATURES, apply_features
-from .inline import parse_csv
+from .csvtext import parse_csv
 
 HANDLED_KEYS = ("name", "features", "preprocessing")  # read here or by the trainer, not through Params
 

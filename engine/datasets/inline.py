@@ -6,22 +6,19 @@ a decision boundary), other widths are the model's inputs as given. Targets are 
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import DataError, SpecError
 from ..params import Param
 from .base import DATASETS, Dataset, seed_param, split_points
+from .csvtext import parse_csv
 from .features import DEFAULT_FEATURES, apply_features, check_features
 
 MAX_INLINE_POINTS = 10_000        # rows, train + test
 MAX_INLINE_VALUES = 1_000_000     # rows * columns
 MAX_INLINE_CLASSES = 100
-MAX_CSV_CHARS = 2_000_000
 DOMAIN_MARGIN = 0.1               # fraction of the points' span added on each side
 
 INLINE_OPTIONS = [
@@ -102,7 +99,7 @@ def _inline_arrays(spec: dict) -> InlineData:
             raise SpecError("must be the CSV text: a header line (feature names..., label), then one row per example",
                             "dataset.csv")
         try:
-            table = parse_csv(spec["csv"], MAX_INLINE_POINTS)
+            table = parse_csv(spec["csv"], MAX_INLINE_POINTS, MAX_INLINE_CLASSES)
         except DataError as e:
             raise SpecError(str(e), "dataset.csv") from None
         data = InlineData(table.points, table.labels, input_names=table.input_names, class_names=table.class_names)
@@ -278,104 +275,3 @@ def domain_for(points: np.ndarray) -> list[list[float]]:
     lo, hi = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
     margin = np.maximum((hi - lo) * DOMAIN_MARGIN, 0.5)
     return [[float(lo[i] - margin[i]), float(hi[i] + margin[i])] for i in range(2)]
-
-
-class CsvTable(NamedTuple):
-    points: np.ndarray              # float32 (N, k)
-    labels: np.ndarray              # int64 (N,) (whole numbers or indices into class_names) or float32 (N,)
-    input_names: list[str]          # the k feature column names (x1..xk without a header line)
-    class_names: list[str] | None   # sorted label names when the label column holds names, else None
-
-
-def parse_csv(text: str, max_rows: int = MAX_INLINE_POINTS) -> CsvTable:
-    """CSV text: an optional header line (any k >= 1 feature names, then the label's name), one row per
-    example; the last column is the label or target. Without a header (first line all numbers) the
-    columns are named x1..xk, label. A label column of names (setosa, versicolor, ...) gives classes
-    numbered in sorted name order. Errors are DataError naming the line.
-    """
-    if not isinstance(text, str):
-        raise DataError("CSV must be text")
-    if len(text) > MAX_CSV_CHARS:
-        raise DataError(f"CSV is too large: {len(text)} characters, at most {MAX_CSV_CHARS}")
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header, features, labels = None, [], []
-    for line_no, row in enumerate(rows, start=1):
-        cells = [c.strip() for c in row]
-        if not any(cells):
-            continue                                                     # blank line
-        if header is None:
-            header = _header(cells, line_no)
-            if header is not None:
-                continue
-            header = [f"x{i + 1}" for i in range(len(cells) - 1)] + ["label"]
-        if len(cells) != len(header):
-            raise DataError(f"line {line_no}: expected {len(header)} values ({','.join(header)}), got {len(cells)}")
-        if len(features) >= max_rows:
-            raise DataError(f"line {line_no}: too many rows, at most {max_rows}")
-        features.append(_parse_row(cells[:-1], header, line_no))
-        labels.append((line_no, cells[-1]))
-    if header is None:
-        raise DataError("CSV is empty: expected a header line like x1,x2,label and one row per example")
-    if not features:
-        raise DataError("CSV has a header but no data rows")
-    points = np.array(features, dtype=np.float64).astype(np.float32)    # (N, k)
-    values, class_names = _labels(labels, header[-1])
-    return CsvTable(points, values, header[:-1], class_names)
-
-
-def _header(cells: list[str], line_no: int) -> list[str] | None:
-    """The column names, or None when the first line is data (every cell a number)."""
-    if all(_float(c) is not None for c in cells):
-        if len(cells) < 2:
-            raise DataError(f"line {line_no}: expected at least 2 columns (features..., label), got 1")
-        return None
-    if len(cells) < 2:
-        raise DataError(f"line {line_no}: header needs at least 2 columns (feature names..., label), "
-                        f"got {','.join(cells)}")
-    if not all(cells):
-        raise DataError(f"line {line_no}: header has an empty column name: {','.join(cells)}")
-    if len({c.lower() for c in cells}) != len(cells):
-        raise DataError(f"line {line_no}: header names a column twice: {','.join(cells)}")
-    return cells
-
-
-def _float(cell: str) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
-
-
-def _parse_row(cells: list[str], header: list[str], line_no: int) -> list[float]:
-    out = []
-    for name, cell in zip(header, cells):
-        v = _float(cell)
-        if v is None:
-            raise DataError(f"line {line_no}: {name} is not a number: {cell!r}")
-        if not np.isfinite(v):
-            raise DataError(f"line {line_no}: {name} must be a finite number, got {cell!r}")
-        out.append(v)
-    return out
-
-
-def _labels(lines: list[tuple[int, str]], name: str) -> tuple[np.ndarray, list[str] | None]:
-    """(line number, label cell) pairs -> (int64 (N,) if whole numbers else float32 (N,), None), or class
-    indices and names when the first label is not a number (then every label is a name)."""
-    cells = [cell for _, cell in lines]
-    if _float(cells[0]) is None:
-        names = sorted(set(cells))
-        if len(names) > MAX_INLINE_CLASSES:
-            raise DataError(f"{name} has {len(names)} different class names, at most {MAX_INLINE_CLASSES}")
-        index = {n: i for i, n in enumerate(names)}
-        return np.array([index[c] for c in cells], dtype=np.int64), names
-    values = []
-    for line_no, cell in lines:
-        v = _float(cell)
-        if v is None:
-            raise DataError(f"line {line_no}: {name} is not a number: {cell!r} "
-                            "(labels are all numbers or all class names)")
-        if not np.isfinite(v):
-            raise DataError(f"line {line_no}: {name} must be a finite number, got {cell!r}")
-        values.append(v)
-    a = np.array(values, dtype=np.float64)
-    return (a.astype(np.int64), None) if np.all(a == np.round(a)) else (a.astype(np.float32), None)

@@ -394,6 +394,13 @@ def test_csv_bad_input_names_the_line(text, message):
         parse_csv(text, max_rows=3)
 
 
+def test_csv_class_names_are_capped_by_the_callers_limit():
+    text = "a,kind\n" + "".join(f"{i},c{i}\n" for i in range(4))
+    assert len(parse_csv(text, max_classes=4).class_names) == 4
+    with pytest.raises(DataError, match="kind has 4 different class names, at most 3"):
+        parse_csv(text, max_classes=3)
+
+
 def test_csv_size_limit():
     with pytest.raises(DataError, match="too large"):
         parse_csv("x1,x2,label\n" + "0,0,0\n" * 400_000)
