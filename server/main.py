@@ -1,9 +1,11 @@
 """The FastAPI application: create_app() wires settings, the job manager (lifespan), routers and errors."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,12 +32,43 @@ def make_manager(settings: Settings) -> JobManager:
         checkpoint_seconds=settings.checkpoint_seconds, cancel_grace=settings.cancel_grace_seconds)
     storage = Storage(settings.db_path)
     return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,
-                      max_queued=settings.max_queued_jobs)
+                      max_queued=settings.max_queued_jobs, limits=settings.engine_limits())
 
 
 def _loc_text(loc) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts)
+
+
+def _branch_label(part: object) -> bool:
+    """pydantic's names for union branches ('literal[...]', 'tagged-union[...]', 'NamedOptions', '<name>')."""
+    return isinstance(part, str) and ("[" in part or "<" in part or part[:1].isupper())
+
+
+def _field_loc(loc: tuple, body: Any) -> list:
+    """A body error's loc without union-branch labels (a discriminated union puts the tag, e.g. 'dense', in
+    the loc): keep the parts that walk the request body, and a last key missing from an object."""
+    if not loc or loc[0] != "body":
+        return [p for p in loc if not _branch_label(p)]
+    out, node = ["body"], body
+    for i, part in enumerate(loc[1:], start=1):
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and type(part) is int and 0 <= part < len(node):
+            node = node[part]
+        elif not (i == len(loc) - 1 and isinstance(node, dict) and not _branch_label(part)):
+            continue  # a branch label, not a field
+        out.append(part)
+    return out
+
+
+def _got(e: dict) -> str:
+    """', got 0' for a refused scalar, in JSON spelling (true, "10"), so the client sees what was sent."""
+    value = e.get("input")
+    if e["type"] in ("missing", "extra_forbidden") or not isinstance(value, (bool, int, float, str)):
+        return ""
+    text = json.dumps(value)
+    return f", got {text}" if len(text) <= 60 else ""
 
 
 def _errors_body(items: list[dict]) -> dict:
@@ -49,9 +82,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         items = []
         for e in exc.errors()[:50]:
-            # drop pydantic's union branch tags ('literal[...]', 'NamedOptions') from the field path
-            loc = [p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p[:1].isupper()))]
-            items.append({"loc": loc, "field": _loc_text(loc), "msg": e["msg"], "type": e["type"]})
+            loc = _field_loc(e["loc"], exc.body)
+            if e["type"].startswith("unknown_"):  # server/schemas.py union(): unknown_name, unknown_type
+                loc.append(e["type"].removeprefix("unknown_"))
+            items.append({"loc": loc, "field": _loc_text(loc), "msg": e["msg"] + _got(e), "type": e["type"]})
         return JSONResponse(_errors_body(items), status_code=422)
 
     @app.exception_handler(SpecError)

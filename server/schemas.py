@@ -1,26 +1,33 @@
-"""Pydantic request/response models. Every allowed name and range comes from the engine's registries
-and Param lists (built here with create_model), so nothing is listed twice; engine.normalize then
-checks the rest (per-layer options, shapes, limits) and its problems become 422s naming the field.
+"""Pydantic request/response models. Every name, option, range and default comes from the engine's
+registries and Param lists (generated here with create_model), so /docs and /openapi.json document each
+optimizer's, layer's, dataset's... options and nothing is listed twice. The generated models are strict
+(no "10" for 10, no true for 1; an int is fine where a float is asked) and never refuse what the engine
+accepts; engine.normalize then checks the rest (cross-field rules, shapes, limits), and its problems
+become 422s naming the field.
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional, Union
+import re
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag, create_model,
+                      model_validator)
 
 import engine
 from engine.augment import AUGMENTATION_OPTIONS
+from engine.control import COMMANDS
 from engine.datasets import DATASETS, FEATURES
+from engine.layers import WeightedLayer
 from engine.model import DTYPES
 from engine.params import Param
 from engine.preprocessing import PREPROCESSORS
+from engine.registry import Registry
 from engine.regularization import REGULARIZATION_OPTIONS
 from engine.spec import EARLY_STOPPING_OPTIONS, STREAM_OPTIONS, TRAINING_OPTIONS
 
 from .jobs.storage import JOB_STATES
 
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
-OPEN = ConfigDict(extra="allow", allow_inf_nan=False)  # per-entry options: checked by engine.normalize
 
 
 def names(registry) -> Any:
@@ -28,20 +35,36 @@ def names(registry) -> Any:
     return Literal[tuple(registry.names())]
 
 
-def param_field(p: Param) -> tuple[Any, Any]:
-    """(type, Field) for one engine Param: ranges, choices, defaults and help carried over."""
+# -- one engine Param -> one strict pydantic field -------------------------------------------------------
+def _whole_number(value: Any) -> Any:
+    """8.0 -> 8, as the engine's Param does; anything else goes on to the strict int check."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+SCALARS = {"int": Annotated[int, BeforeValidator(_whole_number), Strict()], "float": Annotated[float, Strict()],
+           "bool": Annotated[bool, Strict()], "str": Annotated[str, Strict()]}
+
+
+def _bounds(p: Param) -> dict:
     bounds = {}
     if p.min is not None:
         bounds["gt" if p.min_exclusive else "ge"] = p.min
     if p.max is not None:
         bounds["le"] = p.max
-    kind = {"int": int, "float": float, "bool": bool, "str": str,
-            "int_list": list[int], "float_list": list[float]}.get(p.kind)
+    return bounds
+
+
+def param_field(p: Param) -> tuple[Any, Any]:
+    """(type, Field) for one engine Param: ranges, choices, defaults and help carried over."""
+    bounds = _bounds(p)
     if p.kind == "choice":
-        kind = Union[Literal[tuple(p.choices)], dict[str, Any]]
-        bounds = {}
+        # a registry as choices (an activation, an initializer) takes a name or {"name": ..., options}
+        kind, bounds = (ref(p.choices) if isinstance(p.choices, Registry) else Literal[tuple(p.choices)]), {}
     elif p.kind.endswith("_list"):
-        bounds = {}
+        item = Annotated[SCALARS[p.kind.removesuffix("_list")], Field(**bounds)]
+        kind, bounds = Union[item, Annotated[list[item], Field(min_length=1)]], {}  # the engine takes n for [n]
+    else:
+        kind = SCALARS[p.kind]
     if p.nullable:
         kind = Optional[kind]
     return kind, Field(p.default, description=p.help or None, **bounds)
@@ -53,70 +76,107 @@ def params_model(name: str, params: list[Param], config: ConfigDict = STRICT, **
     return create_model(name, __config__=config, **fields)
 
 
-class NamedOptions(BaseModel):
-    """A registry entry given with options, e.g. {"name": "leaky_relu", "alpha": 0.2}."""
-    model_config = OPEN
-    name: str
+# -- registries -> discriminated unions ------------------------------------------------------------------
+NAME_TAG = "<name>"  # the branch of a ref given as a bare name ("relu"); never a registered name
 
 
-ActivationRef = Union[names(engine.ACTIVATIONS), NamedOptions]
-InitializerRef = Union[names(engine.INITIALIZERS), NamedOptions]
+def _camel(text: str) -> str:
+    return "".join(part.title() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
 
 
-class LayerSpec(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False,
-                              json_schema_extra={"examples": [{"type": "dense", "units": 8, "activation": "tanh"}]})
-    type: names(engine.LAYERS) = Field(description="layer type; see /api/catalog `layers` for each one's options")
-    activation: Optional[ActivationRef] = None
-    kernel_initializer: Optional[InitializerRef] = None
-    bias_initializer: Optional[InitializerRef] = None
-    weights: Optional[dict[str, Any]] = Field(None, description="explicit starting weights {W, b} (optional)")
+def entry_model(registry: Registry, entry: Any, skip: tuple = (), **extra) -> type[BaseModel]:
+    """{key: name, **options} of one entry, e.g. OptimizerAdam: {"name": "adam", "learning_rate", ...}."""
+    key_default = entry.name if entry.name == registry.default else ...
+    fields = {p.name: param_field(p) for p in entry.options if p.name not in skip}
+    return create_model(f"{_camel(registry.family)}{_camel(entry.name)}", __doc__=entry.doc or None,
+                        __config__=STRICT, **{registry.key: (Literal[entry.name], key_default)}, **fields, **extra)
+
+
+def _tagger(registry: Registry, bare_names: bool):
+    def tag(value: Any) -> str | None:
+        if isinstance(value, str) and bare_names:
+            return NAME_TAG
+        if isinstance(value, dict):
+            name = value.get(registry.key, registry.default)
+        else:  # a validated model, when serialising
+            name = getattr(value, registry.key, None)
+        return name if isinstance(name, str) and name in registry else None
+    return tag
+
+
+def union(registry: Registry, models: dict[str, type[BaseModel]] | None = None, bare_names: bool = False) -> Any:
+    """One model per entry, picked by the entry's `registry.key` ("name", or "type" for layers)."""
+    models = models or {name: entry_model(registry, e) for name, e in registry.items()}
+    branches = [Annotated[m, Tag(name)] for name, m in models.items()]
+    listed = ", ".join(registry.names())
+    message = f"unknown {registry.family}; {registry.key} must be one of {listed}"
+    if bare_names:
+        branches.insert(0, Annotated[names(registry), Tag(NAME_TAG)])
+        message = f"must be one of {listed}, or {{\"{registry.key}\": one of them, ...its options}}"
+    # error type unknown_<key>: the 422 handler reports it at <field>.<key>
+    return Annotated[Union[tuple(branches)], Discriminator(_tagger(registry, bare_names),
+                                                           custom_error_type=f"unknown_{registry.key}",
+                                                           custom_error_message=message)]
+
+
+_REFS: dict[str, Any] = {}
+
+
+def ref(registry: Registry) -> Any:
+    """A name or {"name": ..., options}: "relu", {"name": "leaky_relu", "alpha": 0.2}."""
+    if registry.family not in _REFS:
+        _REFS[registry.family] = union(registry, bare_names=True)
+    return _REFS[registry.family]
+
+
+ActivationRef = ref(engine.ACTIVATIONS)
+InitializerRef = ref(engine.INITIALIZERS)
+LossRef = ref(engine.LOSSES)
+PreprocessingRef = ref(PREPROCESSORS)
+OptimizerSpec = ref(engine.OPTIMIZERS)
+ScheduleSpec = ref(engine.SCHEDULES)
+
+
+def _layer_model(entry) -> type[BaseModel]:
+    weights = {"weights": (Optional[dict[str, Any]], Field(None, description="explicit starting weights {W, b}"))}
+    return entry_model(engine.LAYERS, entry, **(weights if issubclass(entry, WeightedLayer) else {}))
+
+
+LayerSpec = union(engine.LAYERS, {name: _layer_model(e) for name, e in engine.LAYERS.items()})
 
 
 class ModelSpec(BaseModel):
     model_config = STRICT
-    input_shape: Optional[list[int]] = Field(None, description="per-sample shape; inferred from the dataset if omitted")
+    input_shape: Optional[list[Annotated[int, Strict()]]] = Field(
+        None, description="per-sample shape; inferred from the dataset if omitted")
     dtype: Literal[DTYPES] = "float32"
     layers: list[LayerSpec] = Field(min_length=1)
-    loss: names(engine.LOSSES)
-
-
-class PreprocessingOptions(BaseModel):
-    model_config = OPEN
-    name: names(PREPROCESSORS)
+    loss: LossRef
 
 
 SERVER_ONLY_DATASET_KEYS = ("path", "download")
 
 
-class DatasetSpec(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=False,
-                              json_schema_extra={"examples": [{"name": "spiral", "n_samples": 500, "noise": 0.1}]})
-    name: names(DATASETS) = Field(description="see /api/catalog `datasets` for each one's options")
-    features: Optional[list[names(FEATURES)]] = None
-    preprocessing: Optional[Union[names(PREPROCESSORS), PreprocessingOptions]] = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def no_server_side_files(cls, data: Any) -> Any:
-        # `path` / `download` make the server read its own folders or fetch from the internet:
-        # fine from the CLI, not something any web client may ask for
-        for key in SERVER_ONLY_DATASET_KEYS:
-            if isinstance(data, dict) and key in data:
-                raise ValueError(f"'{key}' cannot be set over the API; the server finds image files in "
-                                 "NNPLAY_DATA / MNIST_DIR / its cache")
-        return data
+def no_server_side_files(data: Any) -> Any:
+    # `path` / `download` make the server read its own folders or fetch from the internet:
+    # fine from the CLI, not something any web client may ask for
+    for key in SERVER_ONLY_DATASET_KEYS:
+        if isinstance(data, dict) and key in data:
+            raise ValueError(f"'{key}' cannot be set over the API; the server finds image files in "
+                             "NNPLAY_DATA / MNIST_DIR / its cache")
+    return data
 
 
-class OptimizerSpec(BaseModel):
-    model_config = OPEN
-    name: names(engine.OPTIMIZERS) = "sgd"
+def _dataset_model(entry) -> type[BaseModel]:
+    own = {"features": (Optional[list[names(FEATURES)]], Field(None, description="2-D sets: the input columns")),
+           "preprocessing": (Optional[PreprocessingRef], Field(None, description="fitted on the training set"))}
+    data = {key: (Any, Field(None, description="data, read by the dataset itself (see its doc)"))
+            for key in entry.extra_keys}
+    return entry_model(DATASETS, entry, skip=SERVER_ONLY_DATASET_KEYS, **own, **data)
 
 
-class ScheduleSpec(BaseModel):
-    model_config = OPEN
-    name: names(engine.SCHEDULES) = "constant"
-
+DatasetSpec = Annotated[union(DATASETS, {name: _dataset_model(e) for name, e in DATASETS.items()}),
+                        BeforeValidator(no_server_side_files)]
 
 RegularizationSpec = params_model("RegularizationSpec", REGULARIZATION_OPTIONS)
 EarlyStoppingSpec = params_model("EarlyStoppingSpec", EARLY_STOPPING_OPTIONS)
@@ -142,6 +202,11 @@ JOB_EXAMPLE = {
 }
 
 
+class InitFrom(BaseModel):  # helper A: continue a job
+    model_config = ConfigDict(extra="forbid")
+    job_id: str = Field(description="a job with a saved model and the same network (layers, input shape)")
+
+
 class JobCreate(BaseModel):
     """A job spec (docs/DESIGN.md "Job spec"); unset options take the engine's defaults."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [JOB_EXAMPLE]})
@@ -149,6 +214,7 @@ class JobCreate(BaseModel):
     model: ModelSpec
     training: Optional[TrainingSpec] = None
     stream: Optional[StreamSpec] = None
+    init_from: Optional[InitFrom] = Field(None, description="start from this job's final weights and optimizer state")
 
 
 JobStatus = Literal[JOB_STATES]
@@ -162,8 +228,8 @@ class JobPublic(BaseModel):
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
     epoch: int
-    epochs: int
-    progress: float = Field(description="epoch / epochs, 0..1")
+    epochs: Optional[int] = Field(description="training.epochs; null = until paused or cancelled (at most max_epochs)")
+    progress: Optional[float] = Field(description="epoch / epochs, 0..1; null when epochs is null")
     latest: Optional[dict[str, Any]] = Field(None, description="the latest epoch record")
     best: Optional[dict[str, Any]] = Field(None, description="the best epoch record by the monitored metric")
     outcome: Optional[str] = None
@@ -172,6 +238,7 @@ class JobPublic(BaseModel):
     summary: Optional[list[dict[str, Any]]] = Field(None, description="one row per layer")
     n_params: Optional[int] = None
     has_model: bool = False
+    init_from: Optional[dict[str, Any]] = Field(None, description='{"job_id"} of the job this one continues')
 
 
 class JobList(BaseModel):
@@ -184,11 +251,25 @@ class HistoryPublic(BaseModel):
     epochs: list[dict[str, Any]]
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
-                              json_schema_extra={"examples": [{"cmd": "pause"}, {"cmd": "set", "learning_rate": 0.003}]})
-    cmd: Literal["pause", "resume", "step", "cancel", "set"]
-    learning_rate: Optional[float] = Field(None, gt=0, le=10, description="for cmd=set")
+# -- commands (helper A's block): generated from engine.control.COMMANDS; the route validates with
+# engine.control.check_command, so REST and the WebSocket accept and refuse the same values with the same words
+def command_model(entry) -> type[BaseModel]:
+    """One command's schema: {"cmd": name, **options}, every option required."""
+    fields = {}
+    for p in entry.options:
+        kind, info = param_field(p)
+        fields[p.name] = (Annotated[(kind, *info.metadata)], Field(description=info.description))
+    return create_model(f"{entry.name.title()}Command", __doc__=entry.doc,
+                        __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
+                        cmd=(Literal[entry.name], ...), **fields)
+
+
+COMMAND_MODELS = [command_model(entry) for _, entry in COMMANDS.items()]
+Command = Annotated[Union[tuple(COMMAND_MODELS)], Field(discriminator="cmd")]
+COMMAND_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"oneOf": [m.model_json_schema() for m in COMMAND_MODELS]},
+    "examples": {"pause": {"value": {"cmd": "pause"}}, "set": {"value": {"cmd": "set", "learning_rate": 0.003}}}}}}}
+# -- end of the commands block
 
 
 class PredictRequest(BaseModel):
@@ -217,6 +298,30 @@ class DigitPublic(BaseModel):
     probabilities: list[float] = Field(description="10 class probabilities")
     input: list[list[float]] = Field(description="the 28x28 image the model saw, 0..1")
     model: str = Field(description="'default' or the job id")
+
+
+class DigitSamplePublic(BaseModel):
+    index: int
+    label: int
+    image: str = Field(description="base64 of 784 uint8 pixels, row-major, ink = 255")
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dataset": {"name": "spiral", "n_samples": 200, "noise": 0.1, "seed": 1}}]})
+    dataset: DatasetSpec
+
+
+class PreviewPublic(BaseModel):
+    name: str
+    task: str
+    n_classes: Optional[int]
+    class_names: Optional[list[str]]
+    domain: list[list[float]]
+    points_train: list[list[float]]
+    labels_train: list[float]
+    points_test: list[list[float]]
+    labels_test: list[float]
 
 
 class WeightsPublic(BaseModel):

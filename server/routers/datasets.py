@@ -3,36 +3,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 import engine
 from engine.spec import normalize_dataset_spec
 
 from ..deps import SettingsDep
 from ..limits import StrictJSONRoute
-from ..schemas import DatasetSpec, ErrorPublic
+from ..schemas import ErrorPublic, PreviewPublic, PreviewRequest
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"], route_class=StrictJSONRoute,
                    responses={422: {"model": ErrorPublic}})
-
-
-class PreviewRequest(BaseModel):
-    dataset: DatasetSpec
-
-    model_config = {"json_schema_extra": {"examples": [{"dataset": {"name": "spiral", "n_samples": 200,
-                                                                    "noise": 0.1, "seed": 1}}]}}
-
-
-class PreviewPublic(BaseModel):
-    name: str
-    task: str
-    n_classes: int | None
-    class_names: list[str] | None
-    domain: list[list[float]]
-    points_train: list[list[float]]
-    labels_train: list[float]
-    points_test: list[list[float]]
-    labels_test: list[float]
 
 
 def _preview(spec: dict, limits) -> dict:

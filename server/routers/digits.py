@@ -5,7 +5,6 @@ import os
 from typing import Optional
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
 from fastapi.concurrency import run_in_threadpool
 
 import numpy as np
@@ -18,7 +17,7 @@ from ..deps import ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import default_digit_model, load_cached
 from ..pngdata import ImageTooLarge, decode_data_url
-from ..schemas import DigitPublic, DigitRequest, ErrorPublic
+from ..schemas import DigitPublic, DigitRequest, DigitSamplePublic, ErrorPublic
 
 router = APIRouter(prefix="/api/digits", tags=["digits"], route_class=StrictJSONRoute,
                    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
@@ -80,12 +79,6 @@ async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: Setti
             raise HTTPException(503, str(e)) from None
     result = await run_in_threadpool(_predict, image, model)
     return {**result, "model": name}
-
-
-class DigitSamplePublic(BaseModel):
-    index: int
-    label: int
-    image: str = Field(description="base64 of 784 uint8 pixels, row-major, ink = 255")
 
 
 @router.get("/sample", response_model=DigitSamplePublic,

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import engine
+from engine.control import COMMANDS
+from engine.optimizers import LR
 from server_support import tiny_spec
 
 
@@ -67,6 +69,16 @@ def test_predict_gives_outputs_probabilities_and_labels(client):
     assert body["labels"] == np.argmax(body["probabilities"], axis=1).tolist()
     bad = client.post(f"/api/jobs/{job['id']}/predict", json={"inputs": [[1.0, 2.0, 3.0]]})
     assert bad.status_code == 422 and "shape [2]" in bad.json()["message"]
+
+
+def test_a_server_with_raised_limits_trains_the_job_it_accepted(make_client):
+    spec = tiny_spec(epochs=2)
+    spec["model"]["layers"] = [{"type": "dense", "units": 2, "activation": "tanh"}] * 33 + [
+        {"type": "dense", "units": 2, "activation": "softmax"}]
+    assert [p.path for p in engine.validate(spec)] == ["model.layers"]  # above the default 32 layers
+    client = make_client(engine_overrides={"max_layers": 40})
+    job = run_job(client, spec)  # the worker trains the stored spec; it does not re-check default limits
+    assert job["status"] == "completed" and job["epoch"] == 2, job["message"]
 
 
 def test_list_jobs_pages_and_filters_by_status(client):
@@ -146,8 +158,13 @@ def test_openapi_documents_every_endpoint_with_models(client):
         assert path in schema["paths"], path
     create = schema["paths"]["/api/jobs"]["post"]
     assert "JobCreate" in str(create["requestBody"]) and "JobPublic" in str(create["responses"]["201"])
-    layer_types = schema["components"]["schemas"]["LayerSpec"]["properties"]["type"]["enum"]
-    assert set(layer_types) == set(engine.LAYERS.names())
+    components = schema["components"]["schemas"].values()
+    layer_types = {c["properties"]["type"].get("const") for c in components if "type" in c.get("properties", {})}
+    assert set(engine.LAYERS.names()) <= layer_types
+    commands = schema["paths"]["/api/jobs/{job_id}/commands"]["post"]["requestBody"]["content"]["application/json"]
+    documented = {c["properties"]["cmd"]["const"]: c for c in commands["schema"]["oneOf"]}
+    assert set(documented) == set(COMMANDS.names())
+    assert documented["set"]["properties"]["learning_rate"]["maximum"] == LR.max  # the engine's one range
 
 
 def png_data_url(array: np.ndarray) -> str:
