@@ -158,3 +158,22 @@ def test_refused_specs_leave_no_job_behind(client):
     for _, spec, _, _ in BAD_SPECS[:5]:
         assert client.post(JOBS, json=spec).status_code == 422
     assert client.get(JOBS).json()["total"] == 0
+
+
+IRIS_CSV = ("sepal_length,sepal_width,petal_length,petal_width,species\n"
+            "5.1,3.5,1.4,0.2,setosa\n7.0,3.2,4.7,1.4,versicolor\n6.3,3.3,6.0,2.5,virginica\n")
+
+
+@pytest.mark.parametrize("dataset,layer,loss,input_shape", [
+    ({"name": "inline", "csv": IRIS_CSV}, {"units": 3, "activation": "softmax"}, "categorical_crossentropy", [4]),
+    ({"name": "inline", "x": [0.0, 0.5, 1.0], "y": [0.1, 0.2, 0.3]}, {"units": 1}, "mean_squared_error", [1]),
+    ({"name": "inline", "x": [[0.05, 0.10]], "y": [[0.01, 0.99]]}, {"units": 2, "activation": "sigmoid"},
+     "mean_squared_error", [2]),
+])
+def test_the_refusals_do_not_catch_wide_data_or_vector_targets(client, dataset, layer, loss, input_shape):
+    # the other side of the table above: these used to be accepted and then fail; now they are accepted and train
+    spec = {"dataset": dataset, "model": {"layers": [{"type": "dense", **layer}], "loss": loss},
+            "training": {"epochs": 1}}
+    r = client.post(JOBS, json=spec)
+    assert r.status_code == 201, r.text[:500]
+    assert r.json()["spec"]["model"]["input_shape"] == input_shape
