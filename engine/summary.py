@@ -158,7 +158,8 @@ def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits
     """JSON-ready summary of a model (and the dataset it is for). Never raises SpecError: problems are listed.
 
     Returns {"layers": [{"index", "type", "text", "output_shape", "params", "weights"}], "n_params", "task",
-    "n_classes", "n_targets", "input_shape", "output": {"layer", "loss", "fits", "choices"} | None,
+    "n_classes", "n_targets", "input_shape", "features" (the input features of 2-D point data, else None),
+    "output": {"layer", "loss", "fits", "choices"} | None,
     "warnings": [{"path", "message"}], "errors": [{"path", "message"}]}.
     """
     from .advice import advise
@@ -184,5 +185,6 @@ def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits
     return {"layers": rows, "n_params": int(sum(known)),
             "task": (facts or {}).get("task"), "n_classes": (facts or {}).get("n_classes"),
             "n_targets": (facts or {}).get("n_targets"), "input_shape": model["input_shape"] if model else None,
+            "features": (facts or {}).get("features"),
             "output": _output_fit(model, facts) if model and facts else None,
             "warnings": _dedupe(warnings), "errors": _dedupe(errors)}

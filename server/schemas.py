@@ -423,6 +423,7 @@ class ModelSummaryPublic(BaseModel):
     n_classes: Optional[int]
     n_targets: Optional[int]
     input_shape: Optional[list[int]]
+    features: Optional[list[str]] = Field(description="input features of 2-D point data (plotted); null for other data")
     output: Optional[OutputSuggestion]
     warnings: list[ProblemPublic]
     errors: list[ProblemPublic] = Field(description="what POST /api/jobs would refuse, with field paths")

@@ -29,7 +29,7 @@ const round = (v) => Math.round(v * 1000) / 1000;
  */
 export function mountDataPanel(container, store, { onChange, onUi }) {
   const render = () => {
-    const { catalog, dataset, ui, preview, previewError } = store.get();
+    const { catalog, dataset, ui, preview, previewError, previewNote } = store.get();
     if (!catalog || !dataset) return;
     const options = playgroundDatasets(catalog);
     const inlineName = options.find((o) => catalog.datasets[o.value]?.kind === "inline")?.value;
@@ -82,7 +82,8 @@ export function mountDataPanel(container, store, { onChange, onUi }) {
       fields,
       el("div", { class: "subhead", text: "features" }), feats,
       el("div", { class: "paint-row" }, paintToggle, classPick, clearPts),
-      el("div", { class: "field compact csv" }, el("label", { for: "csv-upload", text: "CSV (x1,x2,label)" }), csv),
+      el("div", { class: "field compact csv" }, el("label", { for: "csv-upload", text: "CSV (any number of columns, label last)" }), csv),
+      el("p", { class: "doc", "data-note": "preview", text: previewNote || "" }),
       el("p", { class: "error", role: "alert", text: previewError || "" }));
   };
   // a new preview re-renders only when the class swatches change: typing in a field keeps its focus
@@ -91,7 +92,7 @@ export function mountDataPanel(container, store, { onChange, onUi }) {
     const nextClasses = Math.max(2, s.preview?.n_classes || 2);
     const classesChanged = "preview" in patch && nextClasses !== classes;
     classes = nextClasses;
-    if ("dataset" in patch || "catalog" in patch || "previewError" in patch || "ui" in patch || classesChanged) render();
+    if ("dataset" in patch || "catalog" in patch || "previewError" in patch || "previewNote" in patch || "ui" in patch || classesChanged) render();
   });
   render();
   return { render };

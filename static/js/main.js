@@ -6,7 +6,7 @@ import { createLineChart, historySeries, renderLegend } from "./charts.js";
 import { mountNetworkView } from "./network-view.js";
 import { mountHistograms } from "./histograms.js";
 import { mountGradNorms } from "./gradnorms.js";
-import { mountBuilder } from "./builder.js";
+import { mountBuilder, summaryKey } from "./builder.js";
 import { createSummarizer } from "./summary.js";
 import { defaultTraining, mountControls } from "./controls.js";
 import { defaultDataset, mountDataPanel, paintPoint, playgroundDatasets } from "./datapanel.js";
@@ -23,7 +23,7 @@ const store = createStore({
   catalog: null, dataset: null, model: null, training: null, view: { ...DEFAULT_VIEW },
   ui: { ...DEFAULT_VIEW, paint: false, paintClass: 0 },
   stream: null,
-  preview: null, previewError: "", connection: "", summary: null, builderNotes: [], ...emptyResults(),
+  preview: null, previewError: "", previewNote: "", connection: "", summary: null, builderNotes: [], ...emptyResults(),
 });
 
 // the starting experiment (TensorFlow Playground's): two hidden tanh layers; every other option is the
@@ -54,28 +54,36 @@ function buildSpec() {
 const runner = createRunner(store, { buildSpec });
 let summarizer = null;   // created once the page knows whether the model came from a share link
 
-// ---- preview: points of the current dataset, regenerated (debounced) whenever the dataset changes
-const PREVIEW_DEBOUNCE_MS = 150;
-let previewTimer = null;
+// ---- preview: points of the current dataset, asked for once the engine's summary of that dataset says
+// it is 2-D point data (summary.features); other data (a 4-column CSV) trains without a plot
+let previewFor = null;   // the dataset (JSON) last previewed
 let previewSeq = 0;
-function schedulePreview() {
-  clearTimeout(previewTimer);
-  previewTimer = setTimeout(async () => {
-    const seq = ++previewSeq;
-    const { dataset } = store.get();
-    if (dataset.x && !dataset.x.length) { // "clear points": an empty canvas to paint on
-      store.update({ preview: { points_train: [], labels_train: [], points_test: [], labels_test: [],
-        domain: [[-6, 6], [-6, 6]], task: "classification", n_classes: Math.max(2, dataset.n_classes || 2) }, previewError: "" });
-      return;
-    }
-    try {
-      const preview = await api.previewDataset(dataset);
-      if (seq === previewSeq) store.update({ preview, previewError: "" });
-    } catch (e) {
-      if (seq === previewSeq) store.update({ previewError: `Cannot show this dataset: ${e.message}` });
-    }
-  }, PREVIEW_DEBOUNCE_MS);
+function previewFromSummary() {
+  const { dataset, model, summary } = store.get();
+  if (!summary || summary.for !== summaryKey(model, dataset)) return;   // an edit is on its way
+  const key = JSON.stringify(dataset);
+  if (key === previewFor) return;
+  previewFor = key;
+  const seq = ++previewSeq;
+  if (dataset.x && !dataset.x.length) { // "clear points": an empty canvas to paint on
+    store.update({ preview: { points_train: [], labels_train: [], points_test: [], labels_test: [],
+      domain: [[-6, 6], [-6, 6]], task: "classification", n_classes: Math.max(2, dataset.n_classes || 2) }, previewError: "" });
+    return;
+  }
+  if (!summary.features) {
+    const dataErrors = summary.errors.filter((e) => e.path.startsWith("dataset")).map((e) => `${e.path}: ${e.message}`);
+    const width = summary.input_shape ? summary.input_shape.join("×") : "?";
+    store.update({ preview: null, previewError: dataErrors.length ? `Cannot show this dataset: ${dataErrors.join("; ")}` : "",
+      previewNote: dataErrors.length ? "" : `The plot shows 2-D points; this data has ${width} inputs, so it trains without one.` });
+    return;
+  }
+  api.previewDataset(dataset).then((preview) => {
+    if (seq === previewSeq) store.update({ preview, previewError: "", previewNote: "" });
+  }, (e) => {
+    if (seq === previewSeq) store.update({ previewError: `Cannot show this dataset: ${e.message}` });
+  });
 }
+store.subscribe((_, patch) => { if ("summary" in patch) previewFromSummary(); });
 
 // ---- config edits: a change (other than the learning rate) resets a running job
 function changeConfig(patch) {
@@ -83,7 +91,6 @@ function changeConfig(patch) {
   else store.update(emptyResults());
   store.update({ ...patch, ...("model" in patch ? { builderNotes: [] } : {}) });
   writeUrl(store.get(), URL_KEYS);
-  if ("dataset" in patch) schedulePreview();
   if ("dataset" in patch || "model" in patch) summarizer.schedule();
 }
 
@@ -221,7 +228,6 @@ async function init() {
   $("smoothing").value = String(view.smoothing);
   mountViews();
   mountStats();
-  schedulePreview();
   summarizer.schedule();
   writeUrl(store.get(), URL_KEYS);
   document.body.dataset.ready = "true";

@@ -164,3 +164,36 @@ def test_lectures_2_2_2_example_from_a_share_link_shows_the_published_weights_on
         got = float(re.search(r"= (-?[0-9.e+-]+)$", tip).group(1))
         assert got == pytest.approx(want, abs=2e-6), (key, a, b, tip)
     shot(page, "builder-worked-example")
+
+
+IRIS_CSV = """sepal_length,sepal_width,petal_length,petal_width,species
+5.1,3.5,1.4,0.2,setosa
+4.9,3.0,1.4,0.2,setosa
+4.7,3.2,1.3,0.2,setosa
+5.0,3.6,1.4,0.2,setosa
+7.0,3.2,4.7,1.4,versicolor
+6.4,3.2,4.5,1.5,versicolor
+6.9,3.1,4.9,1.5,versicolor
+5.5,2.3,4.0,1.3,versicolor
+6.3,3.3,6.0,2.5,virginica
+5.8,2.7,5.1,1.9,virginica
+7.1,3.0,5.9,2.1,virginica
+6.5,3.0,5.8,2.2,virginica
+"""
+
+
+def test_a_four_column_csv_trains_with_four_inputs_and_three_classes(page):
+    open_playground(page)
+    page.set_input_files("#csv-upload", files=[{"name": "iris.csv", "mimeType": "text/csv",
+                                                "buffer": IRIS_CSV.encode()}])
+    page.wait_for_function("(%s)().dataset.name === 'inline'" % URL_STATE)
+    page.wait_for_function("document.querySelector('#builder .layer-card.output .layer-head span').textContent === '3 units'")
+    builder_settled(page)
+    assert page.locator("#builder .builder-summary").inner_text().startswith("4 inputs")
+    assert page.locator("#builder .warnings li.bad").count() == 0
+    page.wait_for_function("document.querySelectorAll('#network .net-node.input').length === 4")
+    assert "2-D points" in page.locator("#data-panel [data-note=preview]").inner_text()
+    set_number(page, page.locator("#controls input[data-param=epochs]"), 30)
+    page.click("#play")
+    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    assert page.locator("#run-message.bad").count() == 0
