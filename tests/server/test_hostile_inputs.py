@@ -116,6 +116,9 @@ CASES = [
     ("bad_paging", "GET", f"{JOBS}?limit=-1", None, {422}, ["limit"]),
     ("weights_unknown_job", "GET", f"{JOBS}/{BAD_ID}/weights", None, {404}, [BAD_ID]),
     ("bad_dtype", "POST", JOBS, with_("model.dtype", "float16"), {422}, ["model.dtype", "float32"]),
+    # 1e400 is valid JSON that Python reads as inf: the inline data check, not the JSON parser, must catch it
+    ("number_overflowing_to_inf", "POST", JOBS, raw_with("dataset", '{"name": "inline", "x": [[1e400, 0], [1, 1]], '
+                                                                    '"y": [0, 1]}'), {422}, ["dataset.x.0", "finite"]),
 ]
 
 
