@@ -200,7 +200,6 @@ def _training_fits_data(training: dict, dataset: dict | None, facts: DataFacts |
 
 
 DATASET_OWN_KEYS = ("name", "features", "preprocessing")
-IMAGE_SHAPE = (1, 28, 28)
 
 
 def prepare_dataset(spec: dict, limits: Limits = DEFAULT_LIMITS) -> tuple[dict, DataFacts]:
@@ -264,18 +263,6 @@ def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     if problems:
         raise SpecError(problems)
     return out
-
-
-def dataset_input_shape(dataset: dict) -> tuple | None:
-    """Per-sample input shape implied by a normalized dataset spec without building it (None if only the
-    data can tell: inline rows). prepare_dataset gives the shape of every dataset."""
-    from .datasets import DATASETS
-    entry = DATASETS.get(dataset["name"])
-    if hasattr(entry, "declared"):
-        return entry.declared(dataset).input_shape
-    if entry.kind != "inline" and dataset.get("features"):
-        return (len(dataset["features"]),)
-    return None
 
 
 def _check_model_limits(model: dict, limits: Limits, problems: list, shapes: bool = True) -> None:
