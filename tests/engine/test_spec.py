@@ -281,3 +281,20 @@ def test_normalize_copies_the_spec_but_shares_inline_data_lists_instead_of_deep_
     norm["model"]["layers"][0]["units"] = 99
     norm["dataset"]["seed"] = 5
     assert spec == before                                             # the rest is a copy
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("split", [0.1, 0.5])
+def test_validation_split_is_refused_exactly_when_training_would_have_no_rows(n, split):
+    # the check and the trainer's split must agree: train the same spec past validation to see
+    spec = inline_job([[float(i), 0.0] for i in range(n)], [i + 0.5 for i in range(n)], 1)
+    spec["training"]["validation_split"] = split
+    problems = engine.validate(spec)
+    unchecked = engine.normalize({**spec, "training": {**spec["training"], "validation_split": 0.0}})
+    unchecked["training"]["validation_split"] = split
+    if problems:
+        assert [p.path for p in problems] == ["training.validation_split"]
+        with pytest.raises(Exception):
+            engine.train(unchecked, normalized=True)
+    else:
+        assert engine.train(unchecked, normalized=True).outcome == "completed"
