@@ -37,12 +37,14 @@ def names(registry) -> Any:
 
 # -- one engine Param -> one strict pydantic field -------------------------------------------------------
 def _whole_number(value: Any) -> Any:
-    """8.0 -> 8, as the engine's Param does; anything else goes on to the strict int check."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-SCALARS = {"int": Annotated[int, BeforeValidator(_whole_number), Strict()], "float": Annotated[float, Strict()],
-           "bool": Annotated[bool, Strict()], "str": Annotated[str, Strict()]}
+def scalar(kind: str, **bounds) -> Any:
+    """A strict int / float / bool / str type; bounds go first so the JSON schema shows them as minimum/maximum."""
+    if kind == "int":  # 8.0 -> 8, as the engine's Param does; anything else goes on to the strict int check
+        return Annotated[int, Field(**bounds), BeforeValidator(_whole_number), Strict()]
+    return Annotated[{"float": float, "bool": bool, "str": str}[kind], Field(**bounds), Strict()]
 
 
 def _bounds(p: Param) -> dict:
@@ -56,18 +58,17 @@ def _bounds(p: Param) -> dict:
 
 def param_field(p: Param) -> tuple[Any, Any]:
     """(type, Field) for one engine Param: ranges, choices, defaults and help carried over."""
-    bounds = _bounds(p)
     if p.kind == "choice":
         # a registry as choices (an activation, an initializer) takes a name or {"name": ..., options}
-        kind, bounds = (ref(p.choices) if isinstance(p.choices, Registry) else Literal[tuple(p.choices)]), {}
+        kind = ref(p.choices) if isinstance(p.choices, Registry) else Literal[tuple(p.choices)]
     elif p.kind.endswith("_list"):
-        item = Annotated[SCALARS[p.kind.removesuffix("_list")], Field(**bounds)]
-        kind, bounds = Union[item, Annotated[list[item], Field(min_length=1)]], {}  # the engine takes n for [n]
+        item = scalar(p.kind.removesuffix("_list"), **_bounds(p))
+        kind = Union[item, Annotated[list[item], Field(min_length=1)]]  # the engine takes n for [n]
     else:
-        kind = SCALARS[p.kind]
+        kind = scalar(p.kind, **_bounds(p))
     if p.nullable:
         kind = Optional[kind]
-    return kind, Field(p.default, description=p.help or None, **bounds)
+    return kind, Field(p.default, description=p.help or None)
 
 
 def params_model(name: str, params: list[Param], config: ConfigDict = STRICT, **extra) -> type[BaseModel]:
@@ -258,7 +259,7 @@ def command_model(entry) -> type[BaseModel]:
     fields = {}
     for p in entry.options:
         kind, info = param_field(p)
-        fields[p.name] = (Annotated[(kind, *info.metadata)], Field(description=info.description))
+        fields[p.name] = (kind, Field(description=info.description))  # the type carries the range; no default
     return create_model(f"{entry.name.title()}Command", __doc__=entry.doc,
                         __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
                         cmd=(Literal[entry.name], ...), **fields)

@@ -30,7 +30,7 @@ def openapi():
     from fastapi.testclient import TestClient
 
     from server.main import create_app
-    return TestClient(create_app()).get("/openapi.json").json()
+    return TestClient(create_app(), base_url="http://127.0.0.1").get("/openapi.json").json()  # no lifespan needed
 
 
 def param(registry, entry: str, name: str):
@@ -149,3 +149,27 @@ def test_422s_name_the_field_without_pydantics_branch_labels(client, path, value
     assert fields == [field], r.json()
     for word in words:
         assert word in r.json()["message"], r.json()["message"]
+
+
+CATALOG_KEYS = {"Activation": "activations", "Initializer": "initializers", "Layer": "layers", "Loss": "losses",
+                "Optimizer": "optimizers", "Schedule": "schedules", "Dataset": "datasets",
+                "Preprocessing": "preprocessing"}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_catalog_and_openapi_give_every_option_the_same_default_and_range(client, openapi, family):
+    catalog = client.get("/api/catalog").json()[CATALOG_KEYS[family]]
+    assert set(catalog) == set(FAMILIES[family].names())
+    for name, described in catalog.items():
+        assert {"doc", "params"} <= set(described)
+        properties = openapi["components"]["schemas"][f"{family}{component(name)}"]["properties"]
+        for p in described["params"]:
+            if p["name"] in ("path", "download"):  # server-side files: never over the API
+                assert p["name"] not in properties
+                continue
+            field = properties[p["name"]]
+            assert field.get("default") == p["default"], (name, p["name"])
+            if p["type"] in ("int", "float"):
+                low = "exclusiveMinimum" if p["min_exclusive"] else "minimum"
+                bounds = field if "anyOf" not in field else next(s for s in field["anyOf"] if s.get("type") != "null")
+                assert (bounds.get(low), bounds.get("maximum")) == (p["min"], p["max"]), (name, p["name"])
