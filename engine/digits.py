@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+from .limits import DEFAULT_LIMITS
 from .rasterize import rasterize_strokes
 
-MAX_SIDE = 4096            # pixels per side of an input image
+MAX_SIDE = DEFAULT_LIMITS.max_image_side
 BOX = 20                   # MNIST: the longer side of the digit's bounding box
 SIZE = 28                  # MNIST: the frame
 CENTRE = 14.0              # MNIST: centre of mass in index coordinates (measured: 13.99, 14.00)

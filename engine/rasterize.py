@@ -16,12 +16,13 @@ import math
 import numpy as np
 
 from .errors import DataError
+from .limits import DEFAULT_LIMITS
 
 PEN_FRACTION = 0.10      # pen diameter / longer side of the strokes' bounding box
 GRID = 96                # raster size of the longer side (before the 20 px shrink)
-MAX_POINTS = 10_000      # per drawing (a browser records a few hundred per digit)
-MAX_COORD = 1e6          # |x|, |y| in canvas coordinates
-MAX_LENGTH = 50          # total stroke length / longer side: a digit is ~2-6, a scribble over it ~20
+MAX_POINTS = DEFAULT_LIMITS.max_stroke_points
+MAX_COORD = DEFAULT_LIMITS.max_stroke_coordinate
+MAX_LENGTH = DEFAULT_LIMITS.max_pen_travel
 SEGMENT_CHUNK = 64       # segments per vectorised distance pass: (P, 64) floats at a time
 
 
@@ -72,7 +73,7 @@ def rasterize_strokes(drawing, grid: int = GRID, pen_fraction: float = PEN_FRACT
         raise DataError("the drawing is empty: all stroke points are at one spot (a single dot); draw a digit")
     length = float(np.hypot(*(b - a).T).sum()) / extent
     if length > MAX_LENGTH:
-        raise DataError(f"strokes: the pen travels {length:.0f} times the drawing's size; at most {MAX_LENGTH} "
+        raise DataError(f"strokes: the pen travels {length:.0f} times the drawing's size; at most {MAX_LENGTH:g} "
                         "is allowed for one digit")
     scale = (grid - 1) / extent                              # canvas units -> raster pixels
     radius = 0.5 * pen_fraction * grid

@@ -17,22 +17,7 @@ if TYPE_CHECKING:
     from .datasets.base import DataFacts
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Hard caps that keep one job from exhausting the machine; the server may lower them."""
-    max_layers: int = 32
-    max_units: int = 4096
-    max_params: int = 5_000_000
-    max_epochs: int = 100_000
-    max_samples: int = 100_000        # rows of training data (images or points)
-    max_inline_points: int = 10_000
-    max_batch_size: int = 65_536
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-DEFAULT_LIMITS = Limits()
+from .limits import DEFAULT_LIMITS, Limits  # noqa: F401  (re-exported: engine.spec.Limits)
 
 TRAINING_OPTIONS = [
     Param("batch_size", "int", 32, 1, DEFAULT_LIMITS.max_batch_size, nullable=True,

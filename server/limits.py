@@ -52,7 +52,7 @@ class BodySizeLimitMiddleware:
                 await _too_large(self.max_bytes)(scope, receive, send)
 
 
-MAX_DEPTH = 64
+from .settings import DEFAULT_MAX_JSON_DEPTH as MAX_DEPTH   # routes use their app's Settings.max_json_depth
 
 
 def _reject_constant(name: str):
@@ -73,16 +73,17 @@ def _depth(value, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def check_json(body: bytes) -> str | None:
+def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> str | None:
     """None if `body` is acceptable JSON, else why not."""
+    too_deep = f"JSON nested too deeply (limit max_json_depth = {max_depth} levels)"
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except RecursionError:
-        return f"JSON nested too deeply (limit {MAX_DEPTH} levels)"
+        return too_deep
     except (ValueError, UnicodeDecodeError) as e:
         return f"invalid JSON: {e}"
-    if _depth(value) > MAX_DEPTH:
-        return f"JSON nested too deeply (limit {MAX_DEPTH} levels)"
+    if _depth(value, max_depth) > max_depth:
+        return too_deep
     return None
 
 
@@ -95,7 +96,9 @@ class StrictJSONRoute(APIRoute):
         async def strict_handler(request):
             if request.method in ("POST", "PUT", "PATCH"):
                 body = await request.body()  # cached: FastAPI reuses it
-                problem = check_json(body) if body else None
+                settings = getattr(request.app.state, "settings", None)
+                depth = getattr(settings, "max_json_depth", MAX_DEPTH)
+                problem = check_json(body, depth) if body else None
                 if problem:
                     return JSONResponse({"detail": [{"loc": ["body"], "msg": problem, "type": "json_invalid"}],
                                          "message": problem}, status_code=422)

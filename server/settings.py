@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 VERSION = "0.1.0"
+DEFAULT_MAX_JSON_DEPTH = 64   # nesting levels of a request body (a spec needs about 6)
 
 
 def default_home() -> Path:
@@ -37,6 +38,7 @@ class Settings:
     max_queued_jobs: int = field(default_factory=lambda: _env("NNPLAY_MAX_QUEUED_JOBS", 32))
     max_weights_params: int = field(default_factory=lambda: _env("NNPLAY_MAX_WEIGHTS_PARAMS", 200_000))
     max_predict_rows: int = field(default_factory=lambda: _env("NNPLAY_MAX_PREDICT_ROWS", 10_000))
+    max_json_depth: int = field(default_factory=lambda: _env("NNPLAY_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH))
     cancel_grace_seconds: float = field(default_factory=lambda: _env("NNPLAY_CANCEL_GRACE", 3.0, float))
     checkpoint_seconds: float = field(default_factory=lambda: _env("NNPLAY_CHECKPOINT_SECONDS", 2.0, float))
     api_token: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_API_TOKEN") or None)
@@ -72,5 +74,6 @@ class Settings:
             "max_queued_jobs": self.max_queued_jobs,
             "max_weights_params": self.max_weights_params,
             "max_predict_rows": self.max_predict_rows,
+            "max_json_depth": self.max_json_depth,
             "workers_jobs": self.workers_jobs,
         }

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..limits import DEFAULT_LIMITS
 from ..params import Param
 from ..registry import Registry
 
@@ -14,7 +15,7 @@ from ..registry import Registry
 # itself (inline's x / y) rather than through Params
 DATASETS = Registry("dataset", defaults={"task": "classification", "extra_keys": ()})
 
-MAX_SAMPLES = 10_000          # generated 2-D sets
+MAX_SAMPLES = DEFAULT_LIMITS.max_generated_points   # generated 2-D sets
 PLAYGROUND_DOMAIN = [[-6.0, 6.0], [-6.0, 6.0]]
 SEED_MAX = 2**31 - 1
 

@@ -8,8 +8,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import DataError
+from ..limits import DEFAULT_LIMITS
 
-MAX_CSV_CHARS = 2_000_000
+MAX_CSV_CHARS = DEFAULT_LIMITS.max_csv_chars
 
 
 class CsvTable(NamedTuple):

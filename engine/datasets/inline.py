@@ -11,14 +11,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError, SpecError
+from ..limits import DEFAULT_LIMITS
 from ..params import Param
 from .base import DATASETS, Dataset, seed_param, split_points
 from .csvtext import parse_csv
 from .features import DEFAULT_FEATURES, apply_features, check_features
 
-MAX_INLINE_POINTS = 10_000        # rows, train + test
-MAX_INLINE_VALUES = 1_000_000     # rows * columns
-MAX_INLINE_CLASSES = 100
+MAX_INLINE_POINTS = DEFAULT_LIMITS.max_inline_points    # rows, train + test
+MAX_INLINE_VALUES = DEFAULT_LIMITS.max_inline_values    # rows * columns
+MAX_INLINE_CLASSES = DEFAULT_LIMITS.max_inline_classes
 DOMAIN_MARGIN = 0.1               # fraction of the points' span added on each side
 
 INLINE_OPTIONS = [

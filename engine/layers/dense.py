@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..errors import SpecError
+from ..limits import DEFAULT_LIMITS
 from .base import WeightedLayer
 from .common import LAYERS, weighted_options
 from ..params import Param
 
-MAX_UNITS = 4096
+MAX_UNITS = DEFAULT_LIMITS.max_units
 
 
 @LAYERS.register("dense", doc="fully connected: every input feeds every unit",
