@@ -161,3 +161,14 @@ def test_cross_entropy_after_softmax_or_logits_is_valid_and_not_warned_about(act
     spec = _circle_spec(activation)
     assert engine.validate(spec) == []
     assert [p for p in engine.advise(engine.normalize(spec)) if p.path == "model.loss"] == []
+
+
+def test_the_worked_example_job_the_readme_runs_gives_the_published_numbers():
+    import json
+    from pathlib import Path
+    spec = json.loads((Path(__file__).resolve().parents[2] / "examples" / "backprop_222.json").read_text())
+    result = engine.train(spec)
+    assert result.history[0]["train_loss"] == pytest.approx(0.298371109, abs=5e-9)   # published to 9 places
+    w = result.model.params
+    np.testing.assert_allclose(w["0.W"], [[0.149780716, 0.249751144], [0.199561432, 0.299502287]], atol=1e-9)
+    np.testing.assert_allclose(w["1.W"], [[0.35891648, 0.511301271], [0.408666186, 0.561370122]], atol=1e-9)
