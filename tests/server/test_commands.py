@@ -80,3 +80,15 @@ def test_rest_and_socket_accept_the_same_commands(client, paused_job):
         while (reply := ws.receive_json())["type"] != "error":
             pass
         assert "explode" in reply["message"]  # the first refusal is the last command's
+
+
+def test_control_runs_only_checked_commands():
+    from engine.control import Control
+
+    events: list[dict] = []
+    control = Control(0.1, events.append, commands=lambda timeout: [{"cmd": "set", "learning_rate": 2}])
+    assert control.check() is False and control.learning_rate == 2.0
+    assert events == [{"type": "learning_rate", "epoch": 0, "learning_rate": 2.0}]
+    bad = Control(0.1, events.append, commands=lambda timeout: [{"cmd": "set", "learning_rate": "0.5"}])
+    with pytest.raises(SpecError, match="learning_rate"):  # refused, not silently ignored
+        bad.check()

@@ -101,6 +101,10 @@ def test_pause_step_resume_cancel_over_the_socket(live):
         assert record["learning_rate"] == pytest.approx(0.001)
         w.send({"cmd": "bogus"})
         assert "pause" in w.until(lambda m: m["type"] == "error")["message"]
+        w.send({"cmd": "set", "learning_rate": "0.1"})  # a string is refused, not coerced, on both surfaces
+        refused = w.until(lambda m: m["type"] == "error")
+        rest = http.post(f"/api/jobs/{job_id}/commands", json={"cmd": "set", "learning_rate": "0.1"})
+        assert rest.status_code == 422 and rest.json()["message"] == refused["message"]
         w.send({"cmd": "cancel"})
         done = w.until_done()
         w.close()
