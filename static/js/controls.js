@@ -75,6 +75,11 @@ export function mountControls(container, store, { onChange, onLearningRate }) {
       (v) => set({ batch_size: v }), { compact: true });
     sizeInput.hidden = mode !== "mini";
 
+    // empty epochs: Play runs until paused, as in TensorFlow Playground; the engine stops at the catalog's cap
+    const epochsField = paramInput(param("epochs"), training.epochs, (v) => set({ epochs: v }),
+      { compact: true, empty: "until paused" });
+    epochsField.title = `empty: train until paused (at most ${catalog.limits.max_epochs.toLocaleString()} epochs)`;
+
     // the penalty as the engine adds it to the loss (the catalog's text), so a factor of 2 has a visible source
     const regParams = sectionParams(catalog, "regularization").filter((p) => p.name === "l1" || p.name === "l2");
     const reg = paramFields(regParams, training.regularization || {},
@@ -107,7 +112,7 @@ export function mountControls(container, store, { onChange, onLearningRate }) {
       el("div", { class: "fields" },
         el("div", { class: "field compact" }, el("label", { for: "batch-mode", text: "batch" }), modeSel),
         sizeInput,
-        paramInput(param("epochs"), training.epochs, (v) => set({ epochs: v }), { compact: true }),
+        epochsField,
         paramInput(param("seed"), training.seed, (v) => set({ seed: v }), { compact: true })),
       reg,
       regFormulas,

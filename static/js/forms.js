@@ -50,7 +50,7 @@ function parseValue(p, raw) {
 }
 
 /** one labelled input for a Param; onChange(value) gets the parsed value (invalid numbers are not sent) */
-export function paramInput(p, value, onChange, { compact = false } = {}) {
+export function paramInput(p, value, onChange, { compact = false, empty = "none" } = {}) {
   const id = `f${++uid}`;
   const v = value === undefined ? p.default : value;
   let input;
@@ -71,7 +71,7 @@ export function paramInput(p, value, onChange, { compact = false } = {}) {
       min: numeric && p.min !== null && p.min !== undefined ? p.min : undefined,
       max: numeric && p.max !== null && p.max !== undefined ? p.max : undefined,
       step: p.type === "int" ? 1 : numeric ? "any" : undefined,
-      placeholder: p.nullable ? "none" : undefined,
+      placeholder: p.nullable ? empty : undefined,
       inputmode: p.type === "float" ? "decimal" : undefined,
     });
     input.value = v === null || v === undefined ? "" : Array.isArray(v) ? v.join(", ") : String(v);

@@ -30,7 +30,7 @@ const store = createStore({
 // catalog's default, and the output layer + loss are the engine's suggestion for the dataset (first summary)
 const START_HIDDEN = { units: 8, activation: "tanh" };
 const START_LEARNING_RATE = 0.03;   // TensorFlow Playground's; the catalog's adam default (1e-3) is slow to watch
-const START_EPOCHS = 300;
+const START_EPOCHS = null;          // Play runs until paused (capped by the catalog's limits.max_epochs)
 // paced so a class can watch it learn: 250 epochs take about 5 s, with a frame every few epochs
 const STREAM_PACE = { max_fps: 12, max_epochs_per_second: 50 };
 

@@ -7,6 +7,10 @@ const MAX_FRAMES = 2000;        // histogram / gradient frames kept in memory
 
 export const EMPTY_RUN = { status: "idle", epoch: 0, epochs: 0, message: "", outcome: null, job_id: null, examples_per_second: null };
 
+// a run that ended in one of these is continued by the next Play or Step (POST /api/jobs init_from: its final
+// weights and optimizer state), as TensorFlow Playground's Play does; Reset (or a changed configuration) starts over
+const CONTINUES = new Set(["completed", "early_stopped"]);
+
 export function emptyResults() {
   return { history: [], boundary: null, histograms: [], gradients: [], weights: null, run: { ...EMPTY_RUN } };
 }
@@ -16,6 +20,7 @@ export function createRunner(store, { buildSpec }) {
   let weightsTimer = null;
   let lastWeights = 0;
   let pendingStep = false;
+  let offset = 0;   // epochs of the runs this one continues: the engine numbers each job's epochs from 1
 
   const setRun = (patch) => store.update({ run: { ...store.get().run, ...patch } });
 
@@ -65,7 +70,8 @@ export function createRunner(store, { buildSpec }) {
         setRun({ status: msg.status, queue_position: msg.queue_position ?? null });
         break;
       case "epoch": {
-        const { type, ...record } = msg;
+        const { type, ...raw } = msg;
+        const record = { ...raw, epoch: raw.epoch + offset };
         const history = s.history;
         if (!history.length || history[history.length - 1].epoch < record.epoch) history.push(record);
         store.update({ history });
@@ -75,18 +81,18 @@ export function createRunner(store, { buildSpec }) {
         break;
       }
       case "boundary":
-        store.update({ boundary: msg });
+        store.update({ boundary: { ...msg, epoch: msg.epoch + offset } });
         break;
       case "histograms": {
         const frames = s.histograms;
-        frames.push(msg);
+        frames.push({ ...msg, epoch: msg.epoch + offset });
         if (frames.length > MAX_FRAMES) frames.splice(0, frames.length - MAX_FRAMES);
         store.update({ histograms: frames });
         break;
       }
       case "gradients": {
         const frames = s.gradients;
-        frames.push(msg);
+        frames.push({ ...msg, epoch: msg.epoch + offset });
         if (frames.length > MAX_FRAMES) frames.splice(0, frames.length - MAX_FRAMES);
         store.update({ gradients: frames });
         break;
@@ -112,8 +118,14 @@ export function createRunner(store, { buildSpec }) {
   };
 
   const start = async ({ paused }) => {
-    const spec = buildSpec();
-    store.update({ ...emptyResults(), run: { ...EMPTY_RUN, status: "starting", epochs: spec.training.epochs } });
+    const before = store.get().run;
+    const from = before.job_id && CONTINUES.has(before.status) ? before.job_id : null;
+    const spec = from ? { ...buildSpec(), init_from: { job_id: from } } : buildSpec();
+    offset = from ? before.epoch : 0;
+    const total = (n) => (n ? offset + n : null);   // epochs null: until paused (the engine caps it)
+    const run = { ...EMPTY_RUN, status: "starting", epoch: offset, epochs: total(spec.training.epochs) };
+    // continuing keeps the curves; histogram edges are fixed per job, so those frames start again
+    store.update(from ? { histograms: [], run } : { ...emptyResults(), run });
     let job;
     try {
       job = await api.createJob(spec);
@@ -121,7 +133,7 @@ export function createRunner(store, { buildSpec }) {
       setRun({ status: "invalid", message: e.message });
       return;
     }
-    setRun({ job_id: job.id, status: paused ? "paused" : job.status, epochs: job.epochs ?? spec.training.epochs });
+    setRun({ job_id: job.id, status: paused ? "paused" : job.status, epochs: total(job.epochs ?? spec.training.epochs) });
     stream = api.openJobStream(job.id, {
       onMessage,
       onState: (st) => store.update({ connection: st }),
@@ -161,6 +173,7 @@ export function createRunner(store, { buildSpec }) {
       const id = store.get().run.job_id;
       if (stream) { stream.send({ cmd: "cancel" }); stream.close(); stream = null; }
       if (id && active()) api.cancelJob(id).catch(() => {});
+      offset = 0;
       store.update(emptyResults());
     },
     setLearningRate(lr) {

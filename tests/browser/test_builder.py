@@ -41,8 +41,11 @@ def test_plane_then_circle_gives_a_classification_output_again_and_trains_past_9
     assert output_head(page) == ("2 units", "softmax", "categorical_crossentropy")
     assert page.locator("#builder .warnings li.bad").count() == 0
 
+    page.click("#play")                       # open-ended, as in TensorFlow Playground: watch, then pause
+    page.wait_for_function("parseFloat(document.getElementById('stat-test-metric').textContent) > 0.95",
+                           timeout=60_000)
     page.click("#play")
-    page.wait_for_selector("body[data-run-status=completed]", timeout=60_000)
+    page.wait_for_selector("body[data-run-status=paused]")
     assert float(stat(page, "test-metric")) > 0.95
     shot(page, "builder-circle-after-plane")
 

@@ -233,3 +233,52 @@ def test_painting_starts_from_the_points_on_screen(page):
     page.uncheck("#show-test")
     page.wait_for_function("document.getElementById('heatmap').dataset.testPoints === '0'")
     assert in_class_colour(page.evaluate(POINT_PIXELS)["train"]) > 0.7
+
+
+RECORD_JOB_BODIES = """() => {
+  window.__jobs = [];
+  const real = window.fetch;
+  window.fetch = async (url, init) => {
+    const res = await real(url, init);
+    if (String(url).endsWith('/api/jobs') && init && init.method === 'POST') {
+      window.__jobs.push({ ...JSON.parse(init.body), id: (await res.clone().json()).id });
+    }
+    return res;
+  };
+}"""
+
+
+def test_play_runs_until_paused_and_play_after_completed_continues_the_run(page, server):
+    open_playground(page)
+    assert page.locator("#controls input[data-param=epochs]").input_value() == ""   # open-ended, as TF Playground
+    page.evaluate(RECORD_JOB_BODIES)
+    page.click("#play")
+    page.wait_for_function("parseInt(document.getElementById('stat-epoch').textContent) > 5", timeout=30_000)
+    assert "/" not in stat(page, "epoch")
+    page.click("#play")
+    page.wait_for_selector("body[data-run-status=paused]")
+    page.click("#reset")
+    page.wait_for_selector("body[data-run-status=idle]")
+    assert page.evaluate("window.__jobs")[0]["training"]["epochs"] is None
+
+    set_number(page, page.locator("#controls input[data-param=epochs]"), 30)
+    page.click("#play")
+    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    assert epoch(page) == 30
+    loss_at_30 = float(stat(page, "train-loss"))
+    page.click("#play")                       # continues from the last job's weights and optimizer state
+    page.wait_for_function("parseInt(document.getElementById('stat-epoch').textContent) === 60", timeout=30_000)
+    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    first, second, third = page.evaluate("window.__jobs")
+    assert "init_from" not in second and third["init_from"] == {"job_id": second["id"]}
+    with server.client() as http:   # the continued job starts where the other ended, not at the start
+        before = http.get(f"/api/jobs/{second['id']}/history").json()["epochs"]
+        after = http.get(f"/api/jobs/{third['id']}/history").json()["epochs"]
+    assert after[0]["train_loss"] < before[0]["train_loss"] * 0.8
+    assert after[0]["train_loss"] < loss_at_30 * 1.5
+
+    page.click("#reset")
+    page.wait_for_selector("body[data-run-status=idle]")
+    page.click("#play")
+    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    assert epoch(page) == 30 and "init_from" not in page.evaluate("window.__jobs")[-1]   # Reset starts fresh
