@@ -9,18 +9,31 @@ import sys
 import time
 
 
+def unauthenticated_refusal(host: str) -> str:
+    return (f"nnplay serve: refusing to listen on {host} without a token: every machine that can reach it could "
+            f"start, pause and delete jobs. Set NNPLAY_API_TOKEN=<a secret> (the page asks for it once), or pass "
+            f"--allow-unauthenticated if everyone on this network may drive the server.")
+
+
 def cmd_serve(args) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from .main import create_app
+    from .security import bind_names, is_loopback, log_config, split_names
     from .settings import Settings
 
     settings = Settings()
     if args.workers_jobs:
         settings.workers_jobs = args.workers_jobs
+    if not (settings.api_token or is_loopback(args.host) or args.allow_unauthenticated):
+        print(unauthenticated_refusal(args.host), file=sys.stderr)
+        return 2
+    settings.allowed_hosts = [*settings.allowed_hosts, *bind_names(args.host), *split_names(args.allowed_hosts)]
     print(f"NN Playground on http://{args.host}:{args.port}  (data: {settings.home}, "
           f"{settings.workers_jobs} job worker(s))", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+                log_config=log_config(LOGGING_CONFIG))  # ?token= never reaches the access log
     return 0
 
 
@@ -110,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers-jobs", type=int, default=None,
                        help="jobs that train at once (default: number of cores)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--allowed-hosts", default="",
+                       help="comma-separated names this server answers to besides 127.0.0.1, localhost, [::1] "
+                            "and --host (e.g. myhost.local for a classroom; also NNPLAY_ALLOWED_HOSTS)")
+    serve.add_argument("--allow-unauthenticated", action="store_true",
+                       help="listen on a non-loopback --host without NNPLAY_API_TOKEN (anyone who can reach "
+                            "the server can drive it)")
     serve.set_defaults(func=cmd_serve)
     train = sub.add_parser("train", help="train a job spec in the terminal")
     train.add_argument("spec", help="job spec JSON file")

@@ -20,6 +20,7 @@ from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
 from .limits import BodySizeLimitMiddleware
 from .routers import catalog, datasets, digits, health, jobs, models, pages, stream
+from .security import SameSiteMiddleware, install_log_redaction
 from .settings import VERSION, Settings
 
 log = logging.getLogger("nnplay")
@@ -125,6 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Build, train and watch neural networks; REST jobs, live WebSocket streams, digits.")
     app.state.settings = settings
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # added last, so it runs first: a request for another name or from another site is refused before anything
+    app.add_middleware(SameSiteMiddleware, allowed_hosts=settings.allowed_hosts)
+    install_log_redaction()  # `uvicorn server.main:app` too, not only `nnplay serve`: no token in the logs
     install_error_handlers(app)
     for module in (health, catalog, datasets, models, jobs, digits, stream, pages):
         app.include_router(module.router)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .security import split_names
+
 VERSION = "0.1.0"
 DEFAULT_MAX_JSON_DEPTH = 64   # nesting levels of a request body (a spec needs about 6)
 
@@ -42,6 +44,8 @@ class Settings:
     cancel_grace_seconds: float = field(default_factory=lambda: _env("NNPLAY_CANCEL_GRACE", 3.0, float))
     checkpoint_seconds: float = field(default_factory=lambda: _env("NNPLAY_CHECKPOINT_SECONDS", 2.0, float))
     api_token: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_API_TOKEN") or None)
+    # names served besides 127.0.0.1, localhost and [::1] (server/security.py: DNS rebinding and Origin checks)
+    allowed_hosts: list[str] = field(default_factory=lambda: split_names(os.environ.get("NNPLAY_ALLOWED_HOSTS")))
     # engine limit overrides, e.g. NNPLAY_MAX_UNITS=256 -> engine.Limits(max_units=256)
     engine_overrides: dict = field(default_factory=dict)
 

@@ -23,8 +23,10 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, home: Path, env: dict | None = None, pythonpath: tuple = ()):
+    def __init__(self, home: Path, env: dict | None = None, pythonpath: tuple = (), cli_args: tuple | None = None):
+        """`cli_args`: run `nnplay serve --host 127.0.0.1 --port P *cli_args` instead of uvicorn itself."""
         self.home = home
+        self.cli_args = cli_args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -36,15 +38,18 @@ class LiveServer:
         self.log: list[str] = []
 
     def start(self, timeout: float = 30) -> "LiveServer":
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "info"], env=self.env, cwd=str(REPO), stderr=subprocess.PIPE, text=True)
+        where = ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "info"]
+        argv = (["server.cli", "serve", *where, *self.cli_args] if self.cli_args is not None
+                else ["uvicorn", "server.main:app", *where])
+        # stdout too: uvicorn writes its access log there
+        self.proc = subprocess.Popen([sys.executable, "-m", *argv], env=self.env, cwd=str(REPO),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         ready = threading.Event()
 
         def read():
-            for line in self.proc.stderr:
+            for line in self.proc.stdout:
                 self.log.append(line)
-                if "Application startup complete" in line:
+                if "Uvicorn running on" in line:  # the socket is bound (after "Application startup complete")
                     ready.set()
 
         threading.Thread(target=read, daemon=True).start()

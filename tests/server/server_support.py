@@ -47,7 +47,9 @@ def make_client(tmp_path):
     clients = []
 
     def make(**overrides):
-        settings = Settings(home=tmp_path / "home", workers_jobs=2, checkpoint_seconds=0.0)
+        # TestClient sends Host: testserver, a name the server only answers to when told (server/security.py)
+        settings = Settings(home=tmp_path / "home", workers_jobs=2, checkpoint_seconds=0.0,
+                            allowed_hosts=["testserver"])
         for key, value in overrides.items():
             setattr(settings, key, value)
         client = TestClient(create_app(settings))

@@ -19,7 +19,7 @@ def test_json_nesting_limit_comes_from_the_settings(tmp_path):
     from server.main import create_app
     from server.settings import Settings
     app = create_app(Settings(home=tmp_path, max_json_depth=5))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:  # a name the server answers to (server/security.py)
         deep = {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}
         r = c.post("/api/jobs", json={"dataset": deep, "model": {}})
         assert r.status_code == 422 and "max_json_depth = 5" in r.text
