@@ -63,9 +63,13 @@ class Registry:
         return self.get(spec, path), {}
 
     def resolve(self, spec: object, path: str, ignore: tuple = ()) -> tuple[Any, dict]:
-        """(entry, options with defaults filled); SpecError names `path.option` for every bad one."""
+        """(entry, options with defaults filled); SpecError names `path.option` for every bad one.
+
+        Not options, so not checked here: the registry's `data_keys` and an entry's own `extra_keys`
+        (inline's x / y), which the entry reads itself."""
         entry, given = self.parse(spec, path)
-        return entry, resolve_params(entry.options, given, path, ignore=self.data_keys + tuple(ignore))
+        ignore = self.data_keys + tuple(getattr(entry, "extra_keys", ())) + tuple(ignore)
+        return entry, resolve_params(entry.options, given, path, ignore=ignore)
 
     def build(self, spec: object, path: str, *args: Any, **kwargs: Any) -> Any:
         """entry(*args, **options, **kwargs): a class gives an instance, a function its result."""

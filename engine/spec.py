@@ -184,9 +184,6 @@ def _training_fits_data(training: dict, dataset: dict | None, facts: DataFacts |
     return problems
 
 
-DATASET_OWN_KEYS = ("name", "features", "preprocessing")
-
-
 def prepare_dataset(spec: dict, limits: Limits = DEFAULT_LIMITS) -> tuple[dict, DataFacts]:
     """(normalized dataset part, DataFacts). Cheap sets (2-D, gates, inline, CSV) are built, so every
     problem the loader can find is found here, with its field path; image sets are never read here,
@@ -216,9 +213,8 @@ def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     from .datasets.features import check_features
     from .preprocessing import make_preprocessor
     problems: list[Problem] = []
-    entry = DATASETS.get(spec.get("name"), "dataset.name")
-    own = {k: v for k, v in spec.items() if k not in DATASET_OWN_KEYS and k not in entry.extra_keys}
-    out = {"name": spec["name"], **(_collect(problems, resolve_params, entry.options, own, "dataset") or {})}
+    entry = DATASETS.get(spec.get("name"), "dataset.name")  # an unknown name stops here: nothing else applies
+    out = _collect(problems, DATASETS.normalize, spec, "dataset") or {"name": entry.name}
     for key in entry.extra_keys:
         if key in spec:
             out[key] = spec[key]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..params import resolve_params
 # registration, in the order the UI lists them: 2-D sets, gates, inline, images
 from . import toy2d  # noqa: F401, I001
 from . import gates  # noqa: F401
@@ -12,18 +11,13 @@ from .base import DATASETS, MAX_SAMPLES, Dataset
 from .features import DEFAULT_FEATURES, FEATURES, apply_features
 from .csvtext import parse_csv
 
-HANDLED_KEYS = ("name", "features", "preprocessing")  # read here or by the trainer, not through Params
-
-
 def load_dataset(spec: dict) -> Dataset:
     """Build the dataset a job spec's "dataset" part describes; SpecError names the bad field."""
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict):
         raise SpecError("must be an object like {\"name\": \"spiral\"}", "dataset")
-    entry = DATASETS.get(spec.get("name"), "dataset.name")
-    options = resolve_params(entry.options, {k: v for k, v in spec.items() if k not in HANDLED_KEYS},
-                             "dataset", ignore=entry.extra_keys)
+    entry, options = DATASETS.resolve(spec, "dataset")
     return entry(options, spec, spec.get("features"))
 
 

@@ -13,7 +13,8 @@ from ..registry import Registry
 # every entry is fn(options: dict, spec: dict, features: list | None) -> Dataset; `kind` ("2d", "gates",
 # "inline", "image") tells the catalog and UI what the set is; `extra_keys` are spec keys the entry reads
 # itself (inline's x / y) rather than through Params
-DATASETS = Registry("dataset", defaults={"task": "classification", "extra_keys": ()})
+DATASETS = Registry("dataset", data_keys=("features", "preprocessing"),  # read by the pipeline, not the entry
+                    defaults={"task": "classification", "extra_keys": ()})
 
 MAX_SAMPLES = DEFAULT_LIMITS.max_generated_points   # generated 2-D sets
 PLAYGROUND_DOMAIN = [[-6.0, 6.0], [-6.0, 6.0]]

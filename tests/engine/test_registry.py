@@ -96,3 +96,12 @@ def test_a_registry_as_param_choices_follows_later_registrations():
     assert choice.to_json()["choices"] == ["a", "b"]
     with pytest.raises(SpecError, match="a, b"):
         choice.check("c", "x")
+
+
+def test_dataset_data_keys_are_read_by_the_entry_not_checked_as_options():
+    entry, options = DATASETS.resolve({"name": "inline", "x": [[0, 1]], "y": [0], "features": ["x1"],
+                                       "preprocessing": "standardize", "seed": 3}, "dataset")
+    assert entry.name == "inline" and options["seed"] == 3 and not {"x", "y", "features"} & set(options)
+    with pytest.raises(SpecError) as e:
+        DATASETS.resolve({"name": "spiral", "x": [[0, 1]]}, "dataset")  # x is inline's, not spiral's
+    assert [p.path for p in e.value.problems] == ["dataset.x"]
