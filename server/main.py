@@ -42,7 +42,7 @@ def _loc_text(loc) -> str:
 
 
 def _branch_label(part: object) -> bool:
-    """pydantic's names for union branches ('literal[...]', 'tagged-union[...]', 'NamedOptions', '<name>')."""
+    """pydantic's names for union branches ('literal[...]', 'tagged-union[...]', a model name, '<name>')."""
     return isinstance(part, str) and ("[" in part or "<" in part or part[:1].isupper())
 
 
