@@ -75,7 +75,9 @@ function renderTable() {
       el("td", {}, el("span", { class: `status-badge ${job.status}`, text: job.status + (job.queue_position ? ` #${job.queue_position}` : "") })),
       el("td", { text: job.spec?.dataset?.name ?? "?" }),
       el("td", { class: "model", text: modelSummary(job.spec), title: modelSummary(job.spec) }),
-      el("td", { class: "num", text: `${job.epoch ?? 0}/${job.epochs ?? "?"}` }),
+      // epochs null: an open-ended Play run (until paused or cancelled); init_from: it continues another job
+      el("td", { class: "num", title: job.init_from ? `continues job ${job.init_from.job_id}` : undefined,
+        text: `${job.init_from ? "↳ " : ""}${job.epoch ?? 0}${job.epochs ? `/${job.epochs}` : ""}` }),
       el("td", { class: "num", text: bestMetric(job) }),
       el("td", { class: "num", text: formatNumber(latest.test_loss) }),
       el("td", { class: "num", text: duration(job) }),

@@ -81,3 +81,22 @@ def test_every_page_loads_without_console_errors_or_outside_requests(page, shot)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the phone layout scrolls sideways by {overflow}px"
     shot(page, "page-playground-phone")
+
+
+def test_a_continued_run_is_marked_and_an_open_ended_one_shows_its_epoch_alone(page, server):
+    (first,) = finished_jobs(server, [small_spec("sgd")])
+    open_ended = {**small_spec("sgd"), "training": {**small_spec("sgd")["training"], "epochs": None}}
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        job = c.post("/api/jobs", json={**open_ended, "init_from": {"job_id": first}}).raise_for_status().json()["id"]
+        deadline = time.monotonic() + 30
+        while c.get(f"/api/jobs/{job}").json()["epoch"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        c.post(f"/api/jobs/{job}/commands", json={"cmd": "pause"}).raise_for_status()
+    try:
+        page.goto("/jobs")
+        cell = page.locator(f"#jobs-table tr[data-job='{job}'] td.num").first
+        cell.wait_for()
+        assert cell.inner_text().startswith("↳ ") and "/" not in cell.inner_text()
+        assert cell.get_attribute("title") == f"continues job {first}"
+    finally:
+        httpx.post(f"{server.url}/api/jobs/{job}/cancel", timeout=30)
