@@ -34,7 +34,6 @@ HEADS = {
 LINEAR_FEATURES = ("x1", "x2")          # inputs in which a linear layer's boundary is a straight line
 NONLINEAR_LAYERS = ("maxout", "maxpool2d")
 SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
-SIGMOID_STACK = 5                        # engine.advise warns from this many sigmoid layers
 
 
 def _name(ref) -> str | None:
@@ -106,7 +105,10 @@ def _weights_fit(given, shapes: dict, path: str, errors: list) -> str:
     fit = "ok"
     for key, value in given.items():
         want = shapes.get(key)
-        got = np.shape(value) if isinstance(value, (list, int, float)) else None
+        try:
+            got = np.shape(value) if isinstance(value, (list, int, float)) else None
+        except ValueError:               # ragged rows have no shape
+            got = None
         if want is None or got != tuple(want):
             errors.append(Problem(f"{path}.{key}", f"has shape {list(got or [])} but this layer needs "
                                                     f"{list(want or [])}"))

@@ -40,3 +40,13 @@ def test_summary_never_raises_for_garbage():
     for model in (None, [], {"layers": "x"}, {"layers": [{"type": "nope"}], "loss": 3}):
         body = summarize(model, {"name": "circle"})
         assert body["errors"], model
+
+
+@pytest.mark.parametrize("W, fit", [([[0.1, 0.2], [0.3, 0.4]], "ok"), ([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], "stale"),
+                                     ([[0.1, 0.2], [0.3]], "stale")])
+def test_explicit_weights_are_checked_against_the_layer_shape(W, fit):
+    model = {"layers": [{"type": "dense", "units": 2, "activation": "tanh", "weights": {"W": W, "b": [0, 0]}},
+                        {"type": "dense", "units": 2, "activation": "softmax"}], "loss": "categorical_crossentropy"}
+    body = summarize(model, {"name": "circle"})
+    assert body["layers"][0]["weights"] == fit
+    assert any(e["path"] == "model.layers.0.weights.W" for e in body["errors"]) == (fit == "stale")
