@@ -7,6 +7,7 @@ become 422s naming the field.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -120,14 +121,10 @@ def union(registry: Registry, models: dict[str, type[BaseModel]] | None = None, 
                                                            custom_error_message=message)]
 
 
-_REFS: dict[str, Any] = {}
-
-
+@functools.cache  # one set of models per registry, however many fields refer to it
 def ref(registry: Registry) -> Any:
     """A name or {"name": ..., options}: "relu", {"name": "leaky_relu", "alpha": 0.2}."""
-    if registry.family not in _REFS:
-        _REFS[registry.family] = union(registry, bare_names=True)
-    return _REFS[registry.family]
+    return union(registry, bare_names=True)
 
 
 ActivationRef = ref(engine.ACTIVATIONS)
