@@ -32,7 +32,8 @@ class Linear(Activation):
 
 
 @ACTIVATIONS.register("step",
-                      doc="binary step: 1 if x > 0 else 0; its gradient is zero everywhere, so nothing before it learns")
+                      doc="binary step: 1 if x > 0 else 0; its gradient is zero everywhere, "
+                          "so nothing before it learns")
 class Step(Activation):
     zero_gradient = True
 

@@ -33,9 +33,11 @@ INLINE_OPTIONS = [
 ]
 
 
-@DATASETS.register("inline", doc="data given in the spec: {\"x\": [[x1, x2], ...] (rows of any width), \"y\": [labels] or "
-                                "[[targets...]], \"test_x\"?, \"test_y\"?, \"domain\"?} or {\"csv\": \"name1,...,namek,label\\n...\"} "
-                                "(last column = label); used as given, no scaling, no noise",
+@DATASETS.register("inline",
+                   doc="data given in the spec: {\"x\": [[x1, x2], ...] (rows of any width), \"y\": [labels] or "
+                       "[[targets...]], \"test_x\"?, \"test_y\"?, \"domain\"?} or "
+                       "{\"csv\": \"name1,...,namek,label\\n...\"} (last column = label); used as given, "
+                       "no scaling, no noise",
                    params=INLINE_OPTIONS, kind="inline", extra_keys=("x", "y", "test_x", "test_y", "csv", "domain"))
 def inline(options: dict, spec: dict, features) -> Dataset:
     data = _inline_arrays(spec)
