@@ -31,6 +31,15 @@ class Limits:
     max_stroke_points: int = 10_000    # points per drawing (a browser records a few hundred per digit)
     max_stroke_coordinate: float = 1e6  # |x|, |y| in canvas coordinates
     max_pen_travel: float = 50.0       # total stroke length / the drawing's size: a digit ~2-6, a scribble ~20
+    # lessons: the backprop lesson's expressions (engine/lessons/expression.py) and small networks
+    max_expression_chars: int = 500    # characters of an expression
+    max_expression_nodes: int = 200    # syntax-tree nodes of an expression
+    max_expression_values: int = 10_000  # elements of any one array in it (a value or an intermediate)
+    max_expression_exponent: float = 10.0  # |p| in a ** p (p must be a number)
+    max_lesson_layers: int = 8         # dense layers of a backprop-lesson network
+    max_lesson_units: int = 16         # units (and inputs) per layer of a backprop-lesson network
+    max_lesson_rows: int = 256         # rows of x in a backprop-lesson step
+    max_lesson_steps: int = 5_000      # SGD steps of a lesson's loss curve
 
     def to_json(self) -> dict:
         return asdict(self)
