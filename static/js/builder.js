@@ -50,6 +50,11 @@ export function problemText(problem, nLayers) {
 
 const shapeText = (shape) => (shape ? shape.join("×") : "?");
 
+/** a mark on a layer that starts from explicit weights (a share link's) rather than from its initializer */
+const givenBadge = (layer) => (layer.weights
+  ? el("span", { class: "badge given", title: "starts from the weights in the link, not from its initializer", text: "given weights" })
+  : null);
+
 /** which model and dataset a summary describes: the caller stores it as summary.for */
 export function summaryKey(model, dataset) {
   return JSON.stringify([model?.layers, model?.loss, dataset]);
@@ -94,7 +99,7 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
             el("button", { type: "button", class: "icon", title: "move up", "aria-label": "move up", disabled: i === 0, onclick: () => move(-1), text: "↑" }),
             el("button", { type: "button", class: "icon", title: "move down", "aria-label": "move down", disabled: i === hidden.length - 1, onclick: () => move(1), text: "↓" }),
             el("button", { type: "button", class: "icon danger", title: "remove layer", "aria-label": "remove layer", onclick: () => setLayers(layers.filter((_, j) => j !== i)), text: "×" }))),
-        fields));
+        givenBadge(layer), fields));
     });
 
     const addBtn = el("button", {
@@ -124,7 +129,8 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
       el("div", { class: "layer-head" },
         el("strong", { text: "Output" }),
         el("span", { text: `${out.units} unit${out.units === 1 ? "" : "s"}` }),
-        el("span", { class: "param-count", dataset: { row: String(layers.length - 1), output: "true" }, text: "…" })),
+        el("span", { class: "param-count", dataset: { row: String(layers.length - 1), output: "true" }, text: "…" }),
+        givenBadge(out)),
       el("div", { class: "fields" },
         el("div", { class: "field compact" }, el("label", { text: "activation" }), outSel),
         el("div", { class: "field compact" }, el("label", { text: "loss" }), lossSel)),

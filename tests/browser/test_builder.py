@@ -116,9 +116,11 @@ def test_resizing_a_layer_drops_the_explicit_weights_that_no_longer_fit(page, se
     open_playground(page, share_link(server.url, state))
     builder_settled(page)
     assert page.locator("#builder .warnings li.bad").count() == 0
+    assert page.locator("#builder .badge.given").count() == 2
     set_number(page, page.locator("#builder .layer-card input[data-param=units]").first, 3)
     page.wait_for_function("(%s)().model.layers.every((l) => !l.weights)" % URL_STATE)
     builder_settled(page)
+    assert page.locator("#builder .badge.given").count() == 0
     assert page.locator("#builder .warnings li.bad").count() == 0
     assert "no longer fit" in page.locator("#builder .warnings").inner_text()
 
@@ -139,12 +141,18 @@ PUBLISHED = {("0.W", 0, 0): 0.149780716, ("0.W", 1, 0): 0.19956143, ("0.W", 0, 1
              ("1.W", 0, 1): 0.511301270, ("1.W", 1, 1): 0.561370121}
 
 
-# a point a third of the way along a link, in page coordinates (a horizontal wire has a zero-height box)
+# a point on a link that no other link covers there, in page coordinates, as a user would aim at it
+# (a horizontal wire has a zero-height box, so Playwright's hover cannot target it)
 LINK_POINT = """(sel) => {
-  const line = document.querySelector(sel + ' line.hit');
-  const box = line.ownerSVGElement.getBoundingClientRect();
-  const at = (k) => Number(line.getAttribute(k));
-  return [box.x + at('x1') + (at('x2') - at('x1')) / 3, box.y + at('y1') + (at('y2') - at('y1')) / 3];
+  const hit = document.querySelector(sel + ' line.hit');
+  hit.ownerSVGElement.scrollIntoView({ block: 'center' });
+  const box = hit.ownerSVGElement.getBoundingClientRect();
+  const at = (k) => Number(hit.getAttribute(k));
+  for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75, 0.2, 0.8, 0.15, 0.85]) {
+    const x = box.x + at('x1') + (at('x2') - at('x1')) * t, y = box.y + at('y1') + (at('y2') - at('y1')) * t;
+    if (document.elementFromPoint(x, y)?.closest('g.link') === hit.parentNode) return [x, y];
+  }
+  throw new Error('no uncovered point on ' + sel);
 }"""
 
 
