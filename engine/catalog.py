@@ -14,6 +14,7 @@ OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
 
 
 def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
+    from .control import COMMANDS
     from .augment import AUGMENTATION_OPTIONS
     from .datasets import DATASETS, FEATURES
     from .preprocessing import PREPROCESSORS
@@ -32,6 +33,7 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "early_stopping": [p.to_json() for p in EARLY_STOPPING_OPTIONS],
         "augmentation": [p.to_json() for p in AUGMENTATION_OPTIONS],
         "stream": [p.to_json() for p in STREAM_OPTIONS],
+        "commands": COMMANDS.describe(),
         "outcomes": list(OUTCOMES),
         "limits": limits.to_json(),
     }

@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from .control import Control
+from .datasets.base import validation_count
 from .metrics import evaluate, score, score_name
 from .model import Model, build_model
 from .optimizers import make_optimizer
@@ -42,7 +43,7 @@ def _splits(ds, pipeline: InputPipeline, validation_split: float, dtype) -> dict
     """Fit the pipeline on train and return preprocessed train / val / test splits."""
     x_train, y_train, x_val, y_val = ds.x_train, ds.y_train, ds.x_val, ds.y_val
     if validation_split and x_val is None:
-        n_val = max(1, int(round(len(x_train) * validation_split)))
+        n_val = validation_count(len(x_train), validation_split)   # the rule validation checked
         x_train, x_val, y_train, y_val = x_train[:-n_val], x_train[-n_val:], y_train[:-n_val], y_train[-n_val:]
     pipeline.fit(x_train)
     splits = {"train": Split(x_train, y_train), "val": Split(x_val, y_val), "test": Split(ds.x_test, ds.y_test)}

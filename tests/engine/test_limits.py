@@ -37,3 +37,11 @@ def test_a_scribble_past_the_pen_travel_limit_is_refused():
     zigzag = [[0, 0], [100, 100]] * 40                                    # travels ~80x the drawing's size
     with pytest.raises(DataError, match=f"at most {DEFAULT_LIMITS.max_pen_travel:g}"):
         rasterize_strokes([zigzag])
+
+
+def test_catalog_lists_the_commands_with_the_learning_rate_range():
+    commands = engine.catalog()["commands"]
+    assert set(commands) == {"pause", "resume", "step", "cancel", "set"}
+    lr = next(p for p in commands["set"]["params"] if p["name"] == "learning_rate")
+    from engine.optimizers import MAX_LEARNING_RATE
+    assert lr["max"] == MAX_LEARNING_RATE
