@@ -19,7 +19,7 @@ from .jobs.executor import LocalProcessExecutor
 from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
 from .limits import BodySizeLimitMiddleware
-from .routers import catalog, datasets, digits, health, jobs, models, pages, stream
+from .routers import catalog, datasets, digits, health, jobs, lessons, models, pages, stream
 from .security import SameSiteMiddleware, install_log_redaction
 from .settings import VERSION, Settings
 
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SameSiteMiddleware, allowed_hosts=settings.allowed_hosts)
     install_log_redaction()  # `uvicorn server.main:app` too, not only `nnplay serve`: no token in the logs
     install_error_handlers(app)
-    for module in (health, catalog, datasets, models, jobs, digits, stream, pages):
+    for module in (health, catalog, datasets, models, jobs, digits, lessons, stream, pages):
         app.include_router(module.router)
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")

@@ -425,3 +425,87 @@ class ModelSummaryPublic(BaseModel):
     output: Optional[OutputSuggestion]
     warnings: list[ProblemPublic]
     errors: list[ProblemPublic] = Field(description="what POST /api/jobs would refuse, with field paths")
+
+
+# ==== lessons: backprop (issue 10, /lessons/backprop; the lessons' other schemas go in their own block) ====
+from engine.lessons.backprop import NETWORK_PRESETS as _NETWORK_PRESETS  # noqa: E402
+from engine.lessons.expression import EXPRESSION_PRESETS as _EXPRESSION_PRESETS  # noqa: E402
+from engine.optimizers import LR as _LR  # noqa: E402
+
+
+class ExpressionRequest(BaseModel):
+    """An expression and its variables' values; the engine's parser checks both (limits: /api/catalog)."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [
+        {"expression": p["expression"], "values": p["values"]} for p in _EXPRESSION_PRESETS]})
+    expression: str = Field(description="Python syntax: numbers, the variables, + - * / ** @, unary -, and "
+                                        "exp log sqrt abs sigmoid tanh relu max(a, b) sum mean")
+    values: dict[str, Any] = Field(description="each variable's value: a number, a vector or a matrix")
+
+
+class ExpressionNodePublic(BaseModel):
+    id: int
+    op: str = Field(description="'input', 'const' or an operator name (add, mul, pow, exp, matmul, ...)")
+    inputs: list[int] = Field(description="ids of the nodes it is computed from")
+    value: Any
+    grad: Any = Field(description="df/d(this node), the shape of value")
+    label: str = Field(description="the subexpression's source text")
+    shape: list[int]
+    symbol: Optional[str] = None
+    rule: Optional[str] = Field(None, description="its local gradient, as the lectures write it")
+    power: Optional[float] = None
+    local: Optional[list[Any]] = Field(None, description="per input: d(out)/d(input) per element (null: not elementwise)")
+    passed: Optional[list[Any]] = Field(None, description="per input: the gradient this node sends it (local x upstream)")
+
+
+class ExpressionPublic(BaseModel):
+    value: Any
+    grads: dict[str, Any]
+    nodes: list[ExpressionNodePublic] = Field(description="in evaluation order")
+
+
+class BackpropRequest(BaseModel):
+    """A small dense network with explicit weights, a batch and a learning rate: one forward, backward and SGD step."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [
+        {k: p[k] for k in ("model", "x", "y", "learning_rate")} for p in _NETWORK_PRESETS]})
+    model: ModelSpec
+    x: list[Any] = Field(description="input rows (N, n_in)")
+    y: list[Any] = Field(description="target rows (N, K), or N class labels")
+    learning_rate: scalar("float", **_bounds(_LR)) = 0.5
+    steps: Optional[scalar("int", ge=1)] = Field(None, description="also return the loss curve over this many steps")
+
+
+class BackpropLayerPublic(BaseModel):
+    index: int
+    type: str
+    activation: str
+    input: list[list[float]] = Field(description="(N, n_in) what the layer received")
+    z: list[list[float]] = Field(description="(N, units) pre-activation, the lectures' net")
+    a: list[list[float]] = Field(description="(N, units) activation, the lectures' out")
+    dL_da: list[list[float]]
+    da_dz: Optional[list[list[float]]] = Field(description="the activation's derivative per neuron (null for softmax)")
+    dL_dz: list[list[float]] = Field(description="δ")
+    dL_dW: list[list[float]]
+    dL_db: Optional[list[float]]
+    W: list[list[float]] = Field(description="(n_in, units) before the step")
+    b: Optional[list[float]]
+    W_after: list[list[float]]
+    b_after: Optional[list[float]]
+
+
+class BackpropCurvePublic(BaseModel):
+    loss: list[float] = Field(description="after 0, 1, ..., steps SGD steps")
+    output: list[list[float]] = Field(description="the first row's outputs after 0, 1, ..., steps steps")
+
+
+class BackpropPublic(BaseModel):
+    loss: float
+    layers: list[BackpropLayerPublic]
+    dL_dx: list[list[float]]
+    curve: Optional[BackpropCurvePublic]
+
+
+class BackpropPresetsPublic(BaseModel):
+    expressions: list[dict[str, Any]]
+    networks: list[dict[str, Any]]
+    saturated_neuron: dict[str, Any]
+# ==== end lessons: backprop ====

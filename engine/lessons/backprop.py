@@ -54,7 +54,10 @@ def _check_model(spec: Any, n_in: int, limits: Limits) -> dict:
             raise SpecError(f"must be at most max_lesson_units = {limits.max_lesson_units}", f"model.layers.{i}.units")
     if n_in > limits.max_lesson_units:
         raise SpecError(f"rows have {n_in} inputs; the limit is max_lesson_units = {limits.max_lesson_units}", "x")
-    return {**spec, "dtype": "float64", "input_shape": spec.get("input_shape", [n_in])}
+    first_w = (layers[0].get("weights") or {}).get("W") if isinstance(layers[0].get("weights"), dict) else None
+    # the input width: as given, else the first layer's explicit W rows, else the rows of x
+    n_given = len(first_w) if isinstance(first_w, list) and first_w else n_in
+    return {**spec, "dtype": "float64", "input_shape": spec.get("input_shape", [n_given])}
 
 
 def _json(a: np.ndarray | None) -> Any:
