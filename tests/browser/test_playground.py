@@ -171,7 +171,7 @@ def test_divergence_ends_with_a_message_and_a_suggestion(page):
     set_number(page, page.locator("#controls input[data-param=momentum]"), 0.9)
     set_number(page, page.locator("#controls .lr-field input"), 10)
     page.click("#play")
-    page.wait_for_selector("#run-message.bad", timeout=30_000)
+    page.wait_for_selector("#run-message.bad", timeout=60_000)
     text = page.locator("#run-message").inner_text()
     assert "diverged" in text and "learning rate" in text
     assert page.locator("#play").inner_text() == "Play"   # not frozen: ready for another run
@@ -253,7 +253,7 @@ def test_play_runs_until_paused_and_play_after_completed_continues_the_run(page,
     assert page.locator("#controls input[data-param=epochs]").input_value() == ""   # open-ended, as TF Playground
     page.evaluate(RECORD_JOB_BODIES)
     page.click("#play")
-    page.wait_for_function("parseInt(document.getElementById('stat-epoch').textContent) > 5", timeout=30_000)
+    page.wait_for_function("parseInt(document.getElementById('stat-epoch').textContent) > 5", timeout=60_000)
     assert "/" not in stat(page, "epoch")
     page.click("#play")
     page.wait_for_selector("body[data-run-status=paused]")
@@ -263,12 +263,12 @@ def test_play_runs_until_paused_and_play_after_completed_continues_the_run(page,
 
     set_number(page, page.locator("#controls input[data-param=epochs]"), 30)
     page.click("#play")
-    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    page.wait_for_selector("body[data-run-status=completed]", timeout=60_000)
     assert epoch(page) == 30
     loss_at_30 = float(stat(page, "train-loss"))
     page.click("#play")                       # continues from the last job's weights and optimizer state
-    page.wait_for_function("parseInt(document.getElementById('stat-epoch').textContent) === 60", timeout=30_000)
-    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    page.wait_for_function("parseInt(document.getElementById('stat-epoch').textContent) === 60", timeout=60_000)
+    page.wait_for_selector("body[data-run-status=completed]", timeout=60_000)
     first, second, third = page.evaluate("window.__jobs")
     assert "init_from" not in second and third["init_from"] == {"job_id": second["id"]}
     with server.client() as http:   # the continued job starts where the other ended, not at the start
@@ -280,5 +280,5 @@ def test_play_runs_until_paused_and_play_after_completed_continues_the_run(page,
     page.click("#reset")
     page.wait_for_selector("body[data-run-status=idle]")
     page.click("#play")
-    page.wait_for_selector("body[data-run-status=completed]", timeout=30_000)
+    page.wait_for_selector("body[data-run-status=completed]", timeout=60_000)
     assert epoch(page) == 30 and "init_from" not in page.evaluate("window.__jobs")[-1]   # Reset starts fresh
