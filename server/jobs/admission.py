@@ -1,7 +1,9 @@
 """Admission: the FIFO queue of waiting jobs and the set of running ones.
 
 At most `max_running` jobs run; at most `max_queued` wait (more is a 429). Ids only: the manager
-decides what starting or finishing a job means.
+decides what starting or finishing a job means. Every method is synchronous, so a check and the change it
+allows happen in one step of the event loop: `reserve` holds a place before the job is stored (an await),
+and concurrent creates can never both take the last one.
 """
 from __future__ import annotations
 
@@ -16,15 +18,25 @@ class Admission:
         self.max_queued = max_queued
         self.queue: deque[str] = deque()
         self.running: set[str] = set()
+        self.reserved = 0  # places held by creates that are still storing their job
 
-    def check_room(self) -> None:
-        """Raise JobError(429) when the queue is full."""
-        if len(self.queue) >= self.max_queued:
-            raise JobError(429, f"too many queued jobs ({len(self.queue)}; limit max_queued_jobs = "
+    def waiting(self) -> int:
+        return len(self.queue) + self.reserved
+
+    def reserve(self) -> None:
+        """Hold a place in the queue, or raise JobError(429) when there is none left."""
+        if self.waiting() >= self.max_queued:
+            raise JobError(429, f"too many queued jobs ({self.waiting()}; limit max_queued_jobs = "
                                 f"{self.max_queued}); wait for some to finish or cancel them")
+        self.reserved += 1
+
+    def unreserve(self) -> None:
+        """Give back a held place (the job could not be stored)."""
+        self.reserved -= 1
 
     def admit(self, job_id: str) -> None:
-        self.check_room()
+        """Queue a stored job in the place `reserve` held for it."""
+        self.reserved -= 1
         self.queue.append(job_id)
 
     def position(self, job_id: str) -> int | None:

@@ -130,10 +130,16 @@ class JobManager:
                          init_from: str | None = None) -> dict:
         """Queue a normalized spec (validated by the caller, trained as is); `init_from`: a job id that
         `check_init_from` accepted, whose model file the worker starts from."""
-        self.admission.check_room()  # the 429 comes before anything is stored
-        epochs = (spec.get("training") or {}).get("epochs")
-        job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from)
-        await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
+        # the 429 comes before anything is stored; the place is held across the awaits below, so
+        # simultaneous creates cannot all pass the check and then all queue
+        self.admission.reserve()
+        try:
+            epochs = (spec.get("training") or {}).get("epochs")
+            job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from)
+            await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
+        except BaseException:
+            self.admission.unreserve()
+            raise
         self.live[job["id"]] = LiveJob(job["id"], best_key=best_key_for(spec))
         self.admission.admit(job["id"])
         await self._pump()
