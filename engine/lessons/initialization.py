@@ -12,7 +12,8 @@ from ..activations import ACTIVATIONS
 from ..errors import SpecError
 from ..initializers import INITIALIZERS
 from ..model import build_model
-from ..params import Param, resolve_params
+from ..params import Param
+from .options import request_options
 
 OPTIONS = [Param("layers", "int", 10, 1, 20, help="dense layers in the stack"),
            Param("units", "int", 500, 1, 1000, help="units per layer (and inputs)"),
@@ -20,8 +21,23 @@ OPTIONS = [Param("layers", "int", 10, 1, 20, help="dense layers in the stack"),
            Param("initializer", "choice", {"name": "random_normal", "stddev": 0.01}, choices=INITIALIZERS,
                  help="every layer's kernel initializer (biases start at zero)"),
            Param("n_samples", "int", 1000, 1, 2000, help="unit-Gaussian input rows"),
-           Param("bins", "int", 30, 5, 100, help="histogram bins per layer"),
+           Param("bins", "int", 31, 5, 101, help="histogram bins per layer (odd: zero sits in the middle of a bin)"),
            Param("seed", "int", 0, 0, 2 ** 31 - 1)]
+
+# the lectures' figures, one click each on the page ("compare": a second initializer beside the first)
+PRESETS = [
+    {"name": "small", "title": "tanh, N(0, 0.01²): activations collapse", "activation": "tanh",
+     "initializer": {"name": "random_normal", "stddev": 0.01}, "compare": "glorot_normal"},
+    {"name": "large", "title": "tanh, N(0, 1): tanh saturates", "activation": "tanh",
+     "initializer": {"name": "random_normal", "stddev": 1.0}, "compare": "glorot_normal"},
+    {"name": "lecun", "title": "tanh, LeCun 1/√n", "activation": "tanh", "initializer": "lecun_normal", "compare": None},
+    {"name": "glorot_tanh", "title": "tanh, Glorot: the spread survives", "activation": "tanh",
+     "initializer": "glorot_normal", "compare": None},
+    {"name": "glorot_relu", "title": "ReLU, Glorot vs He: He keeps the spread", "activation": "relu",
+     "initializer": "glorot_normal", "compare": "he_normal"},
+    {"name": "sigmoid", "title": "sigmoid, N(0, 1) vs Glorot", "activation": "sigmoid",
+     "initializer": {"name": "random_normal", "stddev": 1.0}, "compare": "glorot_normal"},
+]
 
 # when an activation's outputs count as saturated (the lectures' figures); absent: not reported (null)
 SATURATED = {"tanh": lambda a: np.abs(a) > 0.99,
@@ -70,12 +86,8 @@ def activation_statistics(request: dict) -> dict:
     `grad_std` is the standard deviation of d(loss)/d(W) of that layer (what its update would use).
     A request may give {"model": <model spec>} instead of layers / units / activation / initializer.
     """
-    if not isinstance(request, dict):
-        raise SpecError("must be an object")
-    given = dict(request)
-    model_spec = given.pop("model", None)
-    o = resolve_params(OPTIONS, given, "")
-    o = {k.lstrip("."): v for k, v in o.items()}
+    o = request_options(OPTIONS, request, ("model",))
+    model_spec = request.get("model")
     for key in ("activation", "initializer"):   # check their options too ({"name": "random_normal", "stddev": -1})
         registry = ACTIVATIONS if key == "activation" else INITIALIZERS
         o[key] = registry.normalize(o[key], key)

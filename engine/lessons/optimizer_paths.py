@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import Problem, SpecError
 from ..optimizers import OPTIMIZERS, make_optimizer
-from ..params import Param, resolve_params
+from ..params import Param
+from .options import request_options
 from .surfaces import SURFACES, grid
 
 DIVERGED_BOX = 1e6          # a point beyond this (or non-finite) has left any surface for good
@@ -21,8 +22,10 @@ PATH_OPTIONS = [Param("steps", "int", 300, 1, 2000, help="optimizer steps per pa
 PHASE_OPTIONS = [Param("steps", "int", 300, 1, 2000, help="steps each cell may take to converge"),
                  Param("tolerance", "float", 1e-4, 0, 1, min_exclusive=True,
                        help="converged when the loss is this close to the minimum"),
-                 Param("lr_min", "float", 0.01, 0, 100, min_exclusive=True),
-                 Param("lr_max", "float", 1.0, 0, 100, min_exclusive=True),
+                 Param("lr_min", "float", None, 0, 100, min_exclusive=True, nullable=True,
+                       help="default: the surface's learning_rates"),
+                 Param("lr_max", "float", None, 0, 100, min_exclusive=True, nullable=True,
+                       help="default: the surface's learning_rates"),
                  Param("lr_count", "int", 20, 2, 40, help="learning rates, log-spaced"),
                  Param("momentum_min", "float", 0.0, 0, 1),
                  Param("momentum_max", "float", 0.99, 0, 1),
@@ -133,13 +136,7 @@ def _values(surface, trail: np.ndarray) -> np.ndarray:
 
 def optimizer_paths(request: dict) -> dict:
     """POST /api/lessons/optimizers: the surface (grid for the map) and one path per optimizer."""
-    if not isinstance(request, dict):
-        raise SpecError("must be an object")
-    options = resolve_params(PATH_OPTIONS, {k: request[k] for k in ("steps", "resolution") if k in request}, "")
-    options = {k.lstrip("."): v for k, v in options.items()}
-    unknown = sorted(set(request) - {"surface", "start", "steps", "resolution", "optimizers"})
-    if unknown:
-        raise SpecError("unknown field; allowed: surface, start, steps, resolution, optimizers", unknown[0])
+    options = request_options(PATH_OPTIONS, request, ("surface", "start", "optimizers"))
     surface = resolve_surface(request.get("surface", {"name": "rosenbrock"}))
     start = check_start(request["start"]) if request.get("start") is not None else np.array(surface.start, float)
     specs = request.get("optimizers")
@@ -174,19 +171,14 @@ def momentum_phase(request: dict) -> dict:
     Returns {"surface", "start", "learning_rates" [L], "momentums" [M], "converged_at" [M][L] step | null,
     "diverged_at" [M][L] step | null, "tolerance", "steps"}.
     """
-    if not isinstance(request, dict):
-        raise SpecError("must be an object")
-    allowed = {"surface", "start"} | {p.name for p in PHASE_OPTIONS}
-    unknown = sorted(set(request) - allowed)
-    if unknown:
-        raise SpecError(f"unknown field; allowed: {', '.join(sorted(allowed))}", unknown[0])
-    o = resolve_params(PHASE_OPTIONS, {k: v for k, v in request.items() if k not in ("surface", "start")}, "")
-    o = {k.lstrip("."): v for k, v in o.items()}
+    o = request_options(PHASE_OPTIONS, request, ("surface", "start"))
     surface = resolve_surface(request.get("surface", {"name": "ravine"}))
     if not surface.minimum:
         raise SpecError(f"{surface.name} has no minimum to converge to", "surface")
     best = min(float(surface.value(*m)) for m in surface.minimum)
     start = check_start(request["start"]) if request.get("start") is not None else np.array(surface.start, float)
+    lo, hi = getattr(surface, "learning_rates", [0.01, 1.0])
+    o = {**o, "lr_min": o["lr_min"] or lo, "lr_max": o["lr_max"] or hi}
     lrs, momentums = _phase_axes(o)
     converged = np.full((len(momentums), len(lrs)), -1)
     diverged = np.full((len(momentums), len(lrs)), -1)
@@ -219,9 +211,9 @@ PRESETS = {
             {"name": "sgd", "learning_rate": 0.001},
             {"name": "sgd", "learning_rate": 0.001, "momentum": 0.9},
             {"name": "sgd", "learning_rate": 0.001, "momentum": 0.9, "nesterov": True},
-            {"name": "adagrad", "learning_rate": 0.5},
+            {"name": "adagrad", "learning_rate": 1.0},
             {"name": "rmsprop", "learning_rate": 0.01},
-            {"name": "adam", "learning_rate": 0.05},
+            {"name": "adam", "learning_rate": 0.1},
             {"name": "adadelta", "learning_rate": 1.0}]}},
     "terminal_velocity": {
         "doc": ("momentum's terminal velocity: on a constant gradient g the step grows to lr·g/(1 − β), "
@@ -248,7 +240,7 @@ PRESETS = {
 
 def lesson_catalog() -> dict:
     """GET /api/lessons/optimizers: the surfaces, the presets and every request option with its range."""
-    return {"surfaces": SURFACES.describe("domain", "minimum", "start"),
+    return {"surfaces": SURFACES.describe("domain", "minimum", "start", "learning_rates"),
             "presets": PRESETS,
             "options": [p.to_json() for p in PATH_OPTIONS],
             "phase_options": [p.to_json() for p in PHASE_OPTIONS],

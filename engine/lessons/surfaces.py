@@ -10,11 +10,13 @@ import numpy as np
 
 from ..registry import Registry
 
-SURFACES = Registry("surface", defaults={"minimum": []})
+# learning_rates: the range the momentum phase diagram scans by default (where this surface's steps are sane)
+SURFACES = Registry("surface", defaults={"minimum": [], "learning_rates": [0.01, 1.0]})
 
 
 @SURFACES.register("bowl", doc="round bowl x² + y²: every optimizer heads straight down",
-                   domain=[[-2.0, 2.0], [-2.0, 2.0]], minimum=[[0.0, 0.0]], start=[-1.6, 1.4])
+                   domain=[[-2.0, 2.0], [-2.0, 2.0]], minimum=[[0.0, 0.0]], start=[-1.6, 1.4],
+                   learning_rates=[0.01, 2.0])
 class Bowl:
     @staticmethod
     def value(x, y):
@@ -38,7 +40,8 @@ class Ravine:
 
 
 @SURFACES.register("rosenbrock", doc="Rosenbrock's banana (1 − x)² + 100 (y − x²)²: a curved, flat valley",
-                   domain=[[-2.0, 2.0], [-1.0, 3.0]], minimum=[[1.0, 1.0]], start=[-1.2, 1.0])
+                   domain=[[-2.0, 2.0], [-1.0, 3.0]], minimum=[[1.0, 1.0]], start=[-1.2, 1.0],
+                   learning_rates=[1e-4, 4e-3])
 class Rosenbrock:
     @staticmethod
     def value(x, y):
@@ -56,7 +59,8 @@ def _beale_terms(x, y):
 
 
 @SURFACES.register("beale", doc="Beale's function: flat plateaus and sharp ridges around a valley",
-                   domain=[[-4.5, 4.5], [-4.5, 4.5]], minimum=[[3.0, 0.5]], start=[-2.0, 2.0])
+                   domain=[[-4.5, 4.5], [-4.5, 4.5]], minimum=[[3.0, 0.5]], start=[-2.0, 2.0],
+                   learning_rates=[1e-4, 0.03])
 class Beale:
     @staticmethod
     def value(x, y):
@@ -83,7 +87,7 @@ class Saddle:
 @SURFACES.register("himmelblau", doc="Himmelblau's function: four minima, where you end depends on the start",
                    domain=[[-5.0, 5.0], [-5.0, 5.0]],
                    minimum=[[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126]],
-                   start=[0.0, -0.5])
+                   start=[0.0, -0.5], learning_rates=[1e-4, 0.03])
 class Himmelblau:
     @staticmethod
     def value(x, y):

@@ -44,7 +44,8 @@ from typing import Annotated, Any  # noqa: E402
 from fastapi import Body  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 
-from engine.lessons.initialization import OPTIONS as INIT_OPTIONS, activation_statistics  # noqa: E402
+from engine.lessons.initialization import OPTIONS as INIT_OPTIONS, PRESETS as INIT_PRESETS  # noqa: E402
+from engine.lessons.initialization import activation_statistics  # noqa: E402
 from engine.lessons.optimizer_paths import lesson_catalog, momentum_phase, optimizer_paths  # noqa: E402
 
 JsonBody = Annotated[Any, Body()]  # checked by the engine (SpecError -> 422 naming the field)
@@ -70,9 +71,9 @@ async def create_momentum_phase(body: JsonBody) -> JSONResponse:
     return _numbers(await run_in_threadpool(momentum_phase, body))
 
 
-@router.get("/initialization", summary="Request options of the initialization lesson")
+@router.get("/initialization", summary="Request options and the lectures' presets of the initialization lesson")
 async def read_initialization_lesson() -> dict:
-    return {"options": [p.to_json() for p in INIT_OPTIONS]}
+    return {"options": [p.to_json() for p in INIT_OPTIONS], "presets": INIT_PRESETS}
 
 
 @router.post("/initialization", summary="Per-layer activation histograms and gradient spread of a deep stack")

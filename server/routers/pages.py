@@ -1,4 +1,4 @@
-"""The three HTML pages; templates/ and static/ live next to server/ in the repository."""
+"""The HTML pages; templates/ and static/ live next to server/ in the repository."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -38,3 +38,18 @@ async def read_jobs(request: Request) -> HTMLResponse:
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 async def read_job_page(request: Request, job_id: str) -> HTMLResponse:
     return _page(request, "jobs.html", job_id=job_id)
+
+# ---- lessons: the index and lessons 2 and 3 (lesson 1, /lessons/backprop, is added beside them) ----
+@router.get("/lessons", response_class=HTMLResponse)
+async def read_lessons(request: Request) -> HTMLResponse:
+    return _page(request, "lessons.html")
+
+
+@router.get("/lessons/optimizers", response_class=HTMLResponse)
+async def read_lesson_optimizers(request: Request) -> HTMLResponse:
+    return _page(request, "lesson_optimizers.html")
+
+
+@router.get("/lessons/initialization", response_class=HTMLResponse)
+async def read_lesson_initialization(request: Request) -> HTMLResponse:
+    return _page(request, "lesson_initialization.html")

@@ -142,3 +142,10 @@ export function normalizeWeights(resp) {
   }
   return w;
 }
+
+// ---- lessons 2 and 3: optimizers on a loss surface, initialization
+export const getOptimizersLesson = () => request("GET", "/api/lessons/optimizers");
+export const optimizerPaths = (body) => request("POST", "/api/lessons/optimizers", body);
+export const momentumPhase = (body) => request("POST", "/api/lessons/optimizers/phase", body);
+export const getInitializationLesson = () => request("GET", "/api/lessons/initialization");
+export const activationStatistics = (body) => request("POST", "/api/lessons/initialization", body);

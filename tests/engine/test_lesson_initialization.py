@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from engine.errors import SpecError
-from engine.lessons.initialization import activation_statistics
+from engine.lessons.initialization import PRESETS, activation_statistics
 from engine.model import build_model
 
 
@@ -99,3 +99,12 @@ def test_seeded_runs_are_identical():
     a = stats("glorot_normal", layers=2, units=50, n_samples=50)
     b = stats("glorot_normal", layers=2, units=50, n_samples=50)
     assert a == b
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p["name"])
+def test_every_preset_is_a_valid_request(preset):
+    for initializer in (preset["initializer"], preset["compare"]):
+        if initializer is not None:
+            layers = activation_statistics({"layers": 2, "units": 20, "n_samples": 20, "activation": preset["activation"],
+                                            "initializer": initializer})["layers"]
+            assert len(layers) == 2
