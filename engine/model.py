@@ -288,20 +288,86 @@ def build_model(spec: dict, seed: int = 0, rng: np.random.Generator | None = Non
     return Model(spec, layers, pipeline)
 
 
-def load_model(path: str | os.PathLike) -> Model:
-    """Load a model saved by Model.save. Never unpickles."""
+DAMAGED = "model file is damaged or not a readable NN Playground model file"
+# what a model file may hold besides its parameters: batchnorm state, optimizer slots (adam: 2 per
+# parameter), the input pipeline (pca_whiten: D x D), the JSON meta
+FILE_BYTES_PER_PARAM = 8 * 4
+FILE_EXTRA_BYTES = 64 * 1024 * 1024
+
+
+def _damaged(reason: object) -> SpecError:
+    return SpecError(f"{DAMAGED} ({reason}); train the job again or delete it", "model file")
+
+
+def _read_meta(data) -> dict:
+    meta = json.loads(str(data["meta_json"]))
+    if not isinstance(meta, dict) or meta.get("format") != "nnplay-model" or not isinstance(meta.get("spec"), dict):
+        raise ValueError("not an NN Playground model file")
+    return meta
+
+
+def _checked_spec(meta: dict, data, limits) -> dict:
+    """The file's declared model spec, normalized and checked against `limits` from shapes alone, before
+    anything is allocated (a file declaring a billion parameters is refused, not built)."""
+    from .spec import _check_model_limits  # the one home of the network limits
+    spec = normalize_model_spec(meta["spec"])
+    problems: list[Problem] = []
+    _check_model_limits(spec, limits, problems)
+    if problems:
+        raise SpecError([Problem("model file", f"declares a model the limits refuse: {p.path}: {p.message}")
+                         for p in problems])
+    stored = sum(info.file_size for info in data.zip.infolist())  # uncompressed sizes: no zip bomb either
+    allowed = FILE_BYTES_PER_PARAM * count_params(spec) + FILE_EXTRA_BYTES
+    if stored > allowed:
+        raise ValueError(f"holds {stored:,} bytes of arrays, more than its model can use")
+    missing = [key for key in _declared_params(spec) if f"param/{key}.npy" not in data.zip.namelist()]
+    if missing:  # found before the network is built
+        raise ValueError(f"weights missing for {', '.join(missing[:5])}")
+    return spec
+
+
+def _declared_params(spec: dict) -> list[str]:
+    """The flat parameter keys ("{i}.W") a model spec builds, from shapes alone."""
+    shape, keys = tuple(spec["input_shape"]), []
+    for i, layer_spec in enumerate(spec["layers"]):
+        layer = _instantiate(layer_spec, f"model.layers.{i}")
+        out = layer.compute_output_shape(shape)  # first: a conv layer reads its geometry here
+        keys += [f"{i}.{k}" for k in layer.param_shapes(shape)]
+        shape = out
+    return keys
+
+
+def load_model(path: str | os.PathLike, limits=None) -> Model:
+    """Load a model saved by Model.save. Never unpickles.
+
+    The declared architecture is checked against `limits` (default engine.DEFAULT_LIMITS) before it is
+    built. Anything unreadable (empty, truncated, random bytes, wrong arrays) raises SpecError at
+    "model file" saying the model file is damaged; a missing file raises FileNotFoundError.
+    """
+    from .limits import DEFAULT_LIMITS
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(str(arrays.pop("meta_json")))
-    except (OSError, ValueError, KeyError) as e:
-        raise SpecError(f"not a readable NN Playground model file: {e}", "model file") from None
-    if meta.get("format") != "nnplay-model":
-        raise SpecError("not an NN Playground model file", "model file")
-    spec = meta["spec"]
+            meta = _read_meta(data)
+            spec = _checked_spec(meta, data, limits or DEFAULT_LIMITS)
+            arrays = {k: data[k] for k in data.files if k != "meta_json"}
+        return _model_from_file(spec, meta, arrays)
+    except (FileNotFoundError, MemoryError):
+        raise
+    except SpecError as e:
+        if any(p.path == "model file" for p in e.problems):
+            raise
+        raise _damaged("; ".join(f"{p.path}: {p.message}" for p in e.problems)) from None
+    except Exception as e:  # noqa: BLE001  zipfile.BadZipFile, EOFError, zlib.error, ValueError, KeyError...
+        raise _damaged(f"{type(e).__name__}: {e}") from None
+
+
+def _model_from_file(spec: dict, meta: dict, arrays: dict[str, np.ndarray]) -> Model:
     pipe_arrays = {k[len("pipeline/"):]: v for k, v in arrays.items() if k.startswith("pipeline/")}
     model = build_model(spec, seed=0, pipeline=InputPipeline.from_saved(meta.get("pipeline"), pipe_arrays))
     weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(("param/", "state/"))}
+    missing = sorted((set(model.params) | set(model.state)) - set(weights))
+    if missing:
+        raise ValueError(f"weights missing for {', '.join(missing[:5])}")
     model.set_weights(weights)
     if meta.get("optimizer"):
         slots: dict[str, dict[str, np.ndarray]] = {}

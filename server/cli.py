@@ -1,4 +1,4 @@
-"""`nnplay serve | train SPEC.json | predict MODEL IMAGE.png`. Heavy imports stay inside the commands
+"""`nnplay serve | train SPEC.json | predict MODEL IMAGE.png | doctor`. Heavy imports stay inside the commands
 (a spawned job worker re-imports this module and must not load numpy before its thread settings)."""
 from __future__ import annotations
 
@@ -30,11 +30,75 @@ def cmd_serve(args) -> int:
         print(unauthenticated_refusal(args.host), file=sys.stderr)
         return 2
     settings.allowed_hosts = [*settings.allowed_hosts, *bind_names(args.host), *split_names(args.allowed_hosts)]
+    refusal = check_home(settings, reset_db=args.reset_db)
+    if refusal:
+        print(f"nnplay serve: {refusal}", file=sys.stderr)
+        return 2
     print(f"NN Playground on http://{args.host}:{args.port}  (data: {settings.home}, "
           f"{settings.workers_jobs} job worker(s))", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
                 log_config=log_config(LOGGING_CONFIG))  # ?token= never reaches the access log
     return 0
+
+
+def check_home(settings, reset_db: bool = False) -> str | None:
+    """Why the server cannot start on its home (another server holds it, the database is damaged), else
+    None. `reset_db` first moves the database aside (a backup), with the home's lock held."""
+    from .home import HomeInUse, HomeLock
+    from .jobs.storage import CorruptDatabase, Storage, reset_database
+
+    try:
+        with HomeLock(settings.home):
+            if reset_db:
+                backup = reset_database(settings.db_path)
+                print(f"moved the job database to {backup}; starting with an empty history" if backup
+                      else f"no job database at {settings.db_path}; starting with an empty history", flush=True)
+            Storage(settings.db_path, settings.models_dir).close()
+    except (HomeInUse, CorruptDatabase) as e:
+        return str(e)
+    return None
+
+
+def cmd_doctor(args) -> int:
+    """Check NNPLAY_HOME: who holds it, whether the database reads, model files without a job (and jobs
+    without their file), leftover temporary files. Prints what to do; exit 1 when something is wrong."""
+    import sqlite3
+
+    from .home import TEMP_PATTERN, holder
+    from .jobs.storage import CorruptDatabase, Storage
+    from .settings import Settings
+
+    settings = Settings()
+    problems: list[str] = []
+    print(f"home: {settings.home}")
+    pid = holder(settings.home)
+    print(f"server: {'none running' if pid is None else f'running (pid {pid})'}")
+    try:
+        storage = Storage(settings.db_path, settings.models_dir)
+    except (CorruptDatabase, sqlite3.Error) as e:
+        problems.append(str(e))
+        storage = None
+    files = {p.name for p in settings.models_dir.glob("*.npz")} if settings.models_dir.is_dir() else set()
+    if storage is not None:
+        jobs, total = storage.list_jobs(limit=10**9)
+        storage.close()
+        print(f"database: {settings.db_path} ok, {total} job(s)")
+        known = {os.path.basename(j["model_path"]) for j in jobs if j["model_path"]}
+        orphans = sorted(files - known)
+        if orphans:
+            problems.append(f"{len(orphans)} model file(s) in {settings.models_dir} belong to no job "
+                            f"(e.g. {orphans[0]}); delete them or keep them as plain model files")
+        missing = [j["id"] for j in jobs if j["model_path"] and os.path.basename(j["model_path"]) not in files
+                   and j["status"] not in ("queued", "running", "paused")]
+        if missing:
+            print(f"note: {len(missing)} finished job(s) have no model file (e.g. {missing[0]})")
+    temps = sorted(settings.models_dir.glob(TEMP_PATTERN)) if settings.models_dir.is_dir() else []
+    if temps and pid is None:
+        print(f"note: {len(temps)} leftover temporary file(s); the next `nnplay serve` removes them")
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("all good" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> str:
@@ -129,7 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-unauthenticated", action="store_true",
                        help="listen on a non-loopback --host without NNPLAY_API_TOKEN (anyone who can reach "
                             "the server can drive it)")
+    serve.add_argument("--reset-db", action="store_true",
+                       help="move the job database aside (kept as nnplay.sqlite3.bak-<time>) and start with an "
+                            "empty history; for a database that cannot be read")
     serve.set_defaults(func=cmd_serve)
+    doctor = sub.add_parser("doctor", help="check the data folder (NNPLAY_HOME): lock, database, model files")
+    doctor.set_defaults(func=cmd_doctor)
     train = sub.add_parser("train", help="train a job spec in the terminal")
     train.add_argument("spec", help="job spec JSON file")
     train.add_argument("--out", default="model.npz", help="where to write the trained model (.npz)")

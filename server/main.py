@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import DataError, SpecError
 
+from . import modelcache
+from .home import HomeLock, remove_temp_files
 from .jobs.executor import LocalProcessExecutor
 from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
@@ -31,7 +33,7 @@ def make_manager(settings: Settings) -> JobManager:
     executor = LocalProcessExecutor(
         threads_per_job=threads, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"),
         checkpoint_seconds=settings.checkpoint_seconds, cancel_grace=settings.cancel_grace_seconds)
-    storage = Storage(settings.db_path)
+    storage = Storage(settings.db_path, settings.models_dir)
     return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,
                       max_queued=settings.max_queued_jobs, limits=settings.engine_limits())
 
@@ -114,13 +116,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.manager = make_manager(settings)
-        await app.state.manager.start()
+        # one server per home (HomeInUse names the other's pid); a damaged database stops the start with
+        # CorruptDatabase naming the file and what to do
+        lock = HomeLock(settings.home).acquire()
         try:
-            yield
+            removed = remove_temp_files(settings.models_dir)  # half-written model files of a crash
+            if removed:
+                log.warning("removed %d leftover temporary model file(s) in %s", len(removed), settings.models_dir)
+            modelcache.use_limits(settings.engine_limits())
+            app.state.manager = make_manager(settings)
+            await app.state.manager.start()
+            try:
+                yield
+            finally:
+                await app.state.manager.shutdown()
+                app.state.manager.storage.close()
         finally:
-            await app.state.manager.shutdown()
-            app.state.manager.storage.close()
+            lock.release()
 
     app = FastAPI(title="NN Playground", version=VERSION, lifespan=lifespan,
                   description="Build, train and watch neural networks; REST jobs, live WebSocket streams, digits.")

@@ -1,4 +1,8 @@
-"""Loaded models, cached by (path, modification time) so a re-written checkpoint is picked up."""
+"""Loaded models, cached by (path, modification time) so a re-written checkpoint is picked up.
+
+A damaged file (empty, truncated, not a model) is a SpecError from engine.load_model (422, "model file is
+damaged"); its declared network is checked against the server's engine limits before it is built.
+"""
 from __future__ import annotations
 
 import os
@@ -7,19 +11,34 @@ from collections import OrderedDict
 
 import engine
 
+from .jobs.errors import JobError
+
 _lock = threading.Lock()
 _cache: OrderedDict[tuple, object] = OrderedDict()
 MAX_MODELS = 8
+_limits = None  # the server's engine.Limits (set by the app's lifespan); None: engine.DEFAULT_LIMITS
 
 
-def load_cached(path: str):
+def use_limits(limits) -> None:
+    """Check model files against these limits (the ones the server validates specs under)."""
+    global _limits
+    _limits = limits
+
+
+def load_cached(path: str, limits=None):
     """The model saved at `path` (engine.load_model), reloaded when the file changes. Call from a thread."""
-    key = (path, os.stat(path).st_mtime_ns)
+    try:
+        key = (path, os.stat(path).st_mtime_ns)
+    except FileNotFoundError:  # deleted between the route's check and here
+        raise JobError(404, "the model file is gone (the job was deleted?)") from None
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    model = engine.load_model(path)
+    try:
+        model = engine.load_model(path, limits=limits or _limits)
+    except FileNotFoundError:
+        raise JobError(404, "the model file is gone (the job was deleted?)") from None
     with _lock:
         for old in [k for k in _cache if k[0] == path]:
             del _cache[old]

@@ -3,10 +3,16 @@
 Every call takes a lock and is short; the server calls them from a thread (asyncio.to_thread) so the
 event loop never waits on the disk. An epoch row is committed before it is sent to any client, so a
 `kill -9` loses nothing that was reported.
+
+Model paths are stored relative to the home folder (the database's folder), so a copied home reads and
+deletes its own files, never the original's; rows of older releases (absolute paths) are migrated on open.
+A database that cannot be read (0 bytes, not SQLite, damaged) raises CorruptDatabase naming the file and
+what to do; `reset_database` moves it aside (a backup, never a delete).
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -48,21 +54,93 @@ COLUMNS = ("id", "seq", "status", "spec", "created_at", "started_at", "finished_
            "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from")
 # columns added after the first release: ALTER TABLE on open, so an existing database keeps working
 ADDED_COLUMNS = {"init_from": "TEXT"}
+SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and index: they belong to the database file
+
+
+class CorruptDatabase(RuntimeError):
+    """The job database cannot be read; the message names the file and what to do."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(
+            f"the job database {path} {reason}. Move it aside (mv {path} {path}.broken) and start again, "
+            f"or run `nnplay serve --reset-db` (it keeps the old file as {path.name}.bak-<time>); "
+            f"`nnplay doctor` checks the whole folder")
+        self.path, self.reason = path, reason
+
+
+def reset_database(db_path: Path | str) -> Path | None:
+    """Move the database (and its -wal / -shm files) aside as <name>.bak-<time>; returns the backup's
+    path, None when there was no database. Only while no server uses the home (server/home.py's lock)."""
+    path = Path(db_path)
+    if not path.exists():
+        return None
+    backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", *SIDE_FILES):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.replace(side, f"{backup}{suffix}")
+    return backup
 
 
 class Storage:
-    def __init__(self, db_path: Path | str):
+    def __init__(self, db_path: Path | str, models_dir: Path | str | None = None):
+        """`models_dir`: where this home keeps model files (default <db folder>/models); rows store paths
+        relative to the database's folder, the home."""
         self.path = Path(db_path)
+        self.home = self.path.parent.resolve()
+        self.models_dir = Path(models_dir).resolve() if models_dir else self.home / "models"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        if self.path.exists() and self.path.stat().st_size == 0:
+            # SQLite would take it as a new, empty database: the history would be gone and every
+            # model file orphaned without a word
+            raise CorruptDatabase(self.path, "is empty (0 bytes): it was truncated, so the job history is lost")
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise CorruptDatabase(self.path, f"cannot be read ({e})") from None
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed row survives a process kill
+        check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {check}")
         self._db.executescript(SCHEMA)
         have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         for column, kind in ADDED_COLUMNS.items():
             if column not in have:
                 self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
+        self._migrate_absolute_paths()
+
+    # -- model paths: relative to the home ----------------------------------------------------------
+    def _stored_path(self, path: str | None) -> str | None:
+        """What the row keeps: a path under the home, relative to it; a file elsewhere is this home's copy,
+        the same name in its models folder."""
+        if not path:
+            return path
+        p = Path(path)
+        if not p.is_absolute():
+            return p.as_posix()
+        try:
+            return p.resolve().relative_to(self.home).as_posix()
+        except ValueError:
+            return (self.models_dir / p.name).relative_to(self.home).as_posix()
+
+    def _real_path(self, stored: str | None) -> str | None:
+        return str(self.home / stored) if stored else stored
+
+    def _migrate_absolute_paths(self) -> None:
+        rows = self._db.execute("SELECT id, model_path FROM jobs WHERE model_path LIKE '/%'").fetchall()
+        if rows:
+            self._db.executemany("UPDATE jobs SET model_path = ? WHERE id = ?",
+                                 [(self._stored_path(path), job_id) for job_id, path in rows])
+
+    def _values(self, fields: dict) -> list:
+        return [json.dumps(v) if k in JSON_COLUMNS and v is not None
+                else self._stored_path(v) if k == "model_path" else v for k, v in fields.items()]
 
     def close(self) -> None:
         with self._lock:
@@ -82,7 +160,7 @@ class Storage:
     def get_job(self, job_id: str) -> dict | None:
         with self._lock:
             row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _row_to_job(row) if row else None
+        return self._row_to_job(row) if row else None
 
     def list_jobs(self, status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
@@ -91,7 +169,7 @@ class Storage:
             rows = self._db.execute(
                 f"SELECT {', '.join(COLUMNS)} FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
                 args + [limit, offset]).fetchall()
-        return [_row_to_job(r) for r in rows], total
+        return [self._row_to_job(r) for r in rows], total
 
     def update_job(self, job_id: str, **fields) -> None:
         if not fields:
@@ -99,7 +177,7 @@ class Storage:
         unknown = set(fields) - set(COLUMNS)
         if unknown:
             raise KeyError(f"unknown job columns: {sorted(unknown)}")
-        values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in fields.items()]
+        values = self._values(fields)
         with self._lock:
             self._db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                              values + [job_id])
@@ -131,7 +209,7 @@ class Storage:
                     "INSERT OR REPLACE INTO epochs (job_id, epoch, record) VALUES (?, ?, ?)",
                     [(job_id, int(rec["epoch"]), json.dumps(rec)) for job_id, rec in epochs])
                 for job_id, fields in updates:
-                    values = [json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in fields.items()]
+                    values = self._values(fields)
                     self._db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                                      values + [job_id])
                 self._db.execute("COMMIT")
@@ -139,10 +217,12 @@ class Storage:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def get_epochs(self, job_id: str, since: int = 0) -> list[dict]:
+    def get_epochs(self, job_id: str, since: int = 0, limit: int | None = None) -> list[dict]:
+        """Epoch records with epoch > since, in order; at most `limit` of them (None: all)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT record FROM epochs WHERE job_id = ? AND epoch > ? ORDER BY epoch", (job_id, since)).fetchall()
+                "SELECT record FROM epochs WHERE job_id = ? AND epoch > ? ORDER BY epoch LIMIT ?",
+                (job_id, since, -1 if limit is None else limit)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     def get_epoch(self, job_id: str, epoch: int) -> dict | None:
@@ -151,10 +231,10 @@ class Storage:
                                    (job_id, int(epoch))).fetchone()
         return json.loads(row[0]) if row else None
 
-
-def _row_to_job(row: tuple) -> dict:
-    job = dict(zip(COLUMNS, row))
-    for key in JSON_COLUMNS:
-        if job[key] is not None:
-            job[key] = json.loads(job[key])
-    return job
+    def _row_to_job(self, row: tuple) -> dict:
+        job = dict(zip(COLUMNS, row))
+        for key in JSON_COLUMNS:
+            if job[key] is not None:
+                job[key] = json.loads(job[key])
+        job["model_path"] = self._real_path(job["model_path"])
+        return job
