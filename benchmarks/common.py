@@ -31,7 +31,7 @@ def set_threads_from_argv(argv: list[str] | None = None) -> None:
             value = argv[i + 1]
         elif arg.startswith("--threads="):
             value = arg.split("=", 1)[1]
-    if value is not None:
+    if value is not None and any(os.environ.get(var) != value for var in THREAD_VARS):
         if "numpy" in sys.modules:
             print("warning: numpy was imported before --threads was applied; it may not take effect",
                   file=sys.stderr)

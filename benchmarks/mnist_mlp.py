@@ -1,6 +1,6 @@
 """MNIST 784-256-128-10 ReLU MLP: the engine's trainer against a bare NumPy loop (and PyTorch if installed).
 
-Usage: python benchmarks/mnist_mlp.py [--mnist-dir DIR] [--epochs 5] [--limit N] [--threads N] [--seed 0]
+Usage: python benchmarks/mnist_mlp.py [--mnist-dir DIR] [--epochs 5] [--limit N] [--threads N] [--seed 0] [--json OUT]
 
 Every implementation trains the same network (glorot_uniform kernels, zero biases, softmax +
 categorical cross-entropy), with Adam (lr 1e-3, Keras betas and epsilon 1e-7), batch 128, float32,
@@ -12,8 +12,10 @@ Prints a markdown table with the median s/epoch.
 """
 from __future__ import annotations
 
+import json
 import sys
 import time
+from pathlib import Path
 
 import common
 
@@ -162,7 +164,8 @@ def run_side_by_side(spec: dict, others: dict) -> dict:
     result = engine.train(spec, on_event=on_event)
     if result.outcome != "completed":
         sys.exit(f"engine training ended with {result.outcome}: {result.message}")
-    return {"engine.train": {"seconds": [r["seconds"] for r in result.history], "cpu": engine_cpu,
+    return {"model": result.model,   # the trained model, for callers that time its layers
+            "engine.train": {"seconds": [r["seconds"] for r in result.history], "cpu": engine_cpu,
                              "accuracy": result.history[-1]["test_accuracy"]}, **timings}
 
 
@@ -221,7 +224,9 @@ def table(results: dict) -> str:
 
 
 def main() -> None:
-    args = common.base_parser(__doc__.splitlines()[0], epochs=5).parse_args()
+    parser = common.base_parser(__doc__.splitlines()[0], epochs=5)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    args = parser.parse_args()
     folder = common.mnist_dir(args.mnist_dir)
     spec = job_spec(folder, args)
     ds = engine.load_dataset(spec["dataset"])
@@ -235,7 +240,9 @@ def main() -> None:
         others["PyTorch"] = torch_epochs(torch, ds, args.epochs, args.seed, args.threads)
     except ImportError:
         torch = None
+    load_before = common.load_average()
     results = run_side_by_side(spec, others)
+    results.pop("model")
     if torch is None:
         results["PyTorch"] = "not installed (import torch failed): skipped"
     for name, r in results.items():
@@ -245,7 +252,8 @@ def main() -> None:
     engine_r, bare_r = results["engine.train"], results["bare NumPy loop"]
     print("engine / bare, epoch by epoch: wall " + " ".join(f"{e / b:.2f}" for e, b in zip(engine_r["seconds"], bare_r["seconds"]))
           + "; CPU " + " ".join(f"{e / b:.2f}" for e, b in zip(engine_r["cpu"], bare_r["cpu"])))
-    print(f"load average after: {common.load_average()}")
+    load_after = common.load_average()
+    print(f"load average before: {load_before}; after: {load_after}")
     print()
     print(table(results))
     ratio, acc = paired_ratio(engine_r["seconds"], bare_r["seconds"]), engine_r["accuracy"]
@@ -254,6 +262,9 @@ def main() -> None:
           f"test accuracy >= 96.5% after 5 epochs: {'PASS' if acc >= 0.965 else 'FAIL'} "
           f"({100 * acc:.2f}% after {args.epochs} epochs"
           f"{'' if args.limit is None else f', {args.limit} training images'})")
+    if args.json:
+        args.json.write_text(json.dumps({"row": "mlp", "threads": args.threads, "load_before": load_before,
+                                         "load_after": load_after, "results": results}, indent=1))
 
 
 if __name__ == "__main__":
