@@ -129,10 +129,16 @@ class MeanSquaredError(Loss):
     formula = "L = 1/(N·K) · Σₙ Σₖ (yₙₖ − tₙₖ)²;  ∂L/∂yₙₖ = 2 (yₙₖ − tₙₖ) / (N·K)"
 
     def prob_value(self, out, t):
-        return float(np.mean((out - t) ** 2))
+        d = (out - t).ravel()
+        return float(d @ d) / d.size                # np.mean costs ~5x more per call on tiny batches
 
     def prob_grad(self, out, t):
         return (2.0 / out.size) * (out - t)
+
+    def value_and_grad(self, out, t):
+        d = out - t
+        flat = d.ravel()
+        return float(flat @ flat) / d.size, (2.0 / d.size) * d
 
 
 @LOSSES.register("half_squared_error",

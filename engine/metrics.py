@@ -10,7 +10,12 @@ import numpy as np
 
 def accuracy(labels: np.ndarray, y: np.ndarray) -> float:
     """Fraction of predicted labels (N,) equal to the true labels (N,)."""
-    return float(np.mean(labels == y.reshape(-1)))
+    return correct(labels, y) / len(labels)
+
+
+def correct(labels: np.ndarray, y: np.ndarray) -> int:
+    """How many predicted labels (N,) equal the true labels (N,)."""
+    return int(np.count_nonzero(labels == y.reshape(-1)))
 
 
 def r2(out: np.ndarray, y: np.ndarray) -> float:

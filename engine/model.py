@@ -65,6 +65,7 @@ class Model:
         self.class_names: list[str] | None = None
         # flat views share memory with the layers, so in-place optimizer updates reach them
         self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
+        self.flat = None               # FlatParams when the trainer packed the parameters (engine/flat.py)
         self.optimizer = None          # set by the trainer; its state is saved with the model (engine/resume.py)
         self.optimizer_state: dict | None = None   # what a loaded model file carried
 
@@ -89,6 +90,8 @@ class Model:
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
+        if self.flat is not None:
+            self.flat.sync_grads()
         return {f"{i}.{k}": g for i, layer in enumerate(self.layers) for k, g in layer.grads.items()}
 
     @property
@@ -162,6 +165,15 @@ class Model:
                                 f"{list(targets[key].shape)}", "weights")
             targets[key][...] = value
 
+    def optimizer_state_by_key(self) -> dict[str, dict[str, np.ndarray]]:
+        """The optimizer's slots per parameter key ("0.W": {"m": ...}), whether it steps per key or flat."""
+        from .flat import FLAT_KEY
+        state = self.optimizer.state if self.optimizer is not None else {}
+        if FLAT_KEY not in state or self.flat is None:
+            return state
+        per_slot = {slot: self.flat.split(a) for slot, a in state[FLAT_KEY].items()}   # slot -> key -> view
+        return {key: {slot: views[key] for slot, views in per_slot.items()} for key in self.flat.keys}
+
     def summary(self) -> list[dict]:
         """One JSON-ready row per layer: index, type, text, output shape, parameter count."""
         return [{"index": i, "type": layer.name, "text": layer.describe(),
@@ -183,7 +195,7 @@ class Model:
         arrays.update({f"pipeline/{k}": v for k, v in pipe_arrays.items()})
         optimizer = None
         if self.optimizer is not None:
-            arrays.update({f"optimizer/{key}/{slot}": a for key, slots in self.optimizer.state.items()
+            arrays.update({f"optimizer/{key}/{slot}": a for key, slots in self.optimizer_state_by_key().items()
                            for slot, a in slots.items()})
             optimizer = {"name": self.optimizer.name, "iterations": self.optimizer.iterations}
         spec = {**self.spec, "layers": [{k: v for k, v in layer.items() if k != "weights"}

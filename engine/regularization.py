@@ -43,6 +43,24 @@ def add_penalty_grads(params: dict, grads: dict, l1: float, l2: float) -> None:
                 g += w.dtype.type(2 * l2) * w
 
 
+def flat_penalty(kernels: np.ndarray, l1: float, l2: float) -> float:
+    """The same term for every kernel at once: `kernels` is the (n,) kernel part of a flat buffer."""
+    total = 0.0
+    if l1:
+        total += l1 * float(np.abs(kernels).sum())
+    if l2:
+        total += l2 * float(np.dot(kernels, kernels))
+    return total
+
+
+def add_flat_penalty_grads(kernels: np.ndarray, grads: np.ndarray, l1: float, l2: float) -> None:
+    """grads += l1 sign(kernels) + 2 l2 kernels, in place, on the flat kernel slices."""
+    if l1:
+        grads += kernels.dtype.type(l1) * np.sign(kernels)
+    if l2:
+        grads += kernels.dtype.type(2 * l2) * kernels
+
+
 def apply_max_norm(params: dict, max_norm: float | None) -> None:
     """Scale each unit's incoming weight vector down to norm <= max_norm, in place.
 

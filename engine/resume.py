@@ -56,5 +56,13 @@ def start_from(path, model, optimizer) -> None:
     state = getattr(saved, "optimizer_state", None)
     if state and state["name"] == getattr(optimizer, "name", None):
         optimizer.iterations = int(state["iterations"])
-        optimizer.state = {key: {slot: np.array(a, dtype=model.params[key].dtype) for slot, a in slots.items()}
-                           for key, slots in state["slots"].items() if key in model.params}
+        slots = {key: {slot: np.array(a, dtype=model.params[key].dtype) for slot, a in by_slot.items()}
+                 for key, by_slot in state["slots"].items() if key in model.params}
+        if model.flat is None:
+            optimizer.state = slots
+        else:   # the trainer steps one flat vector: pack each slot the same way
+            from .flat import FLAT_KEY
+            names = {slot for by_slot in slots.values() for slot in by_slot}
+            optimizer.state = {FLAT_KEY: {
+                slot: model.flat.pack({k: s[slot] for k, s in slots.items() if slot in s},
+                                      optimizer._initial(optimizer.slots.get(slot, 0.0))) for slot in names}}

@@ -10,12 +10,13 @@ import numpy as np
 
 from .control import Control
 from .datasets.base import validation_count
-from .metrics import evaluate, score, score_name
+from .metrics import correct, evaluate, score, score_name
 from .model import Model, build_model
 from .optimizers import make_optimizer
 from .pipeline import InputPipeline
 from .probes import Probes
-from .regularization import add_penalty_grads, apply_max_norm, penalty
+from .flat import FLAT_KEY, FlatParams
+from .regularization import add_flat_penalty_grads, apply_max_norm, flat_penalty
 from .schedules import make_schedule
 from .spec import DEFAULT_LIMITS, Limits, normalize
 from .stopping import EarlyStopping, NotLearning
@@ -73,6 +74,9 @@ class Trainer:
         self.n_train = len(self.splits["train"].x)
         self.batch_size = min(t["batch_size"] or self.n_train, self.n_train)
         self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        # one contiguous parameter vector: the optimizer and the penalty touch one array per step
+        self.flat = self.model.flat = FlatParams(self.model)
+        self.flat_params, self.flat_grads = {FLAT_KEY: self.flat.params}, {FLAT_KEY: self.flat.grads}
         self.optimizer = make_optimizer(t["optimizer"])
         self.model.optimizer = self.optimizer          # saved with the model, so a run can be continued
         if init_from is not None:
@@ -91,14 +95,21 @@ class Trainer:
     # one optimizer step; returns the data loss and the batch outputs
     def _step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
         loss, out = self.model.loss_and_backward(xb, yb)
-        params, grads = self.model.params, self.model.grads
-        loss += penalty(params, self.reg["l1"], self.reg["l2"])
-        add_penalty_grads(params, grads, self.reg["l1"], self.reg["l2"])
+        self.flat.sync_grads()             # layers that return fresh gradient arrays are copied into the buffer
+        loss += self._penalty_and_grads()
         self.optimizer.learning_rate = self.schedule(self.control.learning_rate, self.iteration)
-        self.optimizer.step(params, grads)
-        apply_max_norm(params, self.reg["max_norm"])
+        self.optimizer.step(self.flat_params, self.flat_grads)
+        apply_max_norm(self.model.params, self.reg["max_norm"])
         self.iteration += 1
         return loss, out
+
+    def _penalty_and_grads(self) -> float:
+        """The L1/L2 term for the loss, and its gradient added to the kernels' (one slice of the flat buffer)."""
+        l1, l2 = self.reg["l1"], self.reg["l2"]
+        if not (l1 or l2):
+            return 0.0
+        add_flat_penalty_grads(self.flat.kernels, self.flat.kernel_grads, l1, l2)
+        return flat_penalty(self.flat.kernels, l1, l2)
 
     def _starting_gradients(self) -> float:
         """Fill model.grads with the gradient at the starting weights on the first batch, changing nothing
@@ -107,8 +118,8 @@ class Trainer:
         rng_state, saved = self.rng.bit_generator.state, self.model.get_weights()
         idx = np.arange(self.batch_size)
         loss, _ = self.model.loss_and_backward(self._batch_inputs(idx), self.splits["train"].y[idx])
-        loss += penalty(self.model.params, self.reg["l1"], self.reg["l2"])
-        add_penalty_grads(self.model.params, self.model.grads, self.reg["l1"], self.reg["l2"])
+        self.flat.sync_grads()
+        loss += self._penalty_and_grads()
         self.model.set_weights(saved)
         self.rng.bit_generator.state = rng_state
         return loss
@@ -138,7 +149,7 @@ class Trainer:
                 return "diverged"
             loss_sum += loss * len(idx)
             if self.task == "classification":
-                correct_sum += score(self.task, out, train.y[idx], self.model.loss) * len(idx)
+                correct_sum += correct(self.model.loss.labels(out), train.y[idx])
             else:
                 outs.append(out)
                 ys.append(train.y[idx])

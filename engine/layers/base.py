@@ -85,7 +85,7 @@ class WeightedLayer(Layer):
     @property
     def has_bias(self) -> bool:
         """False for a dense layer with use_bias false (z = x @ W, as the lectures' bias-free neurons)."""
-        return self.config.get("use_bias", True)
+        return self.__dict__.setdefault("_has_bias", self.config.get("use_bias", True))   # read per batch
 
     def param_shapes(self, input_shape):
         w, b, _, _ = self.weight_shapes(input_shape)

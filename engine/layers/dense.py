@@ -1,6 +1,8 @@
 """Fully connected layer: z = x @ W + b, W is (n_in, n_out)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import SpecError
 from ..limits import DEFAULT_LIMITS
 from .base import WeightedLayer
@@ -31,9 +33,10 @@ class Dense(WeightedLayer):
         return z
 
     def linear_backward(self, gz):
-        self.grads["W"] = self.x.T @ gz                # (n_in, N) @ (N, n_out)
+        # into the existing arrays: the trainer's flat gradient buffer (engine/flat.py) holds them
+        np.matmul(self.x.T, gz, out=self.grads["W"])   # (n_in, N) @ (N, n_out)
         if self.has_bias:
-            self.grads["b"] = gz.sum(axis=0)
+            gz.sum(axis=0, out=self.grads["b"])
         if not self.needs_input_grad:  # first layer: nobody uses d(loss)/d(input)
             return None
         return gz @ self.params["W"].T                 # (N, n_out) @ (n_out, n_in)
