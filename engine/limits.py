@@ -6,7 +6,16 @@ Registries' Param ranges, the dataset loaders, the stroke rasterizer and the spe
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
+
+
+def _machine_memory() -> int:
+    """Physical memory in bytes (read once, at import); 8 GiB when the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
 
 
 @dataclass(frozen=True)
@@ -19,6 +28,9 @@ class Limits:
     # training
     max_epochs: int = 100_000          # also the cap of an open-ended run (training.epochs null)
     max_batch_size: int = 65_536
+    # peak memory of one job (engine/memory.py's estimate: weights, optimizer, one batch's activations,
+    # boundary grid, data); half the machine, so a job cannot take the server down with it
+    max_job_bytes: int = _machine_memory() // 2
     # data
     max_samples: int = 100_000         # rows of training data (images or points)
     max_generated_points: int = 10_000  # n_samples of a generated 2-D set

@@ -119,7 +119,12 @@ def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     problems.extend(_training_fits_data(training, dataset, facts))
     if problems:
         raise SpecError(problems)
-    return {"dataset": dataset, "model": model, "training": training, "stream": stream}
+    out = {"dataset": dataset, "model": model, "training": training, "stream": stream}
+    from .memory import memory_problems  # a spec that passes every other check: does it fit in memory?
+    problems.extend(memory_problems(out, facts, limits))
+    if problems:
+        raise SpecError(problems)
+    return out
 
 
 INLINE_DATA_KEYS = ("x", "y", "test_x", "test_y", "csv")
