@@ -46,6 +46,10 @@ class Loss:
     formula = ""                   # the formula as the engine computes it (shown by the UI)
     fused_with: str | None = None  # final activation whose gradient combines with this loss
     accepts: tuple | None = None   # final activations this loss can train (None: any)
+    # output heads the builder offers: (final activation, units rule); "classes" = one unit per class,
+    # "binary" = one unit (two classes only), "targets" = one unit per regression target
+    heads: tuple = ()
+    task = "classification"        # the task those heads are for
     threshold = 0.5                # a single output above this reads as class 1
     classification_only = False
 
@@ -126,6 +130,7 @@ class Loss:
 @LOSSES.register("mean_squared_error",
                  doc="Keras' mean squared error: mean over samples and outputs of (out - target)^2")
 class MeanSquaredError(Loss):
+    heads, task = (("linear", "targets"),), "regression"
     formula = "L = 1/(N·K) · Σₙ Σₖ (yₙₖ − tₙₖ)²;  ∂L/∂yₙₖ = 2 (yₙₖ − tₙₖ) / (N·K)"
 
     def prob_value(self, out, t):
@@ -145,6 +150,7 @@ class MeanSquaredError(Loss):
                  doc=("the lectures' squared error: ½ Σₖ (target − out)² per sample, mean over samples; its gradient "
                       "is (out − target) with no factor 2 (the classic backprop worked examples use it)"))
 class HalfSquaredError(Loss):
+    heads, task = (("linear", "targets"),), "regression"
     formula = "L = 1/N · Σₙ ½ Σₖ (tₙₖ − yₙₖ)²;  ∂L/∂yₙₖ = (yₙₖ − tₙₖ) / N"
 
     def prob_value(self, out, t):
@@ -160,7 +166,8 @@ class HalfSquaredError(Loss):
 class BinaryCrossentropy(Loss):
     formula = "L = −1/(N·K) · Σₙ Σₖ [tₙₖ log pₙₖ + (1 − tₙₖ) log(1 − pₙₖ)];  ∂L/∂zₙₖ = (pₙₖ − tₙₖ) / (N·K)"
     fused_with = "sigmoid"
-    accepts = ("sigmoid", "linear")
+    heads = (("sigmoid", "binary"), ("linear", "binary"))   # probabilities, or logits
+    accepts = tuple(activation for activation, _ in heads)
     classification_only = True
 
     def prob_value(self, out, t):
@@ -189,7 +196,8 @@ class BinaryCrossentropy(Loss):
 class CategoricalCrossentropy(Loss):
     formula = "L = −1/N · Σₙ Σₖ tₙₖ log pₙₖ,  p = softmax(z);  ∂L/∂zₙₖ = (pₙₖ − tₙₖ) / N"
     fused_with = "softmax"
-    accepts = ("softmax", "linear")
+    heads = (("softmax", "classes"), ("linear", "classes"))  # probabilities, or logits
+    accepts = tuple(activation for activation, _ in heads)
     classification_only = True
 
     def prob_value(self, out, t):
@@ -221,6 +229,7 @@ MARGIN = Param("margin", "float", 1.0, 0, 1000, min_exclusive=True,
                       "max(0, Δ − t·s), t in {−1, 1}; scores, not probabilities (shown squashed)"),
                  params=[MARGIN])
 class Hinge(Loss):
+    heads = (("linear", "classes"), ("linear", "binary"))
     formula = "L = 1/N · Σₙ Σ_{j≠yₙ} max(0, sₙⱼ − sₙ,yₙ + Δ);  one output: 1/N · Σₙ max(0, Δ − tₙ sₙ)"
     threshold = 0.0
     classification_only = True
@@ -255,6 +264,7 @@ class Hinge(Loss):
                  doc=("Rosenblatt's criterion max(0, -t s), t in {-1, 1}, one linear output: with sgd and batch size 1 "
                       "each misclassified point moves the weights by lr * t * x, the perceptron learning rule"))
 class Perceptron(Loss):
+    heads = (("linear", "binary"),)   # not step: its zero gradient stops the perceptron rule
     formula = "L = 1/N · Σₙ max(0, −tₙ sₙ),  tₙ ∈ {−1, 1};  ∂L/∂sₙ = −tₙ/N where tₙ sₙ ≤ 0"
     threshold = 0.0
     classification_only = True
@@ -276,6 +286,26 @@ class Perceptron(Loss):
 
     def positive_probability(self, out1):
         return _sigmoid(2 * np.clip(out1, -20, 20))
+
+
+SUGGESTED = {"classification": "categorical_crossentropy", "regression": "mean_squared_error"}
+
+
+def output_heads(task: str, n_classes: int | None, n_targets: int = 1) -> list[dict]:
+    """Every output head that trains on `task`: [{"activation", "loss", "units"}], the suggestion first,
+    then the losses in registry order; read from each loss's `heads`."""
+    names = sorted(LOSSES.names(), key=lambda name: name != SUGGESTED[task])
+    out = []
+    for name in names:
+        loss = LOSSES.get(name)
+        if loss.task != task:
+            continue
+        for activation, rule in loss.heads:
+            if rule == "binary" and n_classes != 2:
+                continue
+            units = {"classes": n_classes, "binary": 1, "targets": n_targets}[rule]
+            out.append({"activation": activation, "loss": name, "units": units})
+    return out
 
 
 def make_loss(spec, path: str = "model.loss", final_activation: str | None = None) -> Loss:

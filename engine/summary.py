@@ -14,23 +14,6 @@ import numpy as np
 from .errors import Problem, SpecError
 from .spec import DEFAULT_LIMITS, Limits, normalize, prepare_dataset
 
-# output heads that train, per task: (activation, loss, units rule). The first one is the suggestion;
-# "classes" = one unit per class, "binary" = one unit (two classes only), "targets" = one unit per target.
-HEADS = {
-    "classification": [
-        ("softmax", "categorical_crossentropy", "classes"),
-        ("sigmoid", "binary_crossentropy", "binary"),
-        ("linear", "hinge", "classes"),
-        ("linear", "hinge", "binary"),
-        ("linear", "perceptron", "binary"),    # not step: its zero gradient stops the perceptron rule
-        ("linear", "categorical_crossentropy", "classes"),   # logits: the loss applies softmax itself
-        ("linear", "binary_crossentropy", "binary"),
-    ],
-    "regression": [
-        ("linear", "mean_squared_error", "targets"),
-        ("linear", "half_squared_error", "targets"),
-    ],
-}
 LINEAR_FEATURES = ("x1", "x2")          # inputs in which a linear layer's boundary is a straight line
 NONLINEAR_LAYERS = ("maxout", "maxpool2d")
 SYMMETRIC_INITIALIZERS = ("zeros", "ones", "constant")
@@ -41,18 +24,9 @@ def _name(ref) -> str | None:
 
 
 def output_choices(task: str, n_classes: int | None, n_targets: int = 1) -> list[dict]:
-    """Every output head that trains on this task: [{"activation", "loss", "units"}], the suggestion first."""
-    from .losses import LOSSES
-    choices = []
-    for activation, loss, rule in HEADS[task]:
-        if loss not in LOSSES.names():
-            continue                     # a loss this build does not have
-        if rule == "binary" and n_classes != 2:
-            continue
-        units = {"classes": n_classes, "binary": 1, "targets": n_targets}[rule]
-        if {"activation": activation, "loss": loss, "units": units} not in choices:
-            choices.append({"activation": activation, "loss": loss, "units": units})
-    return choices
+    """Every output head that trains on this task, the suggestion first (each loss declares its heads)."""
+    from .losses import output_heads
+    return output_heads(task, n_classes, n_targets)
 
 
 def _dataset_facts(dataset_spec: dict, limits: Limits, errors: list) -> dict | None:
