@@ -16,7 +16,7 @@ OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
 def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     from .control import COMMANDS
     from .augment import AUGMENTATION_OPTIONS
-    from .datasets import DATASETS, FEATURES
+    from .datasets import DATASETS, DEFAULT_FEATURES, FEATURES
     from .preprocessing import PREPROCESSORS
     return {
         "layers": LAYERS.describe(),
@@ -27,6 +27,7 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "schedules": SCHEDULES.describe(),
         "datasets": DATASETS.describe("kind", "task"),
         "features": FEATURES.describe(),
+        "default_features": list(DEFAULT_FEATURES),   # what a 2-D set uses when the spec names none
         "preprocessing": PREPROCESSORS.describe(),
         "training": [p.to_json() for p in TRAINING_OPTIONS],
         "regularization": [p.to_json() for p in REGULARIZATION_OPTIONS],

@@ -11,7 +11,7 @@ export function playgroundDatasets(catalog) {
 }
 
 /** a fresh dataset dict for `name` with its catalog defaults, keeping the features */
-export function defaultDataset(catalog, name, features = ["x1", "x2"]) {
+export function defaultDataset(catalog, name, features = catalog.default_features) {
   return { name, ...paramDefaults(familyParams(catalog.datasets, name)), features };
 }
 

@@ -39,7 +39,7 @@ export function mountNetworkView(container, store) {
 
   const build = () => {
     const s = store.get();
-    const features = s.dataset?.features || ["x1", "x2"];
+    const features = s.dataset?.features || s.summary?.features || s.catalog?.default_features || [];
     const flat = s.summary?.input_shape?.length === 1 ? s.summary.input_shape[0] : features.length;
     const cols = diagramColumns(s.model, features, flat);
     const width = container.clientWidth || 400;

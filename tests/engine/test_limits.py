@@ -45,3 +45,8 @@ def test_catalog_lists_the_commands_with_the_learning_rate_range():
     lr = next(p for p in commands["set"]["params"] if p["name"] == "learning_rate")
     from engine.optimizers import MAX_LEARNING_RATE
     assert lr["max"] == MAX_LEARNING_RATE
+
+
+def test_catalog_gives_the_default_features_the_ui_starts_from():
+    from engine.datasets import DEFAULT_FEATURES
+    assert engine.catalog()["default_features"] == DEFAULT_FEATURES
