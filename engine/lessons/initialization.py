@@ -67,11 +67,18 @@ def _edges(outs: list[np.ndarray], activation: str, bins: int) -> np.ndarray:
     return np.linspace(lo, hi, bins + 1)
 
 
+def _uniform_counts(a: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts per bin of equal-width `edges`, values beyond them in the end bins (np.histogram sorts: 10x slower)."""
+    bins = len(edges) - 1
+    idx = ((a.ravel() - edges[0]) * (bins / (edges[-1] - edges[0]))).astype(np.int64)   # (N * units,)
+    return np.bincount(np.clip(idx, 0, bins - 1), minlength=bins)
+
+
 def _layer_stats(i: int, layer, edges: np.ndarray, grad: np.ndarray) -> dict:
     a = layer.out                                              # (N, units)
     name = getattr(layer.activation, "name", "linear")
     saturated = SATURATED.get(name)
-    counts, _ = np.histogram(np.clip(a, edges[0], edges[-1]), bins=edges)
+    counts = _uniform_counts(a, edges)
     return {"index": i, "activation": name, "mean": float(a.mean()), "std": float(a.std()),
             "saturated": float(saturated(a).mean()) if saturated else None,
             "dead": float(np.mean(a == 0)),

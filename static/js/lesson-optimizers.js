@@ -96,6 +96,12 @@ function drawMarker(ctx, x, y, kind, color) {
   ctx.restore();
 }
 
+function travelled(points, step) {
+  let d = 0;
+  for (let k = 1; k <= Math.min(step, points.length - 1); k++) d += Math.hypot(points[k][0] - points[k - 1][0], points[k][1] - points[k - 1][1]);
+  return d;
+}
+
 function drawMap() {
   const { ctx, width, height } = fitCanvas(map);
   ctx.clearRect(0, 0, width, height);
@@ -105,10 +111,14 @@ function drawMap() {
   for (const [mx, my] of state.result.surface.minimum) drawMarker(ctx, v.px(mx), v.py(my), "min", "#1d2330");
   const step = Math.floor(state.t);
   ctx.lineJoin = "round"; ctx.lineCap = "round";
-  state.result.paths.forEach((path, i) => {
+  // the longest journeys first, so a slow optimizer's short path is drawn on top, not buried
+  const order = state.result.paths.map((path, i) => [travelled(path.points, step), i]).sort((a, b) => b[0] - a[0]);
+  // and each drawn a little narrower than the one below it, so paths sharing a valley all stay visible
+  order.forEach(([, i], rank) => {
+    const path = state.result.paths[i];
     const pts = path.points, last = Math.min(step, pts.length - 1);
     ctx.strokeStyle = RACE_COLORS[i % RACE_COLORS.length];
-    ctx.lineWidth = 2.5;
+    ctx.lineWidth = order.length > 1 ? 6 - (3.5 * rank) / (order.length - 1) : 3;
     ctx.beginPath();
     for (let k = 0; k <= last; k++) {
       const X = v.px(pts[k][0]), Y = v.py(pts[k][1]);
@@ -123,6 +133,7 @@ function drawMap() {
   const [sx, sy] = state.result.paths[0]?.points[0] || state.request.start;
   drawMarker(ctx, v.px(sx), v.py(sy), "start", "#1d2330");
   map.dataset.paths = String(state.result.paths.length);
+  map.dataset.start = JSON.stringify([sx, sy]);
   map.dataset.step = String(step);
 }
 

@@ -108,3 +108,16 @@ def test_every_preset_is_a_valid_request(preset):
             layers = activation_statistics({"layers": 2, "units": 20, "n_samples": 20, "activation": preset["activation"],
                                             "initializer": initializer})["layers"]
             assert len(layers) == 2
+
+
+def test_counts_equal_numpy_histogram_of_the_layer_outputs():
+    request = {"layers": 2, "units": 40, "activation": "relu", "initializer": "he_normal", "n_samples": 64, "seed": 5}
+    layers = activation_statistics(request)["layers"]
+    model = build_model({"input_shape": [40], "layers": [{"type": "dense", "units": 40, "activation": "relu",
+                                                          "kernel_initializer": "he_normal"}] * 2,
+                         "loss": "mean_squared_error"}, seed=5)
+    model.forward(np.random.default_rng(6).standard_normal((64, 40)).astype(np.float32))
+    for layer, mine in zip(model.layers, layers):
+        edges = np.array(mine["histogram"]["edges"])
+        expected, _ = np.histogram(layer.out, bins=edges)
+        assert mine["histogram"]["counts"] == expected.tolist()
