@@ -247,16 +247,21 @@ class JobList(BaseModel):
 class HistoryPublic(BaseModel):
     job_id: str
     epochs: list[dict[str, Any]]
+    next_since: Optional[int] = Field(None, description="pass as ?since= for the next page; null: no more epochs")
 
 
 # -- commands (helper A's block): generated from engine.control.COMMANDS; the route validates with
 # engine.control.check_command, so REST and the WebSocket accept and refuse the same values with the same words
 def command_model(entry) -> type[BaseModel]:
-    """One command's schema: {"cmd": name, **options}, every option required."""
+    """One command's schema: {"cmd": name, **options}, every option required (any of them: `any_of` entries)."""
     fields = {}
+    any_of = getattr(entry, "any_of", False)
     for p in entry.options:
         kind, info = param_field(p)
-        fields[p.name] = (kind, Field(description=info.description))  # the type carries the range; no default
+        if any_of:   # the type carries the range; absent = unchanged (check_command wants at least one)
+            fields[p.name] = (Optional[kind], Field(None, description=info.description))
+        else:
+            fields[p.name] = (kind, Field(description=info.description))  # the type carries the range; no default
     return create_model(f"{entry.name.title()}Command", __doc__=entry.doc,
                         __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
                         cmd=(Literal[entry.name], ...), **fields)
@@ -508,4 +513,25 @@ class BackpropPresetsPublic(BaseModel):
     expressions: list[dict[str, Any]]
     networks: list[dict[str, Any]]
     saturated_neuron: dict[str, Any]
+    functions: list[str] = Field(description="the functions an expression may call")
 # ==== end lessons: backprop ====
+
+
+# ==== playground: the untrained network (POST /api/models/preview; helper K's block) ====
+class ModelPreviewRequest(BaseModel):
+    """A job spec as POST /api/jobs takes it (without init_from); nothing is queued or stored."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [JOB_EXAMPLE]})
+    dataset: DatasetSpec
+    model: ModelSpec
+    training: Optional[TrainingSpec] = None
+    stream: Optional[StreamSpec] = None
+
+
+class ModelPreviewPublic(BaseModel):
+    boundary: Optional[dict[str, Any]] = Field(description="the trainer's epoch-0 boundary frame (with neuron maps); "
+                                                           "null for data that is not 2-D points")
+    weights: dict[str, Any] = Field(description='the starting weights by key ("0.W": (n_in, n_out), "0.b": (n_out,))')
+    features: Optional[list[dict[str, Any]]] = Field(
+        description="each input feature's map over the plot's domain: {feature, resolution, min, max, data (uint8 "
+                    "base64, (r, r), row 0 = top)}")
+# ==== end playground block ====

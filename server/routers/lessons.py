@@ -6,6 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from engine.lessons.backprop import NETWORK_PRESETS, SATURATED_NEURON, backprop_step
 from engine.lessons.expression import EXPRESSION_PRESETS, differentiate
+from engine.lessons.ops import FUNCTIONS
 
 from ..deps import SettingsDep
 from ..limits import StrictJSONRoute
@@ -34,7 +35,8 @@ async def step_backprop(body: BackpropRequest, settings: SettingsDep) -> dict:
 @router.get("/backprop/presets", response_model=BackpropPresetsPublic,
             summary="The lectures' worked examples the backprop lesson starts from")
 async def read_backprop_presets() -> dict:
-    return {"expressions": EXPRESSION_PRESETS, "networks": NETWORK_PRESETS, "saturated_neuron": SATURATED_NEURON}
+    return {"expressions": EXPRESSION_PRESETS, "networks": NETWORK_PRESETS, "saturated_neuron": SATURATED_NEURON,
+            "functions": list(FUNCTIONS)}
 # ---- end 1. backprop ----
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+
+from engine.control import COMMANDS
 
 from ..settings import VERSION
 
@@ -39,6 +42,7 @@ async def read_jobs(request: Request) -> HTMLResponse:
 async def read_job_page(request: Request, job_id: str) -> HTMLResponse:
     return _page(request, "jobs.html", job_id=job_id)
 
+
 # ---- lessons: the index and lessons 2 and 3 (lesson 1, /lessons/backprop, is added beside them) ----
 @router.get("/lessons", response_class=HTMLResponse)
 async def read_lessons(request: Request) -> HTMLResponse:
@@ -53,3 +57,36 @@ async def read_lesson_optimizers(request: Request) -> HTMLResponse:
 @router.get("/lessons/initialization", response_class=HTMLResponse)
 async def read_lesson_initialization(request: Request) -> HTMLResponse:
     return _page(request, "lesson_initialization.html")
+
+
+# ---- lesson 1: backprop, step by step ----
+@router.get("/lessons/backprop", response_class=HTMLResponse)
+async def read_lesson_backprop(request: Request) -> HTMLResponse:
+    return _page(request, "lesson_backprop.html")
+
+
+# ---- API documentation, offline: Swagger UI and ReDoc from static/vendor (pinned copies, see its README) ----
+VENDOR = "/static/vendor"
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def read_swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url, title=f"{request.app.title} - API",
+        swagger_js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
+        swagger_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png")
+
+
+@router.get("/redoc", response_class=HTMLResponse)
+async def read_redoc(request: Request) -> HTMLResponse:
+    # no Google Fonts: redoc falls back to the system's sans-serif and monospace
+    return get_redoc_html(openapi_url=request.app.openapi_url, title=f"{request.app.title} - API",
+                          redoc_js_url=f"{VENDOR}/redoc/redoc.standalone.js",
+                          redoc_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png", with_google_fonts=False)
+
+
+@router.get("/docs/websocket", response_class=HTMLResponse)
+async def read_websocket_docs(request: Request) -> HTMLResponse:
+    """The socket protocol; its commands table comes from the engine's COMMANDS registry."""
+    return _page(request, "docs_websocket.html", commands=COMMANDS.describe())

@@ -149,3 +149,8 @@ export const optimizerPaths = (body) => request("POST", "/api/lessons/optimizers
 export const momentumPhase = (body) => request("POST", "/api/lessons/optimizers/phase", body);
 export const getInitializationLesson = () => request("GET", "/api/lessons/initialization");
 export const activationStatistics = (body) => request("POST", "/api/lessons/initialization", body);
+
+// ---- lessons: backprop, step by step
+export const differentiateExpression = (body) => request("POST", "/api/lessons/expression", body);
+export const stepBackprop = (body) => request("POST", "/api/lessons/backprop", body);
+export const getBackpropPresets = () => request("GET", "/api/lessons/backprop/presets");
