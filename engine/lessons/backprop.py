@@ -32,6 +32,8 @@ def _rows(value: Any, path: str, limits: Limits) -> np.ndarray:
             raise SpecError("must be a number or a list of numbers", f"{path}.{i}")
     try:
         arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise SpecError("must contain only finite numbers", path) from None
     except ValueError:
         raise SpecError("rows must all have the same length", path) from None
     if not np.all(np.isfinite(arr)):

@@ -164,6 +164,8 @@ def check_value(value: Any, path: str, limits: Limits = DEFAULT_LIMITS) -> np.nd
         raise SpecError("must be a number or (nested) lists of numbers", path)
     try:
         arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise SpecError("must contain only finite numbers", path) from None
     except (TypeError, ValueError):
         raise SpecError("must be a number, a vector or a matrix with rows of equal length", path) from None
     if arr.ndim > 2:
@@ -186,11 +188,18 @@ def _has_non_number(value: Any, depth: int = 0) -> bool:
     return isinstance(value, bool) or not isinstance(value, (int, float))
 
 
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:        # a 400-digit integer literal
+        return float("inf")
+
+
 def _number(t: ast.AST) -> float:
     """The exponent of ** as a number (checked by _check)."""
     if isinstance(t, ast.UnaryOp):
         return -_number(t.operand) if isinstance(t.op, ast.USub) else _number(t.operand)
-    return float(t.value)
+    return _as_float(t.value)
 
 
 def _is_number(t: ast.AST) -> bool:
@@ -218,6 +227,8 @@ def _check(tree: ast.Expression, variables: tuple, limits: Limits) -> None:
             _refuse(f"{ast.unparse(t)!r} is not allowed: no {what} in an expression")
         if isinstance(t, ast.Constant) and type(t.value) not in (int, float):
             _refuse(f"only numbers may appear as constants, not {t.value!r}")
+        if isinstance(t, ast.Constant) and not np.isfinite(_as_float(t.value)):
+            _refuse(f"the number {str(t.value)[:20]}... is too large")
         if isinstance(t, ast.Name) and t.id not in variables and id(t) not in called:
             if t.id in FUNCTIONS:
                 _refuse(f"{t.id} is a function: call it, as in {t.id}(x)")

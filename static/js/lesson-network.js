@@ -65,7 +65,7 @@ export function drawNetwork(svgEl, ctx) {
   const width = Math.max(svgEl.parentElement.clientWidth, MIN_WIDTH);
   const most = Math.max(...sizes), top = 78;                 // above the first row: net / out and E
   const height = top + (most - 1) * ROW + 112;               // below the last row: b, ∂E/∂out, ∂out/∂net, δ
-  const left = 70, right = 150, colW = (width - left - right) / L;
+  const left = 70, right = 175, colW = (width - left - right) / L;
   const P = (c, j) => [left + c * colW, top + (j + (most - sizes[c]) / 2) * ROW];
   const wires = [], labels = [], nodes = [];
   result.layers.forEach((layer, l) => {

@@ -156,7 +156,7 @@ def _engine_loss_after_one_step(loss):
 @pytest.mark.parametrize("change, path", [
     ({"x": []}, "x"), ({"x": [[0.05, "a"]]}, "x.0"), ({"x": [[1, 2], [3]]}, "x"), ({"y": [[0.01, 0.99]] * 2}, "y"),
     ({"x": [[0.05, 0.1, 0.2]]}, "x"), ({"learning_rate": 0}, "learning_rate"), ({"learning_rate": "0.5"}, "learning_rate"),
-    ({"y": [[0.01, 0.99, 1]]}, "y"),
+    ({"y": [[0.01, 0.99, 1]]}, "y"), ({"x": [[10 ** 400, 0.1]]}, "x"), ({"x": [[[0.05, 0.1]]]}, "x.0"),
 ])
 def test_bad_inputs_are_refused_at_their_field(change, path):
     p = {**copy.deepcopy(PRESETS["mazur_222"]), **change}

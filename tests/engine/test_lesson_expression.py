@@ -160,6 +160,7 @@ def test_backward_does_not_mutate_a_gradient_it_was_given():
     ("", "must be a non-empty expression"),
     ("x" + " + x" * 200, "max_expression_chars"),
     ("x < y", "no comparisons"),
+    ("9" * 400, "is too large"),                                   # float() of it would overflow
 ])
 def test_the_parser_refuses_what_is_not_allowed_naming_it(text, reason):
     with pytest.raises(SpecError) as e:
@@ -183,6 +184,7 @@ def test_node_and_array_limits_come_from_limits():
     ({"x": "1"}, "values.x"), ({"x": [1, [2]]}, "values.x"), ({"x": [[[1]]]}, "values.x"),
     ({"x": True}, "values.x"), ({"x": [[1, 2], [3]]}, "values.x"), ({"x": None}, "values.x"),
     ({"__class__": 1}, "values.__class__"), ({"exp": 1}, "values.exp"), ([1], "values"),
+    ({"x": 10 ** 400}, "values.x"),
 ])
 def test_bad_values_are_refused_at_their_field(values, path):
     with pytest.raises(SpecError) as e:
