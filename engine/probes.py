@@ -7,8 +7,12 @@ import time
 
 import numpy as np
 
+from .saturation import OUTPUT_RANGE, activation_name, saturation, uniform_counts
+
 NEURON_LAYER_TYPES = ("dense", "maxout", "activation")
 MAX_NEURONS_PER_LAYER = 64
+ACTIVATION_ROWS = 64                    # the fixed training batch whose layer outputs each histograms frame shows
+SAME_AS_INPUT = ("flatten", "dropout")  # outputs that repeat the layer before them (dropout at inference)
 
 
 def b64(arr: np.ndarray) -> str:
@@ -43,6 +47,11 @@ class Probes:
             self.neuron_grid = model.pipeline.transform(grid_points(self.domain, stream["neuron_resolution"]))
         self.edges: dict[str, np.ndarray] = {}
         self.grad_edges: dict[str, np.ndarray] = {}
+        self.act_edges: dict[str, np.ndarray] = {}
+        # the first training rows, preprocessed as the trainer feeds them (the pipeline is fitted by now)
+        x = getattr(dataset, "x_train", None)
+        self.batch = (None if x is None or not len(x) else
+                      model.pipeline.preprocess(x[:ACTIVATION_ROWS]).astype(model.dtype, copy=False))
 
     def emit(self, emit, epoch: int, force: bool = False) -> None:
         """Send the frames, at most `max_fps` per second unless forced (first and last epoch)."""
@@ -117,7 +126,30 @@ class Probes:
                            grad_counts=np.histogram(np.clip(g, g_edges[0], g_edges[-1]), g_edges)[0].tolist(),
                            **_stats("grad_", g))
             layers.append(row)
-        return {"type": "histograms", "epoch": epoch, "layers": layers}
+        frame = {"type": "histograms", "epoch": epoch, "layers": layers}
+        if self.batch is not None:
+            frame["activations"] = self.activations()
+        return frame
+
+    def activations(self) -> list[dict]:
+        """Each layer's outputs on the fixed training batch: stats, saturated / dead, and a histogram on edges
+        fixed per layer (a bounded activation's whole range, else chosen like the weights'); `below` / `above`
+        count the values beyond the edges (also in the end bins)."""
+        self.model.forward(self.batch, training=False)
+        rows = []
+        for i, layer in enumerate(self.model.layers):
+            if layer.name in SAME_AS_INPUT:
+                continue
+            a, name = layer.out, activation_name(layer)                    # (B, ...) outputs
+            if name in OUTPUT_RANGE and str(i) not in self.act_edges:
+                self.act_edges[str(i)] = np.linspace(*OUTPUT_RANGE[name], self.stream["bins"] + 1)
+            edges = self._edges(self.act_edges, str(i), a, 2.0)
+            row = {"layer": i, "type": layer.name, "activation": name, **_stats("", a), **saturation(a, name)}
+            if edges is not None:
+                row.update(edges=edges.tolist(), counts=uniform_counts(a, edges).tolist(),
+                           below=int((a < edges[0]).sum()), above=int((a > edges[-1]).sum()))
+            rows.append(row)
+        return rows
 
     def gradient_norms(self, epoch: int) -> dict:
         return {"type": "gradients", "epoch": epoch,

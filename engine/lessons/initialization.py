@@ -13,6 +13,7 @@ from ..errors import SpecError
 from ..initializers import INITIALIZERS
 from ..model import build_model
 from ..params import Param
+from ..saturation import OUTPUT_RANGE, activation_name, saturation, uniform_counts
 from .options import request_options
 
 OPTIONS = [Param("layers", "int", 10, 1, 20, help="dense layers in the stack"),
@@ -39,13 +40,6 @@ PRESETS = [
      "initializer": {"name": "random_normal", "stddev": 1.0}, "compare": "glorot_normal"},
 ]
 
-# when an activation's outputs count as saturated (the lectures' figures); absent: not reported (null)
-SATURATED = {"tanh": lambda a: np.abs(a) > 0.99,
-             "sigmoid": lambda a: (a < 0.01) | (a > 0.99)}
-# fixed histogram ranges for bounded outputs, so every layer's histogram shares one axis
-OUTPUT_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
-
-
 def stack_spec(o: dict) -> dict:
     """The model spec of the lesson's network: `layers` dense layers of `units`, one activation and initializer."""
     layer = {"type": "dense", "units": o["units"], "activation": o["activation"],
@@ -67,21 +61,11 @@ def _edges(outs: list[np.ndarray], activation: str, bins: int) -> np.ndarray:
     return np.linspace(lo, hi, bins + 1)
 
 
-def _uniform_counts(a: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts per bin of equal-width `edges`, values beyond them in the end bins (np.histogram sorts: 10x slower)."""
-    bins = len(edges) - 1
-    idx = ((a.ravel() - edges[0]) * (bins / (edges[-1] - edges[0]))).astype(np.int64)   # (N * units,)
-    return np.bincount(np.clip(idx, 0, bins - 1), minlength=bins)
-
-
 def _layer_stats(i: int, layer, edges: np.ndarray, grad: np.ndarray) -> dict:
     a = layer.out                                              # (N, units)
-    name = getattr(layer.activation, "name", "linear")
-    saturated = SATURATED.get(name)
-    counts = _uniform_counts(a, edges)
-    return {"index": i, "activation": name, "mean": float(a.mean()), "std": float(a.std()),
-            "saturated": float(saturated(a).mean()) if saturated else None,
-            "dead": float(np.mean(a == 0)),
+    name = activation_name(layer)
+    counts = uniform_counts(a, edges)
+    return {"index": i, "activation": name, "mean": float(a.mean()), "std": float(a.std()), **saturation(a, name),
             "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
             "grad_std": float(grad.std())}
 
@@ -112,7 +96,7 @@ def activation_statistics(request: dict) -> dict:
     if not layers:
         raise SpecError("needs at least one dense or conv2d layer", "model.layers")
     # the last layer's activation decides a bounded range (the stack has one activation throughout)
-    edges = _edges([l.out for l in layers], getattr(layers[-1].activation, "name", "linear"), o["bins"])
+    edges = _edges([l.out for l in layers], activation_name(layers[-1]), o["bins"])
     grads = model.grads
     return {"layers": [_layer_stats(i, l, edges, grads[f"{model.layers.index(l)}.W"]) for i, l in enumerate(layers)],
             "model": model.spec}

@@ -369,7 +369,7 @@ function drawPhase() {
     ctx.fillText("press Compute phase diagram", 16, 28);
     return;
   }
-  const m = { l: 64, r: 150, t: 10, b: 44 };
+  const m = { l: 64, r: 200, t: 10, b: 44 };
   const L = ph.learning_rates.length, M = ph.momentums.length;
   const cw = (width - m.l - m.r) / L, chh = (height - m.t - m.b) / M;
   const maxSteps = ph.steps;
@@ -404,6 +404,7 @@ function drawPhase() {
   keys.forEach(([c, text], k) => {
     const y = m.t + 10 + k * 24;
     ctx.fillStyle = c; ctx.fillRect(kx, y - 8, 16, 16); ctx.strokeStyle = "#9aa1ad"; ctx.strokeRect(kx, y - 8, 16, 16);
+    if (k === 2) { ctx.beginPath(); ctx.moveTo(kx, y + 8); ctx.lineTo(kx + 16, y - 8); ctx.stroke(); }   // hatched, as the cells
     ctx.fillStyle = "#1d2330"; ctx.fillText(text, kx + 22, y);
   });
   // the momentum optimizers on the page, where they sit in the diagram
