@@ -9,6 +9,7 @@ seconds when there are none. `should_stop()` is an extra cancel flag. Both are p
 """
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from .errors import Problem, SpecError
@@ -16,6 +17,11 @@ from .optimizers import LR
 from .registry import Registry
 
 PAUSE_POLL_SECONDS = 0.25
+INTERRUPT_POLL_SECONDS = 0.05  # between layers: how often a batch looks for a cancel (a queue read costs ~10 us)
+
+
+class Interrupted(Exception):
+    """Raised between two layers of a batch when a cancel arrived; the trainer ends the run as stopped."""
 
 COMMANDS = Registry("command")  # entry(control, checked_command) applies it; entry.options are its Params
 
@@ -89,6 +95,8 @@ class Control:
         self.steps_left: int | None = None   # epochs to run before pausing again ("step")
         self.stopped = False
         self.epoch = 0
+        self.pending: list = []              # commands read between layers, applied at the next check()
+        self._next_poll = 0.0
 
     def _apply(self, command: object) -> None:
         """Run one command; a malformed one raises SpecError (the server checks them before they get here)."""
@@ -101,8 +109,25 @@ class Control:
             self.paused = paused
             self.emit({"type": "status", "status": "paused" if paused else "running", "epoch": self.epoch})
 
+    def interrupt(self) -> None:
+        """The cheap check between layers of a batch: at most every INTERRUPT_POLL_SECONDS, read the
+        commands without applying them (pause, set... wait for the batch's end); raise Interrupted on a cancel."""
+        now = time.monotonic()
+        if now < self._next_poll:
+            return
+        self._next_poll = now + INTERRUPT_POLL_SECONDS
+        if self.commands is not None:
+            self.pending.extend(self.commands(0.0))
+        # should_stop() stays a between-batches flag (its callers count calls); the server cancels by command
+        if any(isinstance(c, dict) and c.get("cmd") == "cancel" for c in self.pending):
+            self.stopped = True
+            raise Interrupted
+
     def check(self) -> bool:
         """Apply pending commands; block while paused. True means stop training now."""
+        pending, self.pending = self.pending, []
+        for command in pending:
+            self._apply(command)
         while True:
             if self.should_stop is not None and self.should_stop():
                 self.stopped = True

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import tempfile
+from typing import Callable
 
 import numpy as np
 
@@ -68,12 +69,17 @@ class Model:
         self.flat = None               # FlatParams when the trainer packed the parameters (engine/flat.py)
         self.optimizer = None          # set by the trainer; its state is saved with the model (engine/resume.py)
         self.optimizer_state: dict | None = None   # what a loaded model file carried
+        # called between layers of forward and backward (the trainer's cancel check: a multi-second batch
+        # stops between two layers, not after the whole batch); it may raise to abandon the pass
+        self.between_layers: Callable[[], None] | None = None
 
     # -- forward / backward ---------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         out = np.asarray(x, dtype=self.dtype)
         for layer in self.layers:
             out = layer.forward(out, training=training)
+            if self.between_layers is not None:
+                self.between_layers()
         return out
 
     def backward(self, grad_out: np.ndarray, start: int | None = None, input_grad: bool = True) -> np.ndarray | None:
@@ -86,6 +92,8 @@ class Model:
         self.layers[0].needs_input_grad = input_grad
         for layer in reversed(self.layers[:last + 1]):
             grad = layer.backward(grad)
+            if self.between_layers is not None:
+                self.between_layers()
         return grad
 
     @property

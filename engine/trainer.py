@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from .control import Control
+from .control import Control, Interrupted
 from .datasets.base import validation_count
 from .metrics import correct, evaluate, score, score_name
 from .model import Model, build_model
@@ -182,17 +182,28 @@ class Trainer:
 
     def run(self) -> TrainResult:
         # overflow on the way to divergence is reported as a `diverged` outcome, not as warnings
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self._run()
+        self.model.between_layers = self.control.interrupt  # a cancel lands between two layers of a batch
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self._run()
+        finally:
+            self.model.between_layers = None  # the trained model no longer listens for this run's commands
 
     def _run(self) -> TrainResult:
         epochs = self.epochs
         result = TrainResult(self.model, dataset=self.ds.summary())
-        stall = NotLearning(self._starting_gradients())
-        self.probes.emit(self.emit, 0, force=True)
+        try:
+            stall = NotLearning(self._starting_gradients())
+            self.probes.emit(self.emit, 0, force=True)
+        except Interrupted:
+            result.outcome, result.message = "stopped", "stopped before the first epoch"
+            return result
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
-            record = self._run_epoch(epoch)
+            try:
+                record = self._run_epoch(epoch)
+            except Interrupted:  # mid-batch: the half-done step never reached the optimizer
+                record = "stopped"
             if record in ("stopped", "diverged"):
                 result.outcome = record
                 result.message = (self._divergence_message(epoch) if record == "diverged"
