@@ -27,6 +27,11 @@ from .settings import VERSION, Settings
 
 log = logging.getLogger("nnplay")
 
+API_DESCRIPTION = (
+    "Build, train and watch neural networks; REST jobs, live WebSocket streams, digits.\n\n"
+    "Live training streams over `WS /ws/jobs/{id}?since=N`: the messages, the commands and `since` are described "
+    "on the [WebSocket protocol page](/docs/websocket). Other views: [ReDoc](/redoc), [Swagger UI](/docs).")
+
 
 def make_manager(settings: Settings) -> JobManager:
     threads = max(1, (os.cpu_count() or 1) // max(1, settings.workers_jobs))
@@ -134,8 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             lock.release()
 
-    app = FastAPI(title="NN Playground", version=VERSION, lifespan=lifespan,
-                  description="Build, train and watch neural networks; REST jobs, live WebSocket streams, digits.")
+    # docs_url/redoc_url off: server/routers/pages.py serves /docs and /redoc from static/vendor (no CDN)
+    app = FastAPI(title="NN Playground", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description=API_DESCRIPTION)
     app.state.settings = settings
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # added last, so it runs first: a request for another name or from another site is refused before anything
