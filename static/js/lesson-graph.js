@@ -72,10 +72,11 @@ export function drawGraph(svgEl, result, step) {
   const left = 40 + 9 * Math.max(4, ...nodes.filter((n) => n.op === "input")
     .flatMap((n) => [...rowsText(n.value), ...rowsText(n.grad)].map((t) => t.length)));
   // inputs at `left`; the first operations a wider gap further (their wires carry the inputs' gradients)
-  const depth = cols - 2, gap0 = 110, tail = 100;
+  const depth = cols - 2, gap0 = 110, tail = 130;
   const width = Math.max(svgEl.parentElement.clientWidth, left + gap0 + Math.max(depth - 1, 0) * MIN_COL + tail);
-  const colW = depth > 1 ? (width - left - gap0 - tail) / (depth - 1) : 0, height = rows * ROW + 30;
-  const X = (id) => (col.get(id) === 0 ? left : left + gap0 + colW * (col.get(id) - 1));
+  const colW = depth > 1 ? Math.min(220, (width - left - gap0 - tail) / (depth - 1)) : 0, height = rows * ROW + 30;
+  const shift = (width - (left + gap0 + colW * Math.max(depth - 1, 0) + tail)) / 2;   // a short graph sits centred
+  const X = (id) => shift + (col.get(id) === 0 ? left : left + gap0 + colW * (col.get(id) - 1));
   const Y = (id) => ROW * (row.get(id) + 0.5) + 10;
   const vis = visibility(result, step);
   const known = (n) => n.op === "input" || n.op === "const" || vis.computed.has(n.id);
@@ -100,7 +101,7 @@ export function drawGraph(svgEl, result, step) {
     });
   }
   for (const n of nodes) shapes.push(nodeShape(n, X(n.id), Y(n.id), vis));
-  const outId = nodes[nodes.length - 1].id, ox = X(outId) + R, oy = Y(outId), ex = X(outId) + tail - 26;
+  const outId = nodes[nodes.length - 1].id, ox = X(outId) + R, oy = Y(outId), ex = X(outId) + tail - 36;
   edges.push(svg("line", { x1: ox, y1: oy, x2: ex, y2: oy, class: "edge" }));
   const outNode = byId.get(outId);
   labels.push(svg("text", { x: ex + 4, y: oy + 5, class: "v-name", "text-anchor": "start", text: "f" }));

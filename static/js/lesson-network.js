@@ -8,7 +8,7 @@ const num = (v, dp) => plain(v, dp, false);   // a network's numbers always show
 
 const R = 30;                 // neuron radius
 const ROW = 190;              // px between neurons of a column
-const MIN_WIDTH = 680;        // narrower screens scroll sideways
+const MIN_WIDTH = 820;        // narrower screens scroll sideways (wire labels need the room)
 const HIDDEN = ["h", "g", "k", "m", "p", "q", "r"];
 const DP = 6;                 // decimals in formulas (the lecture prints 0.138499 · 0.593270 = 0.082167)
 
