@@ -171,9 +171,12 @@ function renderLegend() {
     const k = Math.min(step, path.losses.length - 1);
     const gone = path.diverged_at !== null && step >= path.diverged_at;
     const value = gone ? `diverged at step ${path.diverged_at}` : `loss ${formatNumber(path.losses[k], 4)}`;
+    // the length of the last step: momentum's grows towards lr·|g|/(1 − β) on a constant slope
+    const p = path.points, size = k > 0 ? Math.hypot(p[k][0] - p[k - 1][0], p[k][1] - p[k - 1][1]) : 0;
     return el("div", { class: "race-row", dataset: { index: String(i) } },
       el("span", { class: "race-swatch", style: `background:${RACE_COLORS[i % RACE_COLORS.length]}` }),
       el("span", { class: "race-name", text: optimizerLabel(path.optimizer) }),
+      el("span", { class: "race-value race-step", text: gone ? "" : `step ${formatNumber(size, 3)}` }),
       el("span", { class: gone ? "race-value bad" : "race-value", text: value }));
   });
   box.replaceChildren(...rows);
