@@ -101,20 +101,48 @@ def cmd_doctor(args) -> int:
     return 1 if problems else 0
 
 
-def progress_bar(done: int, total: int, width: int = 30) -> str:
-    filled = int(width * done / total) if total else width
-    return "[" + "#" * filled + "-" * (width - filled) + f"] {done}/{total}"
-
-
 def format_record(record: dict) -> str:
     keys = [k for k in record if k not in ("type", "epoch", "seconds", "examples_per_second")]
     parts = [f"{k}={record[k]:.4g}" if isinstance(record[k], float) else f"{k}={record[k]}" for k in keys]
     return f"epoch {record['epoch']:>5}  " + "  ".join(parts)
 
 
+def _metric(record: dict, split: str) -> tuple[str, float] | None:
+    """('acc', 0.93) or ('r2', 0.8) for a split's score in an epoch record, else None."""
+    for key, short in (("accuracy", "acc"), ("r2", "r2")):
+        if f"{split}_{key}" in record:
+            return short, record[f"{split}_{key}"]
+    return None
+
+
+def progress_postfix(record: dict, with_test_loss: bool = False) -> str:
+    """The numbers after the bar: 'loss=0.412 acc=0.875 test_acc=0.86' (what the record has)."""
+    parts = []
+    for split, prefix in (("train", ""), ("test", "test_")):
+        if f"{split}_loss" in record and (split == "train" or with_test_loss):
+            parts.append(f"{prefix}loss={record[f'{split}_loss']:.4g}")
+        metric = _metric(record, split)
+        if metric:
+            parts.append(f"{prefix}{metric[0]}={metric[1]:.4g}")
+    return " ".join(parts)
+
+
+def summary_line(result, seconds: float, out: str) -> str:
+    """The closing line: outcome, epochs, time, best epoch, last losses and scores, where the model is."""
+    last = result.history[-1] if result.history else {}
+    message = result.message or result.outcome
+    head = message if message.startswith(result.outcome) else f"{result.outcome}: {message}"
+    best = f", best epoch {result.best_epoch}" if result.best_epoch else ""
+    numbers = progress_postfix(last, with_test_loss=True)
+    return (f"{head} ({last.get('epoch', 0)} epochs, {seconds:.1f} s{best})"
+            f"{'; ' + numbers if numbers else ''}; model saved to {out}")
+
+
 def cmd_train(args) -> int:
     from .jobs.worker import set_thread_env
     set_thread_env(max(1, args.threads))  # before numpy is imported
+    from tqdm import tqdm
+
     import engine
 
     try:
@@ -124,29 +152,29 @@ def cmd_train(args) -> int:
     except (OSError, ValueError) as e:  # SpecError is a ValueError
         print(f"nnplay train: {e}", file=sys.stderr)
         return 2
-    total = spec["training"]["epochs"]
-    tty = sys.stderr.isatty()
+    # one self-rewriting line on a terminal (disable=None: nothing when stderr is a file or a pipe);
+    # total None (epochs: null, until the epoch limit) shows a count and a rate instead of an ETA
+    bar = tqdm(total=spec["training"]["epochs"], desc="training", unit="epoch", file=sys.stderr,
+               disable=None, dynamic_ncols=True, leave=True)
 
     def on_event(event: dict) -> None:
         if event.get("type") != "epoch":
             return
-        if tty:
-            sys.stderr.write("\r\033[K")
-        print(format_record(event), flush=True)
-        if tty:
-            sys.stderr.write(progress_bar(event["epoch"], total))
-            sys.stderr.flush()
+        if args.verbose:
+            bar.write(format_record(event), file=sys.stdout)  # above the bar, which stays the last line
+        bar.set_postfix_str(progress_postfix(event), refresh=False)
+        bar.update(event["epoch"] - bar.n)
 
     start = time.perf_counter()
     try:
         result = engine.train(spec, on_event=on_event)
     except (ValueError, MemoryError) as e:
-        print(f"\nnnplay train: {e}", file=sys.stderr)
+        bar.close()
+        print(f"nnplay train: {e}", file=sys.stderr)
         return 1
-    if tty:
-        sys.stderr.write("\n")
+    bar.close()
     result.model.save(args.out)
-    print(f"{result.outcome}: {result.message} ({time.perf_counter() - start:.1f} s); model saved to {args.out}")
+    print(summary_line(result, time.perf_counter() - start, args.out), flush=True)
     return 0 if result.outcome in ("completed", "early_stopped") else 1
 
 
@@ -178,15 +206,34 @@ def cmd_predict(args) -> int:
     return 0
 
 
+SERVE_EPILOG = """environment:
+  NNPLAY_HOME          data folder: job database, model files, lock (default ~/.local/share/nnplay)
+  NNPLAY_API_TOKEN     secret needed to start, steer and delete jobs (the page asks for it once)
+  NNPLAY_ALLOWED_HOSTS more names the server answers to (like --allowed-hosts)
+  NNPLAY_WORKERS_JOBS  jobs that train at once (like --workers-jobs)
+  NNPLAY_MAX_*         limits (layers, units, queued jobs, body and image sizes): see /api/catalog's limits
+
+examples:
+  nnplay serve                                   # http://127.0.0.1:8000 for this machine
+  NNPLAY_API_TOKEN=s3cret nnplay serve --host 0.0.0.0 --allowed-hosts lab.local   # a classroom"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnplay", description="NN Playground: train and watch neural networks")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the web server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = sub.add_parser(
+        "serve", help="run the web server", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the playground, the digits page, the runs, the lessons and the API (/docs) on one port.",
+        epilog=SERVE_EPILOG)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every "
+                            "interface needs NNPLAY_API_TOKEN or --allow-unauthenticated)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     serve.add_argument("--workers-jobs", type=int, default=None,
-                       help="jobs that train at once (default: number of cores)")
-    serve.add_argument("--log-level", default="info")
+                       help="jobs that train at once; more wait in the queue (default: NNPLAY_WORKERS_JOBS, "
+                            "else the number of cores)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                       help="uvicorn's log level (default info: one access-log line per request)")
     serve.add_argument("--allowed-hosts", default="",
                        help="comma-separated names this server answers to besides 127.0.0.1, localhost, [::1] "
                             "and --host (e.g. myhost.local for a classroom; also NNPLAY_ALLOWED_HOSTS)")
@@ -205,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, default=1,
                        help="BLAS threads (default 1: the engine's matrices are small, and extra BLAS threads "
                             "spin and slow training down on a busy machine)")
+    train.add_argument("--verbose", "-v", action="store_true",
+                       help="also print every epoch's metrics on its own line (default: one progress line on "
+                            "a terminal, then a summary)")
     train.set_defaults(func=cmd_train)
     predict = sub.add_parser("predict", help="read a digit image with a saved model")
     predict.add_argument("model", help="model file (.npz) from train or /api/jobs/{id}/model")

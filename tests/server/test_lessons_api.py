@@ -108,4 +108,11 @@ def test_backprop_presets_are_the_engines(client):
     assert [p["name"] for p in body["networks"]] == [p["name"] for p in NETWORK_PRESETS]
     assert [p["name"] for p in body["expressions"]] == ["circuit", "linear", "sigmoid_neuron", "vectorised"]
     assert body["saturated_neuron"]["steps"] == 300
+    assert body["functions"] == ["exp", "log", "sqrt", "abs", "sigmoid", "tanh", "relu", "max", "sum", "mean"]
+
+
+def test_the_backprop_lesson_page_is_served_with_its_module(client):
+    r = client.get("/lessons/backprop")
+    assert r.status_code == 200 and "/static/js/lesson-backprop.js" in r.text
+    assert client.get("/static/js/lesson-backprop.js").status_code == 200
 # ==== end 1. backprop ====
