@@ -20,7 +20,18 @@ from .losses import make_loss
 from .pipeline import InputPipeline
 
 DTYPES = ("float32", "float64")
-PREDICT_BATCH = 4096                    # rows per forward pass in predict/evaluate
+PREDICT_BATCH = 4096                    # rows per forward pass in predict/evaluate, at most
+INFERENCE_BYTES = 64 * 2**20            # what one inference chunk may keep in activations (a conv net's
+                                        # im2col columns made 4096-row chunks cost ~1 GB)
+
+
+def inference_rows(spec: dict) -> int:
+    """Rows per inference chunk for a normalized model spec: PREDICT_BATCH, fewer when each row's
+    activations (engine/memory.py's per-example costs) would pass INFERENCE_BYTES."""
+    from .memory import _layer_costs
+    item = np.dtype(spec["dtype"]).itemsize
+    per_row = item * sum(cost.kept for cost, _ in _layer_costs(spec))
+    return int(max(1, min(PREDICT_BATCH, INFERENCE_BYTES // max(per_row, 1))))
 
 
 def _instantiate(spec: dict, path: str):
@@ -66,6 +77,7 @@ class Model:
         self.class_names: list[str] | None = None
         # flat views share memory with the layers, so in-place optimizer updates reach them
         self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
+        self.chunk_rows = inference_rows(spec)   # forward_batched's chunk: bounded memory for any network
         self.flat = None               # FlatParams when the trainer packed the parameters (engine/flat.py)
         self.optimizer = None          # set by the trainer; its state is saved with the model (engine/resume.py)
         self.optimizer_state: dict | None = None   # what a loaded model file carried
@@ -150,7 +162,8 @@ class Model:
         """(N,) int64 class labels for raw inputs, as the loss reads the outputs."""
         return self.loss.labels(self.predict(x))
 
-    def forward_batched(self, x: np.ndarray, batch: int = PREDICT_BATCH) -> np.ndarray:
+    def forward_batched(self, x: np.ndarray, batch: int | None = None) -> np.ndarray:
+        batch = batch or self.chunk_rows
         if len(x) <= batch:
             return self.forward(x, training=False)
         return np.concatenate([self.forward(x[i:i + batch], training=False) for i in range(0, len(x), batch)])

@@ -68,3 +68,21 @@ def test_saved_optimizer_state_is_per_parameter_and_continues_flat(tmp_path):
     for key, slots in saved["slots"].items():
         for slot, value in slots.items():
             np.testing.assert_array_equal(by_key[key][slot], value)
+
+
+def test_inference_chunks_keep_a_conv_nets_memory_bounded():
+    import json
+    import tracemalloc
+    from pathlib import Path
+
+    from engine.model import INFERENCE_BYTES
+    spec = json.loads((Path(__file__).resolve().parents[2] / "engine/assets/digit_model.spec.json").read_text())
+    model = engine.build_model(spec["model"], seed=0)
+    assert model.chunk_rows < 4096                            # ~260 KB of activations per 28x28 image
+    x = np.random.default_rng(0).random((600, 1, 28, 28), dtype=np.float32)
+    tracemalloc.start()
+    out = model.forward_batched(x)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2 * INFERENCE_BYTES                         # one chunk at a time (600 rows at once: ~160 MB)
+    np.testing.assert_allclose(out[:50], model.forward(x[:50]), rtol=1e-5, atol=1e-6)
