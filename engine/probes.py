@@ -11,7 +11,8 @@ from .saturation import OUTPUT_RANGE, activation_name, saturation, uniform_count
 
 NEURON_LAYER_TYPES = ("dense", "maxout", "activation")
 MAX_NEURONS_PER_LAYER = 64
-ACTIVATION_ROWS = 64                    # the fixed training batch whose layer outputs each histograms frame shows
+ACTIVATION_ROWS = 64                    # the fixed training batch whose layer outputs each histograms frame shows,
+ACTIVATION_VALUES = 8192                # fewer rows for wide inputs (MNIST: 10 images; a CNN forward is costly)
 SAME_AS_INPUT = ("flatten", "dropout")  # outputs that repeat the layer before them (dropout at inference)
 
 
@@ -50,8 +51,9 @@ class Probes:
         self.act_edges: dict[str, np.ndarray] = {}
         # the first training rows, preprocessed as the trainer feeds them (the pipeline is fitted by now)
         x = getattr(dataset, "x_train", None)
+        rows = max(4, min(ACTIVATION_ROWS, ACTIVATION_VALUES // max(1, int(np.prod(x.shape[1:]))))) if x is not None else 0
         self.batch = (None if x is None or not len(x) else
-                      model.pipeline.preprocess(x[:ACTIVATION_ROWS]).astype(model.dtype, copy=False))
+                      model.pipeline.preprocess(x[:rows]).astype(model.dtype, copy=False))
 
     def emit(self, emit, epoch: int, force: bool = False) -> None:
         """Send the frames, at most `max_fps` per second unless forced (first and last epoch)."""

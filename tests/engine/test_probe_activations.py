@@ -53,3 +53,17 @@ def test_edges_stay_fixed_while_the_outputs_change():
         assert sum(b["counts"]) == sum(a["counts"])           # the same batch every frame
     assert first[1]["std"] != last[1]["std"]                  # trained: the relu layer's outputs moved
     assert sum(last[0]["counts"]) == ACTIVATION_ROWS * 6 and last[0]["below"] == last[0]["above"] == 0
+
+
+def test_wide_inputs_use_a_smaller_batch():
+    from engine.probes import ACTIVATION_VALUES, Probes
+    from engine.model import build_model
+
+    class Data:   # what Probes reads of a dataset
+        task, domain, features = "classification", None, None
+        x_train = np.zeros((500, 784))
+    model = build_model({"input_shape": [784], "layers": [{"type": "dense", "units": 3, "activation": "softmax"}],
+                         "loss": "categorical_crossentropy"})
+    probes = Probes(model, Data(), {"max_fps": 10, "boundary": False, "histograms": True, "bins": 10})
+    assert len(probes.batch) == ACTIVATION_VALUES // 784 == 10
+    assert sum(probes.histograms(0)["activations"][0]["counts"]) == 10 * 3
