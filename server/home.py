@@ -106,3 +106,32 @@ def remove_temp_files(models_dir: Path | str) -> list[str]:
         except OSError:
             pass
     return removed
+
+
+class NoRoom(RuntimeError):
+    """The models folder cannot take this job's model file (disk full, read-only); the manager answers 507."""
+
+
+PROBE_BYTES = 64 * 1024
+
+
+def check_room(folder: Path | str, need_bytes: int) -> None:
+    """Raise NoRoom unless `folder` takes a small probe write and has `need_bytes` free (a job's model
+    file: weights, optimizer slots, checkpoints are written there while it trains)."""
+    import tempfile
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-probe-") as f:  # .tmp-: swept at startup
+            f.write(b"\0" * PROBE_BYTES)
+            f.flush()
+            os.fsync(f.fileno())
+        stat = os.statvfs(folder)
+    except OSError as e:
+        raise NoRoom(f"the server cannot write model files in {folder} ({e.strerror or e}); free some disk "
+                     f"space (or make the folder writable) and try again; nothing was queued") from None
+    free = stat.f_bavail * stat.f_frsize
+    if free < need_bytes:
+        raise NoRoom(f"only {free:,} bytes are free in {folder}; this job's model file needs about "
+                     f"{need_bytes:,}. Free some disk space and try again; nothing was queued")

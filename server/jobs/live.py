@@ -18,6 +18,7 @@ class LiveJob:
     subscribers: set[Subscriber] = field(default_factory=set)
     pending_commands: list[dict] = field(default_factory=list)  # sent while queued, delivered at start
     cancel_requested: bool = False
+    storage_error: str | None = None  # its epochs could not be recorded (disk full): it was stopped, it fails
     finalized: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -23,11 +23,15 @@ from .executor import Executor
 from .fanout import Subscriber
 from .live import LiveJob
 from .recorder import Recorder, best_key_for
-from .storage import Storage
+from .storage import Storage, StorageUnavailable
+from ..home import NoRoom, check_room
 
 __all__ = ["JobError", "JobManager"]
 
 log = logging.getLogger("nnplay.jobs")
+FINISH_RETRY_SECONDS = 1.0   # a job's end the database refused (disk full) is written again this often
+MODEL_FILE_FACTOR = 4        # a model file holds weights + up to 2 optimizer slots + state, per parameter
+MODEL_FILE_EXTRA = 1 << 20
 
 
 class JobManager:
@@ -42,6 +46,7 @@ class JobManager:
         self.recorder = Recorder(storage)
         self.live: dict[str, LiveJob] = {}
         self._task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()  # background cancels and finish retries (disk full)
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -56,6 +61,8 @@ class JobManager:
             await self._finish(job_id, "interrupted", None, "the server shut down while this job was active")
         if self._task:
             self._task.cancel()
+        for task in list(self._tasks):  # finish retries: the next start marks those jobs interrupted
+            task.cancel()
         await self.executor.shutdown()
 
     # -- queries ------------------------------------------------------------------------------
@@ -134,6 +141,7 @@ class JobManager:
         # simultaneous creates cannot all pass the check and then all queue
         self.admission.reserve()
         try:
+            await asyncio.to_thread(self._check_room, spec, n_params)  # 507 before anything is stored
             epochs = (spec.get("training") or {}).get("epochs")
             job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from)
             await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
@@ -144,6 +152,14 @@ class JobManager:
         self.admission.admit(job["id"])
         await self._pump()
         return await self.get_job(job["id"])
+
+    def _check_room(self, spec: dict, n_params: int | None) -> None:
+        """JobError 507 when the models folder cannot take this job's model file (weights, optimizer slots)."""
+        item = 8 if (spec.get("model") or {}).get("dtype") == "float64" else 4
+        try:
+            check_room(self.models_dir, MODEL_FILE_FACTOR * item * (n_params or 0) + MODEL_FILE_EXTRA)
+        except NoRoom as e:
+            raise JobError(507, str(e)) from None
 
     async def _pump(self) -> None:
         """Start queued jobs while there is a free slot; tell everyone whose queue position changed."""
@@ -246,11 +262,35 @@ class JobManager:
     async def _consume(self) -> None:
         async for batch in self.executor.events():
             try:
-                await self.recorder.record(batch, self.live)
+                try:
+                    await self.recorder.record(batch, self.live)
+                except StorageUnavailable as e:  # nothing of the batch is stored: nobody is told about it
+                    batch = self._unrecorded(batch, e.message)
                 for job_id, kind, payload in batch:
                     await self._dispatch(job_id, kind, payload)
             except Exception:  # noqa: BLE001  one bad batch must not stop every job's stream
                 log.exception("failed to handle a batch of job events")
+
+    def _unrecorded(self, batch: list, reason: str) -> list:
+        """A batch the database refused (disk full): its epochs and status changes are dropped (a client
+        never sees what is not on disk) and the jobs that reported them are stopped, to fail with `reason`;
+        results, errors and exits still go through."""
+        log.error("could not record job events: %s", reason)
+        kept = []
+        for job_id, kind, payload in batch:
+            live = self.live.get(job_id)
+            if kind == "event" and payload.get("type") in ("epoch", "status"):
+                if live is not None and not live.finalized and live.storage_error is None:
+                    live.storage_error = f"stopped: its progress could not be recorded ({reason})"
+                    self._background(self.executor.cancel(job_id))
+                continue
+            kept.append((job_id, kind, payload))
+        return kept
+
+    def _background(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
 
     async def _dispatch(self, job_id: str, kind: str, payload: dict) -> None:
         live = self.live.get(job_id)
@@ -261,6 +301,10 @@ class JobManager:
             if payload.get("type") != "epoch":
                 live.frames[payload.get("type", "frame")] = payload
             live.broadcast(payload)
+        elif kind in ("result", "error", "exited") and live is not None and live.storage_error:
+            await self._finish(job_id, "failed", "failed", live.storage_error, model_path=payload.get("model_path"))
+            if kind == "exited":
+                await self._exited(job_id)
         elif kind == "result":
             final = status.result_status(payload.get("outcome"), live is not None and live.cancel_requested)
             await self._finish(job_id, final, payload.get("outcome"), payload.get("message"),
@@ -276,14 +320,23 @@ class JobManager:
                     await self._finish(job_id, "failed", "failed",
                                        f"the worker process died unexpectedly ({payload['reason']}); "
                                        "the server is fine, the job is lost")
-            self.admission.release(job_id)
-            if hasattr(self.executor, "forget"):
-                self.executor.forget(job_id)
-            await self._pump()
+            await self._exited(job_id)
+
+    async def _exited(self, job_id: str) -> None:
+        """The worker is gone: free its slot and start the next queued job."""
+        self.admission.release(job_id)
+        if hasattr(self.executor, "forget"):
+            self.executor.forget(job_id)
+        await self._pump()
+
+    async def _finish_later(self, *args) -> None:
+        await asyncio.sleep(FINISH_RETRY_SECONDS)
+        await self._finish(*args)
 
     async def _finish(self, job_id: str, final: str, outcome: str | None, message: str | None,
                       best_epoch: int | None = None, model_path: str | None = None) -> None:
         live = self.live.get(job_id)
+        before = live.status if live is not None else None
         if live is None or live.finalized or not status.move(live, final):
             return
         live.finalized = True
@@ -294,7 +347,15 @@ class JobManager:
             record = await self.recorder.epoch_record(job_id, best_epoch)
             if record is not None:
                 fields["best"] = record
-        await asyncio.to_thread(self.storage.update_job, job_id, **fields)
+        try:
+            await asyncio.to_thread(self.storage.update_job, job_id, **fields)
+        except StorageUnavailable as e:
+            # the row keeps its last status, and so does the API, until the write lands (the disk has room)
+            live.status, live.finalized = before, False
+            log.error("job %s: could not record its end (%s); retrying every %g s", job_id, e.message,
+                      FINISH_RETRY_SECONDS)
+            self._background(self._finish_later(job_id, final, outcome, message, best_epoch, model_path))
+            return
         live.broadcast({"type": "done", "status": final, "outcome": outcome or final, "message": message})
         live.done.set()
         self.live.pop(job_id, None)

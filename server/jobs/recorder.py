@@ -21,14 +21,16 @@ def best_key_for(spec: dict) -> tuple[str, int]:
     return metric, (1 if "loss" in metric else -1)
 
 
-def is_better(job: LiveJob, record: dict) -> bool:
+def is_better(job: LiveJob, record: dict, best_record: dict | None = None) -> bool:
+    """`record` beats `best_record` (default the job's best) on the job's ranking metric."""
     metric, sign = job.best_key
     if metric not in record:
         metric, sign = ("val_loss", 1) if "val_loss" in record else ("train_loss", 1)
     value = record.get(metric)
     if not isinstance(value, (int, float)) or value != value:
         return False
-    best = job.best.get(metric) if job.best else None
+    best_record = job.best if best_record is None else best_record
+    best = best_record.get(metric) if best_record else None
     return best is None or sign * value < sign * best
 
 
@@ -37,25 +39,37 @@ class Recorder:
         self.storage = storage
 
     async def record(self, batch: list[tuple[str, str, dict]], live: dict[str, LiveJob]) -> None:
-        """Persist the epochs and status changes in `batch` [(job_id, kind, payload)] and update `live`."""
+        """Persist the epochs and status changes in `batch` [(job_id, kind, payload)], then update `live`.
+
+        The live jobs change only once the write landed: when storage refuses it (StorageUnavailable, e.g.
+        the disk is full) it raises and the API keeps saying what the database says."""
         epochs: list[tuple[str, dict]] = []
         updates: dict[str, dict] = {}
+        staged: dict[str, tuple[LiveJob, dict]] = {}  # job id -> (job, its new epoch / best / status)
         for job_id, kind, payload in batch:
             job = live.get(job_id)
             if job is None or job.finalized or kind != "event":
                 continue
+            now = staged.setdefault(job_id, (job, {}))[1]
             if payload.get("type") == "epoch":
                 record = {k: v for k, v in payload.items() if k != "type"}
                 epochs.append((job_id, record))
-                job.epoch = int(record["epoch"])
+                now["epoch"] = int(record["epoch"])
                 fields = updates.setdefault(job_id, {})
-                fields.update(epoch=job.epoch, latest=record)
-                if is_better(job, record):
-                    job.best = fields["best"] = record
-            elif payload.get("type") == "status" and status.move(job, payload.get("status")):
-                updates.setdefault(job_id, {})["status"] = job.status
+                fields.update(epoch=now["epoch"], latest=record)
+                if is_better(job, record, now.get("best", job.best)):
+                    now["best"] = fields["best"] = record
+            elif payload.get("type") == "status":
+                current, new = now.get("status", job.status), payload.get("status")
+                if new != current and status.can_move(current, new):
+                    now["status"] = updates.setdefault(job_id, {})["status"] = new
         if epochs or updates:
             await asyncio.to_thread(self.storage.write_batch, epochs, list(updates.items()))
+        for job, values in staged.values():
+            if "status" in values:  # through the machine: a job finished meanwhile stays finished
+                status.move(job, values.pop("status"))
+            for key, value in values.items():
+                setattr(job, key, value)
 
     async def history(self, job_id: str, since: int = 0) -> list[dict]:
         """Epoch records with epoch > since, in order."""

@@ -11,6 +11,8 @@ what to do; `reset_database` moves it aside (a backup, never a delete).
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -19,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+from .errors import JobError
 from .status import ACTIVE_STATES, FINAL_STATES, JOB_STATES  # noqa: F401  (JOB_STATES: re-exported)
 
 SCHEMA = """
@@ -80,6 +83,29 @@ def reset_database(db_path: Path | str) -> Path | None:
         if side.exists():
             os.replace(side, f"{backup}{suffix}")
     return backup
+
+
+class StorageUnavailable(JobError):
+    """A write the database refused (disk full, read-only, I/O error): nothing of it was stored; 507."""
+
+    def __init__(self, path: Path, error: Exception):
+        super().__init__(507, f"the server cannot write its job database {path} ({error}); free some disk "
+                              f"space (or make the folder writable) and try again")
+
+
+def _writes(method):
+    """A write either lands whole or raises StorageUnavailable with the transaction rolled back, so the
+    connection stays usable and works again once there is room."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.OperationalError, OSError) as e:
+            with self._lock, contextlib.suppress(sqlite3.Error):
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            raise StorageUnavailable(self.path, e) from None
+    return wrapper
 
 
 class Storage:
@@ -147,6 +173,7 @@ class Storage:
             self._db.close()
 
     # -- jobs ---------------------------------------------------------------------------------
+    @_writes
     def create_job(self, spec: dict, epochs: int, init_from: str | None = None) -> dict:
         """`epochs` 0 = no fixed count; `init_from` = the id of the job this one continues."""
         job_id = uuid.uuid4().hex[:12]
@@ -171,6 +198,7 @@ class Storage:
                 args + [limit, offset]).fetchall()
         return [self._row_to_job(r) for r in rows], total
 
+    @_writes
     def update_job(self, job_id: str, **fields) -> None:
         if not fields:
             return
@@ -182,6 +210,7 @@ class Storage:
             self._db.execute(f"UPDATE jobs SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                              values + [job_id])
 
+    @_writes
     def delete_job(self, job_id: str) -> None:
         with self._lock:
             self._db.execute("BEGIN")
@@ -189,6 +218,7 @@ class Storage:
             self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
             self._db.execute("COMMIT")
 
+    @_writes
     def mark_interrupted(self, message: str) -> list[str]:
         """After a restart: jobs left queued/running/paused become `interrupted`. Returns their ids."""
         with self._lock:
@@ -200,6 +230,7 @@ class Storage:
         return ids
 
     # -- epochs -------------------------------------------------------------------------------
+    @_writes
     def write_batch(self, epochs: list[tuple[str, dict]], updates: list[tuple[str, dict]]) -> None:
         """One transaction: insert epoch records [(job_id, record)] and apply job updates [(job_id, fields)]."""
         with self._lock:
@@ -214,7 +245,8 @@ class Storage:
                                      values + [job_id])
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT may have ended it already
+                    self._db.execute("ROLLBACK")
                 raise
 
     def get_epochs(self, job_id: str, since: int = 0, limit: int | None = None) -> list[dict]:
