@@ -114,10 +114,9 @@ export function drawNetwork(svgEl, ctx) {
         text: `target ${num(ctx.targets[row][j], 2)}` }));
     }
   });
-  if (vis.has("dout", L - 1)) {   // between the outputs, right of them: E of the whole batch
-    const ys = last.a[row].map((_, j) => P(L, j)[1]);
-    const y = ys.length === 1 ? ys[0] + 30 : ys.reduce((a, b) => a + b, 0) / ys.length + 6;
-    labels.push(svg("text", { x: P(L, 0)[0] + R + 12, y, class: "n-line loss", "text-anchor": "start", text: `E = ${num(result.loss, 6)}` }));
+  if (vis.has("dout", L - 1)) {   // under the first output's target, clear of its b / δ lines: E of the batch
+    const [x, y] = P(L, 0);
+    labels.push(svg("text", { x: x + R + 12, y: y + 30, class: "n-line loss", "text-anchor": "start", text: `E = ${num(result.loss, 6)}` }));
   }
   svgEl.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svgEl.setAttribute("width", width);
@@ -227,7 +226,10 @@ export function explainNetwork(container, ctx) {
     : `${STEP_TEXT[s.kind]} · ${layerName(ctx.result, s.l)}`;
   const lines = formulaLines(ctx, ctx.picked);
   const pickedName = ctx.picked ? pickedLabel(ctx) : "";
-  container.replaceChildren(el("h3", { text: head }),
+  const note = s && s.kind === "update"
+    ? el("p", { class: "muted", text: "The biases are stepped too (b⁺ = b − η · ∂E/∂b, ∂E/∂b = Σ δ); the classic worked example keeps "
+      + "them fixed, which changes none of its weights' numbers." }) : null;
+  container.replaceChildren(el("h3", { text: head }), ...(note ? [note] : []),
     el("p", { class: "muted", text: ctx.picked ? pickedName : "hover or tap a weight or a neuron" }),
     el("ul", { class: "formulas" }, lines.map(([text, cls]) => el("li", { class: cls || "" , text }))));
 }
