@@ -79,10 +79,12 @@ class PageWatch:
 
 
 @contextlib.contextmanager
-def watched_page(browser, base_url: str):
-    """A 1280x720 page on `base_url` that fails at exit on console errors or requests off 127.0.0.1."""
+def watched_page(browser, base_url: str, **context_options):
+    """A 1280x720 page on `base_url` that fails at exit on console errors or requests off 127.0.0.1.
+    `context_options` go to new_context (a phone: viewport, device_scale_factor, has_touch, is_mobile)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=base_url)
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 720}, **context_options},
+                                  base_url=base_url)
     watch = PageWatch()
 
     def route(r):

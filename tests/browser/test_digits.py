@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from browser_support import MNIST_DIR, REPO
+from browser_support import MNIST_DIR, REPO, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -179,3 +179,47 @@ def test_undo_removes_the_last_stroke_and_clear_resets_the_reading(page, request
     page.wait_for_function("document.getElementById('prediction').dataset.label === '1'")
     page.click("#clear")
     page.wait_for_function("document.getElementById('prediction').textContent === '?'")
+
+
+# ---- phones: touch drawing at device pixel ratio 2 and 3, and no sideways scrolling at 390 px
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def touch_stroke(page, points):
+    """One finger through `points` (fractions of the pad's box) as real touch events (CDP), not the mouse."""
+    box = page.locator("#drawpad").bounding_box()
+    to = [{"x": box["x"] + fx * box["width"], "y": box["y"] + fy * box["height"]} for fx, fy in points]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [to[0]]})
+    for p in to[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+@pytest.mark.parametrize("ratio", [2, 3])
+def test_digits_drawn_with_a_finger_on_a_phone_are_read_correctly(browser, server, request, ratio):
+    job = None if DEFAULT_MODEL.exists() else request.getfixturevalue("digit_job")
+    with watched_page(browser, server.url, device_scale_factor=ratio, **PHONE) as page:
+        open_digits(page)
+        use_model(page, job)
+        page.evaluate("""() => { window.kinds = new Set();
+          document.getElementById('drawpad').addEventListener('pointerdown', e => window.kinds.add(e.pointerType)); }""")
+        page.locator("#drawpad").scroll_into_view_if_needed()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        backing = page.evaluate("(() => { const c = document.getElementById('drawpad'); return c.width / c.clientWidth; })()")
+        assert backing == pytest.approx(ratio, rel=0.05)          # a sharp HiDPI backing store
+        for path, label in ((one(), "1"), (zero(), "0")):
+            page.click("#clear")
+            touch_stroke(page, path)
+            page.wait_for_function(f"document.getElementById('prediction').dataset.label === '{label}'",
+                                   timeout=15_000)
+        assert page.evaluate("[...window.kinds]") == ["touch"]   # it was the finger, not an emulated mouse
+        page.screenshot(path=str(REPO / "tests" / "browser" / "artifacts" / f"digits_390_dpr{ratio}.png"),
+                        full_page=True)
+
+
+def test_digits_page_fits_a_390_px_phone_without_sideways_scrolling(browser, server):
+    with watched_page(browser, server.url, **PHONE) as page:
+        open_digits(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
