@@ -135,27 +135,39 @@ def torch_epochs(torch, ds, layers, batch: int, epochs: int, seed: int, threads:
 
 def layer_times(model, x: np.ndarray, batch: int) -> list[list[str]]:
     """Median ms per batch of each layer's forward (training mode) and backward, over up to PROFILE_BATCHES
-    batches of the images x."""
+    batches of the images x: wall clock and process CPU time (CPU time ignores waiting for a core on a busy
+    machine; with 2 BLAS threads it adds both threads' time)."""
     if hasattr(model.layers[0], "needs_input_grad"):
         model.layers[0].needs_input_grad = False   # as in training: nobody needs d(loss)/d(image)
-    fwd = [[] for _ in model.layers]
-    bwd = [[] for _ in model.layers]
+    times = {part: [[] for _ in model.layers] for part in ("fwd", "bwd", "fwd_cpu", "bwd_cpu")}
+
+    def timed(part: str, i: int, call):
+        start, cpu = time.perf_counter(), time.process_time()
+        out = call()
+        times[part][i].append(time.perf_counter() - start)
+        times[part + "_cpu"][i].append(time.process_time() - cpu)
+        return out
+
     for b in range(min(PROFILE_BATCHES, len(x) // batch)):
         h = x[b * batch:(b + 1) * batch]
         for i, layer in enumerate(model.layers):
-            start = time.perf_counter()
-            h = layer.forward(h, training=True)
-            fwd[i].append(time.perf_counter() - start)
+            h = timed("fwd", i, lambda: layer.forward(h, training=True))
         grad = np.full_like(h, 1.0 / h.size)   # any upstream gradient: cost does not depend on its values
         for i in reversed(range(len(model.layers))):
-            start = time.perf_counter()
-            grad = model.layers[i].backward(grad)
-            bwd[i].append(time.perf_counter() - start)
+            grad = timed("bwd", i, lambda: model.layers[i].backward(grad))
     rows = []
     for i, layer in enumerate(model.layers):
-        rows.append([str(i), layer.describe(), "x".join(map(str, layer.output_shape)),
-                     f"{1000 * common.median(fwd[i]):.2f}", f"{1000 * common.median(bwd[i]):.2f}"])
+        rows.append([str(i), layer.describe(), "x".join(map(str, layer.output_shape))]
+                    + [f"{1000 * common.median(times[part][i]):.2f}" for part in ("fwd", "bwd", "fwd_cpu", "bwd_cpu")])
     return rows
+
+
+def evaluation_time(model, ds) -> tuple[float, float]:
+    """(wall s, CPU s) of one test-set evaluation as the trainer runs it at the end of every epoch."""
+    from engine.metrics import evaluate
+    start, cpu = time.perf_counter(), time.process_time()
+    evaluate(model, ds.x_test, ds.y_test, "classification")
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -209,11 +221,16 @@ def main() -> None:
     print(f"engine per-layer time, median over {PROFILE_BATCHES} test batches of {args.batch}, backward as in "
           f"training (the first layer computes no input gradient):")
     layer_rows = layer_times(model, ds.x_test, args.batch)
-    print(common.format_table(["layer", "type", "output", "forward ms", "backward ms"], layer_rows))
+    print(common.format_table(["layer", "type", "output", "forward ms", "backward ms", "forward CPU ms",
+                               "backward CPU ms"], layer_rows))
+    eval_wall, eval_cpu = evaluation_time(model, ds)
+    print(f"\nengine test-set evaluation ({len(ds.x_test)} images, part of every epoch): {eval_wall:.3f} s wall, "
+          f"{eval_cpu:.3f} s CPU")
     if args.json:
         args.json.write_text(json.dumps({"row": args.model, "threads": args.threads, "batch": args.batch,
                                          "load_before": load_before, "load_after": load_after, "torch": torch_note,
-                                         "results": results, "layers": layer_rows}, indent=1))
+                                         "results": results, "layers": layer_rows,
+                                         "evaluation_s": [eval_wall, eval_cpu]}, indent=1))
 
 
 if __name__ == "__main__":
