@@ -237,6 +237,9 @@ class JobPublic(BaseModel):
     n_params: Optional[int] = None
     has_model: bool = False
     init_from: Optional[dict[str, Any]] = Field(None, description='{"job_id"} of the job this one continues')
+    name: str = Field("", description='readable name: the one given by PATCH, else generated from the spec '
+                      '(engine.naming: "spiral · 8-8 tanh · adam 0.03")')
+    renamed: bool = Field(False, description="true when the name was given by PATCH /api/jobs/{id}")
 
 
 class JobList(BaseModel):
@@ -535,3 +538,10 @@ class ModelPreviewPublic(BaseModel):
         description="each input feature's map over the plot's domain: {feature, resolution, min, max, data (uint8 "
                     "base64, (r, r), row 0 = top)}")
 # ==== end playground block ====
+
+
+# ---- PATCH /api/jobs/{id} (helper L, issue 11): rename a run
+class JobRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Optional[str] = Field(max_length=80, description='the run\'s new name; null or "" restores the generated one',
+                                examples=["spiral, the one that worked"])

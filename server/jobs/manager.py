@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine import DEFAULT_LIMITS, Limits
 from engine.control import check_command
+from engine.naming import run_name
 from engine.errors import Problem, SpecError
 
 from . import status
@@ -87,6 +88,8 @@ class JobManager:
         out["n_params"] = job["n_params"]
         out["has_model"] = bool(job["model_path"]) and os.path.exists(job["model_path"])
         out["init_from"] = {"job_id": job["init_from"]} if job["init_from"] else None
+        out["name"] = job.get("name") or run_name(job["spec"])   # a rename, else the spec's readable name
+        out["renamed"] = bool(job.get("name"))
         return out
 
     async def get_job(self, job_id: str) -> dict:
@@ -198,6 +201,12 @@ class JobManager:
             except asyncio.TimeoutError:
                 log.error("job %s did not finish after cancel", job_id)
         return await self.get_job(job_id)
+
+    async def rename_job(self, job_id: str, name: str | None) -> dict:
+        """Give the job a name of its own; None or "" goes back to the generated one."""
+        await self.get_job(job_id)
+        await asyncio.to_thread(self.storage.update_job, job_id, name=(name or "").strip() or None)
+        return self.public(await self.get_job(job_id))
 
     async def delete_job(self, job_id: str) -> None:
         job = await self.get_job(job_id)

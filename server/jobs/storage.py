@@ -54,9 +54,9 @@ CREATE TABLE IF NOT EXISTS epochs (
 """
 JSON_COLUMNS = ("spec", "latest", "best", "summary")
 COLUMNS = ("id", "seq", "status", "spec", "created_at", "started_at", "finished_at", "epoch", "epochs",
-           "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from")
+           "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from", "name")
 # columns added after the first release: ALTER TABLE on open, so an existing database keeps working
-ADDED_COLUMNS = {"init_from": "TEXT"}
+ADDED_COLUMNS = {"init_from": "TEXT", "name": "TEXT"}  # name: set by a rename; null = engine.naming's
 SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and index: they belong to the database file
 
 

@@ -16,8 +16,8 @@ import engine
 from ..deps import Authorized, ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
-from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationPublic, HistoryPublic, JobCreate, JobList, JobPublic, JobStatus,
-                       PredictPublic, PredictRequest, WeightsPublic)
+from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationPublic, HistoryPublic, JobCreate, JobList, JobPublic,
+                       JobRename, JobStatus, PredictPublic, PredictRequest, WeightsPublic)
 
 ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictJSONRoute, responses=ERRORS)
@@ -68,6 +68,13 @@ async def read_job(job_id: str, manager: ManagerDep) -> dict:
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, dependencies=[Authorized],
              summary="Cancel a job (idempotent)")
+@router.patch("/{job_id}", response_model=JobPublic, dependencies=[Authorized], summary="Rename a run",
+              description='`{"name": "..."}` (at most 80 characters) names the run; `null` or `""` restores the name '
+                          'generated from its spec ("spiral · 8-8 tanh · adam 0.03").')
+async def rename_job(job_id: str, body: JobRename, manager: ManagerDep) -> dict:
+    return await manager.rename_job(job_id, body.name)
+
+
 async def cancel_job(job_id: str, manager: ManagerDep) -> dict:
     return manager.public(await manager.cancel_job(job_id))
 
