@@ -3,6 +3,7 @@ updated weight and its formula from the page, step a computation graph backward,
 losses on a saturated neuron; screenshots at projector (1280x720) and phone (390x844) size."""
 from __future__ import annotations
 
+import copy
 import re
 
 import httpx
@@ -65,7 +66,7 @@ def test_editing_a_weight_recomputes_through_the_endpoint(page, server):
     page.fill("#edit-w5", "0.5")
     page.press("#edit-w5", "Tab")
     preset = NETWORK_PRESETS[0]
-    spec = {k: preset[k] for k in ("model", "x", "y", "learning_rate")}
+    spec = copy.deepcopy({k: preset[k] for k in ("model", "x", "y", "learning_rate")})   # the preset stays as it is
     spec["model"]["layers"][1]["weights"]["W"] = [[0.5, 0.50], [0.45, 0.55]]
     want = httpx.post(f"{server.url}/api/lessons/backprop", json=spec).json()["layers"][1]["W_after"][0][0]
     page.wait_for_function(f"document.querySelector('[data-after=w5]').textContent.includes('{want:.6f}')")
