@@ -84,12 +84,21 @@ def load_average() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+def engine_version() -> str:
+    """The commit the engine was loaded from, marked when engine/ had uncommitted changes (others edit the tree)."""
+    import subprocess
+    def git(*args):
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" + uncommitted engine/ changes" if git("status", "--porcelain", "--", "engine") else "")
+
+
 def environment_lines() -> list[str]:
-    """Machine facts that decide a timing: CPUs, load, thread settings, library versions."""
+    """Machine facts that decide a timing: CPUs, load, thread settings, library versions, engine commit."""
     import numpy as np
     threads = ", ".join(f"{v}={os.environ[v]}" for v in THREAD_VARS if v in os.environ) or "unset"
     return [f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
-            f"load average {load_average()}, threads: {threads}"]
+            f"load average {load_average()}, threads: {threads}", f"engine at {engine_version()}"]
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:

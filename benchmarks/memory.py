@@ -119,7 +119,8 @@ def main() -> None:
     ]
     print(common.format_table(["measurement", "MB", "note"], rows))
     if args.json:
-        args.json.write_text(json.dumps({"row": "memory", "load_after": load_after, "rss": rss,
+        args.json.write_text(json.dumps({"row": "memory", "load_after": load_after, "engine": common.engine_version(),
+                                         "rss": rss,
                                          "tracemalloc": traced}, indent=1))
 
 

@@ -228,7 +228,8 @@ def main() -> None:
           f"{eval_cpu:.3f} s CPU")
     if args.json:
         args.json.write_text(json.dumps({"row": args.model, "threads": args.threads, "batch": args.batch,
-                                         "load_before": load_before, "load_after": load_after, "torch": torch_note,
+                                         "load_before": load_before, "load_after": load_after,
+                                         "engine": common.engine_version(), "torch": torch_note,
                                          "results": results, "layers": layer_rows,
                                          "evaluation_s": [eval_wall, eval_cpu]}, indent=1))
 

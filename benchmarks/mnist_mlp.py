@@ -264,7 +264,8 @@ def main() -> None:
           f"{'' if args.limit is None else f', {args.limit} training images'})")
     if args.json:
         args.json.write_text(json.dumps({"row": "mlp", "threads": args.threads, "load_before": load_before,
-                                         "load_after": load_after, "results": results}, indent=1))
+                                         "load_after": load_after, "engine": common.engine_version(),
+                                         "results": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -109,7 +109,8 @@ def main() -> None:
         result = trainer.run()
         profiler.disable()
         print(f"run {r + 1}: outcome {result.outcome}; epoch seconds (record): "
-              + " ".join(f"{e['seconds']:.4f}" for e in result.history[:8]) + ("..." if len(result.history) > 8 else ""))
+              + " ".join(f"{e['seconds']:.4f}" for e in result.history[:8])
+              + ("..." if len(result.history) > 8 else ""))
     print(f"load average after: {common.load_average()}\n")
     print("## training steps and the rest of the epoch loop (evaluation excluded)")
     report(pstats.Stats(profiler), args.top)

@@ -125,6 +125,8 @@ def main() -> None:
     print("\n## issue 12 table (ratios are engine / peer: paired medians within one run; < 1 is faster)\n")
     print(common.format_table(["workload", "engine", "peers", "ratio (wall)", "ratio (CPU)", "goal", "load average"],
                               [summary_row(name, data[name]) for name in rows]))
+    versions = sorted({data[name].get("engine", "?") for name in rows})
+    print(f"\nengine at {', '.join(versions)}")
 
 
 if __name__ == "__main__":

@@ -163,7 +163,8 @@ def main() -> None:
     print()
     print(table(results))
     if args.json:
-        args.json.write_text(json.dumps({"row": "spiral", "load_after": load_after, "results": results}, indent=1))
+        args.json.write_text(json.dumps({"row": "spiral", "load_after": load_after, "engine": common.engine_version(),
+                                         "results": results}, indent=1))
 
 
 def summarise(runs: dict, node: str | None, node_version: str) -> dict:
