@@ -2,7 +2,7 @@
 // the lesson endpoints. The engine computes every number; these modules only ask, lay out and draw.
 import * as api from "./api.js";
 import { mountTokenBox } from "./auth.js";
-import { el } from "./draw-util.js";
+import { el, frameScheduler } from "./draw-util.js";
 import { drawGraph, explainStep, stepCount, stepLabel } from "./lesson-graph.js";
 import { drawNetwork, explainNetwork, markPicked, names, networkStepLabel, networkSteps, sameItem } from "./lesson-network.js";
 import { mountStepper, num } from "./lesson-util.js";
@@ -84,7 +84,7 @@ function mountExpressions(presets, functions) {
     clearTimeout(timer);
     timer = setTimeout(() => { renderValues(); ask(false); }, 350);
   });
-  window.addEventListener("resize", () => draw(stepper.step));
+  window.addEventListener("resize", frameScheduler(() => draw(stepper.step)));   // at most once per frame
   load(0);
   return { redraw: () => draw(stepper.step) };
 }
@@ -173,7 +173,7 @@ function mountNetwork(presets) {
     ask(true);
   });
   rowSel.addEventListener("change", draw);
-  window.addEventListener("resize", draw);
+  window.addEventListener("resize", frameScheduler(draw));
   load(0);
   return { redraw: draw };
 }
