@@ -345,10 +345,9 @@ class JobManager:
     async def _finish(self, job_id: str, final: str, outcome: str | None, message: str | None,
                       best_epoch: int | None = None, model_path: str | None = None) -> None:
         live = self.live.get(job_id)
-        before = live.status if live is not None else None
-        if live is None or live.finalized or not status.move(live, final):
+        if live is None or live.finalized or final == live.status or not status.can_move(live.status, final):
             return
-        live.finalized = True
+        live.finalized = True  # no second finish meanwhile; the status itself moves once the row has it
         fields = {"status": final, "outcome": outcome or final, "message": message, "finished_at": time.time()}
         if model_path:
             fields["model_path"] = model_path
@@ -360,11 +359,12 @@ class JobManager:
             await asyncio.to_thread(self.storage.update_job, job_id, **fields)
         except StorageUnavailable as e:
             # the row keeps its last status, and so does the API, until the write lands (the disk has room)
-            live.status, live.finalized = before, False
+            live.finalized = False
             log.error("job %s: could not record its end (%s); retrying every %g s", job_id, e.message,
                       FINISH_RETRY_SECONDS)
             self._background(self._finish_later(job_id, final, outcome, message, best_epoch, model_path))
             return
+        status.move(live, final)
         live.broadcast({"type": "done", "status": final, "outcome": outcome or final, "message": message})
         live.done.set()
         self.live.pop(job_id, None)
