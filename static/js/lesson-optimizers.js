@@ -375,7 +375,8 @@ function drawPhase() {
     ctx.fillText("press Compute phase diagram", 16, 28);
     return;
   }
-  const m = { l: 64, r: 200, t: 10, b: 44 };
+  const narrow = width < 560;   // phones: the key goes under the plot, only the end ticks are labelled
+  const m = { l: 64, r: narrow ? 16 : 200, t: 10, b: narrow ? 44 + 2 * 24 : 44 };
   const L = ph.learning_rates.length, M = ph.momentums.length;
   const cw = (width - m.l - m.r) / L, chh = (height - m.t - m.b) / M;
   const maxSteps = ph.steps;
@@ -397,18 +398,18 @@ function drawPhase() {
   ctx.strokeStyle = "#d9dde4"; ctx.strokeRect(m.l, m.t, L * cw, M * chh);
   // axes: learning rate (log) across, momentum up
   ctx.fillStyle = "#1d2330"; ctx.font = "13px system-ui, sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "top";
-  for (const j of [0, Math.floor((L - 1) / 2), L - 1]) ctx.fillText(formatNumber(ph.learning_rates[j], 2), m.l + (j + 0.5) * cw, m.t + M * chh + 4);
+  for (const j of narrow ? [0, L - 1] : [0, Math.floor((L - 1) / 2), L - 1]) ctx.fillText(formatNumber(ph.learning_rates[j], 2), m.l + (j + 0.5) * cw, m.t + M * chh + 4);
   ctx.fillText("learning rate (log scale)", m.l + (L * cw) / 2, m.t + M * chh + 22);
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
   for (const i of [0, Math.floor((M - 1) / 2), M - 1]) ctx.fillText(formatNumber(ph.momentums[i], 2), m.l - 6, m.t + (M - 1 - i + 0.5) * chh);
   ctx.save(); ctx.translate(14, m.t + (M * chh) / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = "center";
   ctx.fillText("momentum β", 0, 0); ctx.restore();
   // key
-  const kx = m.l + L * cw + 16;
+  const kx0 = narrow ? 16 : m.l + L * cw + 16, ky0 = narrow ? m.t + M * chh + 50 : m.t + 10;
   ctx.textAlign = "left"; ctx.textBaseline = "middle";
   const keys = [["rgb(8, 48, 107)", "converges fast"], ["rgb(208, 218, 237)", `slow (~${maxSteps} steps)`], ["#e4e6ea", "diverges"], ["#ffffff", "not converged"]];
   keys.forEach(([c, text], k) => {
-    const y = m.t + 10 + k * 24;
+    const kx = narrow ? kx0 + (k % 2) * 160 : kx0, y = narrow ? ky0 + Math.floor(k / 2) * 24 : ky0 + k * 24;
     ctx.fillStyle = c; ctx.fillRect(kx, y - 8, 16, 16); ctx.strokeStyle = "#9aa1ad"; ctx.strokeRect(kx, y - 8, 16, 16);
     if (k === 2) { ctx.beginPath(); ctx.moveTo(kx, y + 8); ctx.lineTo(kx + 16, y - 8); ctx.stroke(); }   // hatched, as the cells
     ctx.fillStyle = "#1d2330"; ctx.fillText(text, kx + 22, y);
