@@ -154,3 +154,6 @@ export const activationStatistics = (body) => request("POST", "/api/lessons/init
 export const differentiateExpression = (body) => request("POST", "/api/lessons/expression", body);
 export const stepBackprop = (body) => request("POST", "/api/lessons/backprop", body);
 export const getBackpropPresets = () => request("GET", "/api/lessons/backprop/presets");
+
+// ---- runs page (helper L, issue 11): a run's own name; null restores the generated one
+export const renameJob = (id, name) => request("PATCH", `/api/jobs/${encodeURIComponent(id)}`, { name });

@@ -62,6 +62,11 @@ def test_deleting_a_run_removes_its_row(page, server):
     page.goto("/jobs")
     page.wait_for_selector(f"#jobs-table tr[data-job='{job}']")
     page.click(f"button[aria-label='delete run {job}']")
+    page.click(f"button[aria-label='keep run {job}']")          # delete asks first; Keep keeps it
+    assert httpx.get(f"{server.url}/api/jobs/{job}", timeout=30).status_code == 200
+    page.click(f"button[aria-label='delete run {job}']")
+    assert "delete run and model?" in page.locator(f"#jobs-table tr[data-job='{job}']").inner_text()
+    page.click(f"button[aria-label='confirm delete run {job}']")
     page.wait_for_selector(f"#jobs-table tr[data-job='{job}']", state="detached")
     assert httpx.get(f"{server.url}/api/jobs/{job}", timeout=30).status_code == 404
 
@@ -100,3 +105,82 @@ def test_a_continued_run_is_marked_and_an_open_ended_one_shows_its_epoch_alone(p
         assert cell.get_attribute("title") == f"continues job {first}"
     finally:
         httpx.post(f"{server.url}/api/jobs/{job}/cancel", timeout=30)
+
+
+def rows(page) -> list[str]:
+    """The table's run ids in order, after the frame that draws the latest sort or filter."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return page.locator("#jobs-table tbody tr").evaluate_all("trs => trs.map(t => t.dataset.job)")
+
+
+def test_runs_have_readable_names_and_can_be_renamed_on_the_page(page, server):
+    (job,) = finished_jobs(server, [small_spec("adagrad")])
+    page.goto("/jobs")
+    name = page.locator(f"#jobs-table tr[data-job='{job}'] .run-name")
+    assert name.inner_text() == "xor · 6 tanh · adagrad 0.05"          # the server's name (engine/naming.py)
+    page.click(f"button[aria-label='rename run {job}']")
+    field = page.locator(f"input[aria-label='new name for run {job}']")
+    field.fill("my xor run")
+    field.press("Enter")
+    page.wait_for_function(f"document.querySelector(\"tr[data-job='{job}'] .run-name\")?.textContent === 'my xor run'")
+    assert httpx.get(f"{server.url}/api/jobs/{job}", timeout=30).json()["name"] == "my xor run"
+
+
+def test_runs_sort_by_a_column_and_filter_by_optimizer_and_best_metric(page, server):
+    slow = small_spec("sgd")
+    slow["training"]["optimizer"] = {"name": "sgd", "learning_rate": 0.001}    # learns little in 40 epochs
+    sgd, adam = finished_jobs(server, [slow, small_spec("adam")])
+    page.goto("/jobs")
+    page.wait_for_selector(f"#jobs-table tr[data-job='{adam}']")
+    page.click("#jobs-table th[data-sort=lr] button")                  # numbers: largest first
+    assert page.locator("#jobs-table th[data-sort=lr]").get_attribute("aria-sort") == "descending"
+    order = rows(page)
+    assert order.index(adam) < order.index(sgd)
+    page.click("#jobs-table th[data-sort=lr] button")                  # again: the other way round
+    order = rows(page)
+    assert order.index(sgd) < order.index(adam)
+    page.select_option("#filter-optimizer", "adam")
+    assert adam in rows(page) and sgd not in rows(page)
+    page.select_option("#filter-optimizer", "")
+    page.select_option("#filter-lr", "0.001")
+    assert rows(page) == [sgd]
+    page.select_option("#filter-lr", "")
+    best = httpx.get(f"{server.url}/api/jobs/{adam}", timeout=30).json()["best"]["test_accuracy"]
+    page.fill("#filter-best", str(best))
+    assert adam in rows(page) and all(
+        httpx.get(f"{server.url}/api/jobs/{j}", timeout=30).json()["best"]["test_accuracy"] >= best for j in rows(page))
+    page.select_option("#filter-status", "completed")
+    assert "shown" in page.locator("#jobs-count").inner_text()
+
+
+def test_compare_shows_only_differing_settings_and_can_overlay_train_curves(page, server, shot):
+    slower = small_spec("adam")
+    slower["training"]["optimizer"]["learning_rate"] = 0.02
+    fast, slow = finished_jobs(server, [small_spec("adam"), slower])
+    page.goto("/jobs")
+    page.check(f"input[data-job='{fast}']")
+    page.check(f"input[data-job='{slow}']")
+    page.wait_for_selector("#compare-loss[data-series='2']")
+    table = page.locator("#settings-diff")
+    settings = table.locator("tbody td:first-child").all_inner_texts()
+    assert settings == ["training.optimizer.learning_rate"]               # the only difference
+    assert table.locator("tbody td").all_inner_texts()[1:] == ["0.05", "0.02"]
+    page.check("#compare-all")
+    page.wait_for_function("Number(document.getElementById('settings-diff').dataset.rows) > 10")
+    assert "dataset.name" in page.locator("#settings-diff").inner_text()
+    page.check("#compare-train")                                         # train curves too, dashed
+    page.wait_for_selector("#compare-loss[data-series='4']")
+    assert "(train)" in page.locator("#compare-legend").inner_text()
+    shot(page, "jobs_compare_1280")
+
+
+def test_jobs_page_fits_a_390_px_phone_without_sideways_scrolling(page, server, shot):
+    finished_jobs(server, [small_spec("sgd")])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/jobs")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#jobs-table tbody tr[data-job]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    table = page.evaluate("document.querySelector('.table-wrap').scrollWidth")
+    assert table <= 390, f"the runs table scrolls sideways inside its box ({table}px)"
+    shot(page, "jobs_390")
