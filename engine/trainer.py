@@ -86,7 +86,8 @@ class Trainer:
         self.epochs = t["epochs"] or limits.max_epochs
         self.schedule = make_schedule(t["lr_schedule"], self.epochs * self.steps_per_epoch)
         self.reg = t["regularization"]
-        self.control = Control(self.optimizer.learning_rate, self.emit, commands, should_stop)
+        self.control = Control(self.optimizer.learning_rate, self.emit, commands, should_stop,
+                               on_change=self._take_changes)
         es = t["early_stopping"]
         self.early = EarlyStopping(**es) if es else None
         self.probes = Probes(self.model, self.ds, self.spec["stream"])
@@ -124,6 +125,35 @@ class Trainer:
         self.rng.bit_generator.state = rng_state
         return loss
 
+    def _take_changes(self) -> None:
+        """Apply the commands that change the run (Control.changes, Control.weight_edits) between batches.
+
+        The batch size takes effect from the next epoch; a weight edit outside the model is reported as a
+        recoverable error naming the key, and applied edits re-send the frames so the views follow."""
+        changes, edits = self.control.changes, self.control.weight_edits
+        self.control.changes, self.control.weight_edits = {}, []
+        for name in ("l1", "l2"):
+            if name in changes:
+                self.reg = {**self.reg, name: changes[name]}
+        if "batch_size" in changes:
+            self.batch_size = min(changes["batch_size"], self.n_train)
+            self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        if "max_epochs_per_second" in changes:
+            self.spec["stream"]["max_epochs_per_second"] = changes["max_epochs_per_second"]
+        applied = []
+        for key, index, value in edits:
+            target = self.model.params.get(key)
+            if target is None or len(index) != target.ndim or any(i >= n for i, n in zip(index, target.shape)):
+                where = "no such key" if target is None else f"shape {list(target.shape)}"
+                self.emit({"type": "error", "recoverable": True, "epoch": self.control.epoch,
+                           "message": f"set_weight: {key}{list(index)} is not in the model ({where})"})
+                continue
+            target[index] = value          # the layer's own array (a view of the flat buffer): training goes on from it
+            applied.append({"key": key, "index": list(index), "value": float(target[index])})
+        if applied:
+            self.emit({"type": "weights_set", "epoch": self.control.epoch, "edits": applied})
+            self.probes.emit(self.emit, self.control.epoch, force=True)
+
     def _batch_inputs(self, idx: np.ndarray) -> np.ndarray:
         aug = self.spec["training"]["augmentation"]
         if not aug:
@@ -139,14 +169,17 @@ class Trainer:
         start = time.perf_counter()
         order = self.rng.permutation(self.n_train)
         loss_sum, correct_sum, outs, ys = 0.0, 0.0, [], []
-        for b in range(self.steps_per_epoch):
+        size = self.batch_size          # a `set` of the batch size lands between epochs
+        for b in range(math.ceil(self.n_train / size)):
             if self.control.check():
                 return "stopped"
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = order[b * size:(b + 1) * size]
             loss, out = self._step(self._batch_inputs(idx), train.y[idx])
             if not math.isfinite(loss):
                 self.diverged_loss = loss
                 return "diverged"
+            if self.control.end_batch():   # step_batch: show the network after this one step
+                self.probes.emit(self.emit, epoch - 1, force=True)
             loss_sum += loss * len(idx)
             if self.task == "classification":
                 correct_sum += correct(self.model.loss.labels(out), train.y[idx])
