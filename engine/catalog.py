@@ -18,6 +18,7 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     from .augment import AUGMENTATION_OPTIONS
     from .datasets import DATASETS, DEFAULT_FEATURES, FEATURES
     from .preprocessing import PREPROCESSORS
+    from .presets import PRESETS
     return {
         "layers": LAYERS.describe(),
         "activations": ACTIVATIONS.describe("zero_gradient"),
@@ -27,7 +28,8 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "schedules": SCHEDULES.describe(),
         "datasets": DATASETS.describe("kind", "task"),
         "features": FEATURES.describe(),
-        "default_features": list(DEFAULT_FEATURES),   # what a 2-D set uses when the spec names none
+        "default_features": list(DEFAULT_FEATURES),
+        "presets": PRESETS,                            # the playground's gallery: specs the engine validates   # what a 2-D set uses when the spec names none
         "preprocessing": PREPROCESSORS.describe(),
         "training": [p.to_json() for p in TRAINING_OPTIONS],
         "regularization": [p.to_json() for p in REGULARIZATION_OPTIONS],

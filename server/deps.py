@@ -19,14 +19,21 @@ def get_settings(conn: HTTPConnection) -> Settings:
     return conn.app.state.settings
 
 
-def token_ok(conn: HTTPConnection) -> bool:
-    """True when no NNPLAY_API_TOKEN is set or the request carries it (Bearer header or ?token= for sockets)."""
-    expected = conn.app.state.settings.api_token
-    if not expected:
-        return True
+def token_matches(given: str, expected: str | None) -> bool:
+    """True when no NNPLAY_API_TOKEN is set or `given` is it (constant-time comparison)."""
+    return not expected or hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer_token(conn: HTTPConnection) -> str:
+    """The token of an `Authorization: Bearer <token>` header, else "". Never read from the URL: a URL
+    ends up in logs, browser history and Referer headers."""
     header = conn.headers.get("authorization", "")
-    given = header[7:] if header.lower().startswith("bearer ") else conn.query_params.get("token", "")
-    return hmac.compare_digest(given.encode(), expected.encode())
+    return header[7:] if header.lower().startswith("bearer ") else ""
+
+
+def token_ok(conn: HTTPConnection) -> bool:
+    """True when no NNPLAY_API_TOKEN is set or the request carries it in the Authorization header."""
+    return token_matches(bearer_token(conn), conn.app.state.settings.api_token)
 
 
 def require_token(conn: HTTPConnection) -> None:

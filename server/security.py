@@ -126,7 +126,7 @@ async def refuse(scope, receive, send, status: int, message: str) -> None:
     await JSONResponse({"detail": message, "message": message}, status_code=status)(scope, receive, send)
 
 
-# `token=<value>` in a logged URL (the socket still takes ?token=; the lead moves it to a header)
+# `token=<value>` in a logged URL (the server never reads a token from a URL, but a client may still put one there)
 _TOKEN_QUERY = re.compile(r"((?:^|[?&;])[a-z_]*token=)[^&;#\s\"']*", re.IGNORECASE)
 # uvicorn logs requests on uvicorn.access and WebSocket handshakes ("WebSocket /ws/... [accepted]") on uvicorn.error
 REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error")

@@ -43,6 +43,13 @@ class Settings:
     max_json_depth: int = field(default_factory=lambda: _env("NNPLAY_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH))
     cancel_grace_seconds: float = field(default_factory=lambda: _env("NNPLAY_CANCEL_GRACE", 3.0, float))
     checkpoint_seconds: float = field(default_factory=lambda: _env("NNPLAY_CHECKPOINT_SECONDS", 2.0, float))
+    # a WebSocket client whose sends have not gone out for this long is dropped (1008); and when it is
+    # this many messages behind (its buffer is bounded, so memory stays flat)
+    slow_client_seconds: float = field(default_factory=lambda: _env("NNPLAY_SLOW_CLIENT_SECONDS", 30.0, float))
+    max_client_messages: int = field(default_factory=lambda: _env("NNPLAY_MAX_CLIENT_MESSAGES", 5000))
+    # GET /api/jobs/{id}/history pages: `limit` defaults to history_page, at most max_history_page
+    history_page: int = field(default_factory=lambda: _env("NNPLAY_HISTORY_PAGE", 1000))
+    max_history_page: int = field(default_factory=lambda: _env("NNPLAY_MAX_HISTORY_PAGE", 10_000))
     api_token: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_API_TOKEN") or None)
     # names served besides 127.0.0.1, localhost and [::1] (server/security.py: DNS rebinding and Origin checks)
     allowed_hosts: list[str] = field(default_factory=lambda: split_names(os.environ.get("NNPLAY_ALLOWED_HOSTS")))
@@ -80,4 +87,8 @@ class Settings:
             "max_predict_rows": self.max_predict_rows,
             "max_json_depth": self.max_json_depth,
             "workers_jobs": self.workers_jobs,
+            "slow_client_seconds": self.slow_client_seconds,
+            "max_client_messages": self.max_client_messages,
+            "history_page": self.history_page,
+            "max_history_page": self.max_history_page,
         }

@@ -1,7 +1,9 @@
 """Per-client outgoing buffers: epoch messages are kept, frames of one type replace each other.
 
 A slow client therefore never grows a queue of stale boundary/histogram frames: when it catches up
-it gets every epoch record and only the newest frame of each kind.
+it gets every epoch record and only the newest frame of each kind. A client more than `max_pending`
+messages behind is dropped: its buffer is emptied at once (memory stays flat) and its next read raises
+SlowClientError (the socket closes with 1008; the client reconnects with ?since= and replays from storage).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ class SlowClientError(RuntimeError):
 
 
 class Subscriber:
-    def __init__(self, max_pending: int = 100_000):
+    def __init__(self, max_pending: int = 5000):
         self.pending: OrderedDict[tuple, dict] = OrderedDict()
         self.wake = asyncio.Event()
         self.skip_through: int | None = None  # drop live epochs <= this (already replayed)
@@ -22,6 +24,8 @@ class Subscriber:
         self.overflowed = False
 
     def push(self, message: dict) -> None:
+        if self.overflowed:
+            return  # being dropped: buffer nothing more
         kind = message.get("type")
         if kind == "epoch":
             if self.skip_through is not None and message["epoch"] <= self.skip_through:
@@ -33,6 +37,7 @@ class Subscriber:
         self.pending[key] = message
         if len(self.pending) > self.max_pending:
             self.overflowed = True
+            self.pending.clear()
         self.wake.set()
 
     def start_live(self, last_replayed: int) -> None:
@@ -42,11 +47,12 @@ class Subscriber:
             del self.pending[key]
 
     async def next_batch(self) -> list[dict]:
-        while not self.pending:
+        while not self.pending and not self.overflowed:
             self.wake.clear()
             await self.wake.wait()
         if self.overflowed:
-            raise SlowClientError("client too slow: more than %d messages waiting" % self.max_pending)
+            raise SlowClientError(f"client too slow: more than {self.max_pending} messages waiting "
+                                  "(max_client_messages)")
         items = list(self.pending.values())
         self.pending.clear()
         return items

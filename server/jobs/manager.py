@@ -101,10 +101,10 @@ class JobManager:
     async def list_jobs(self, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
         return await asyncio.to_thread(self.storage.list_jobs, status, limit, offset)
 
-    async def history(self, job_id: str, since: int = 0) -> list[dict]:
-        """The job's epoch records with epoch > since (404 if there is no such job)."""
+    async def history(self, job_id: str, since: int = 0, limit: int | None = None) -> list[dict]:
+        """The job's epoch records with epoch > since, at most `limit` (404 if there is no such job)."""
         await self.get_job(job_id)
-        return await self.recorder.history(job_id, since)
+        return await self.recorder.history(job_id, since, limit)
 
     async def model_file(self, job_id: str) -> str:
         """Path of the job's saved model; 404 when the job has none (yet)."""
@@ -239,9 +239,10 @@ class JobManager:
         return self.public(job)
 
     # -- streaming ----------------------------------------------------------------------------
-    def subscribe(self, job_id: str) -> tuple[Subscriber, bool]:
-        """Register a client; returns (subscriber, job_is_live). Frames already known are queued first."""
-        sub = Subscriber()
+    def subscribe(self, job_id: str, max_pending: int = 5000) -> tuple[Subscriber, bool]:
+        """Register a client that may fall `max_pending` messages behind; returns (subscriber, job_is_live).
+        Frames already known are queued first."""
+        sub = Subscriber(max_pending)
         live = self.live.get(job_id)
         if live is None or live.finalized:
             return sub, False

@@ -71,9 +71,9 @@ class Recorder:
             for key, value in values.items():
                 setattr(job, key, value)
 
-    async def history(self, job_id: str, since: int = 0) -> list[dict]:
-        """Epoch records with epoch > since, in order."""
-        return await asyncio.to_thread(self.storage.get_epochs, job_id, since)
+    async def history(self, job_id: str, since: int = 0, limit: int | None = None) -> list[dict]:
+        """Epoch records with epoch > since, in order; at most `limit` (None: all)."""
+        return await asyncio.to_thread(self.storage.get_epochs, job_id, since, limit)
 
     async def epoch_record(self, job_id: str, epoch: int) -> dict | None:
         return await asyncio.to_thread(self.storage.get_epoch, job_id, epoch)

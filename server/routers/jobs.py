@@ -9,7 +9,7 @@ from typing import Optional
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 import engine
 
@@ -20,6 +20,8 @@ from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationPublic, HistoryPubli
                        JobRename, JobStatus, PredictPublic, PredictRequest, WeightsPublic)
 
 ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+MAX_OFFSET = 10**9        # more jobs than any home holds; SQLite cannot even take 2**63
+MAX_EPOCH = 2**63 - 1     # SQLite's largest integer: `since` beyond it cannot be compared
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], route_class=StrictJSONRoute, responses=ERRORS)
 
 
@@ -56,7 +58,7 @@ async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep
 
 @router.get("", response_model=JobList, summary="List jobs, newest first")
 async def list_jobs(manager: ManagerDep, status: Optional[JobStatus] = None,
-                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
+                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict:
     items, total = await manager.list_jobs(status, limit, offset)
     return {"items": [manager.public(j) for j in items], "total": total}
 
@@ -96,18 +98,47 @@ async def command_job(job_id: str, request: Request, manager: ManagerDep) -> dic
 
 
 @router.get("/{job_id}/history", response_model=HistoryPublic,
-            responses={200: {"content": {"text/csv": {}}}}, summary="Every epoch's metrics (JSON or ?format=csv)")
-async def read_history(job_id: str, manager: ManagerDep, format: str = Query("json", pattern="^(json|csv)$")):
-    records = await manager.history(job_id)
+            responses={200: {"content": {"text/csv": {}}}},
+            summary="Epoch metrics after `since`, one page (JSON), or all of them (?format=csv)")
+async def read_history(job_id: str, manager: ManagerDep, settings: SettingsDep,
+                       format: str = Query("json", pattern="^(json|csv)$"),
+                       since: int = Query(0, ge=0, le=MAX_EPOCH, description="epochs after this one"),
+                       limit: Optional[int] = Query(None, ge=1, description="epochs per page: default history_page, "
+                                                    "at most max_history_page (larger values are clamped)")):
+    page = min(limit or settings.history_page, settings.max_history_page)
+    if format == "csv" and limit is None:  # a download: every epoch, read and written a page at a time
+        first = await manager.history(job_id, since, page)
+        return StreamingResponse(_csv_pages(manager, job_id, first, page), media_type="text/csv",
+                                 headers={"Content-Disposition": f'attachment; filename="{job_id}-history.csv"'})
+    records = await manager.history(job_id, since, page + 1)  # one more says whether a next page exists
+    records, more = records[:page], len(records) > page
     if format == "json":
-        return {"job_id": job_id, "epochs": records}
-    columns = list(dict.fromkeys(k for r in records for k in r))
+        return {"job_id": job_id, "epochs": records, "next_since": records[-1]["epoch"] if more else None}
+    return Response(_csv_text(records, _columns(records), header=True), media_type="text/csv")
+
+
+def _columns(records: list[dict]) -> list[str]:
+    return list(dict.fromkeys(k for r in records for k in r)) or ["epoch"]
+
+
+def _csv_text(records: list[dict], columns: list[str], header: bool) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns or ["epoch"], extrasaction="ignore")
-    writer.writeheader()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    if header:
+        writer.writeheader()
     writer.writerows(records)
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{job_id}-history.csv"'})
+    return out.getvalue()
+
+
+async def _csv_pages(manager, job_id: str, records: list[dict], page: int):
+    """CSV text page by page (columns: those of the first page), so a long history is never held whole."""
+    columns, header = _columns(records), True
+    while True:
+        yield _csv_text(records, columns, header)
+        header = False
+        if len(records) < page:
+            return
+        records = await manager.history(job_id, records[-1]["epoch"], page)
 
 
 async def _model_path(job_id: str, manager) -> str:
@@ -161,6 +192,11 @@ def _predict(model, inputs: list, max_rows: int) -> dict:
         out = model.predict(x)
     except (ValueError, engine.SpecError) as e:
         raise HTTPException(422, f"inputs: {e}") from None
+    bad = ~np.isfinite(np.asarray(out, dtype=np.float64)).reshape(len(x), -1).all(axis=1)
+    if bad.any():  # (N, ...) outputs that overflowed to inf/NaN: refused rather than sent as nulls
+        rows = np.flatnonzero(bad)[:10].tolist()
+        raise HTTPException(422, f"outputs: the model's outputs are not finite for input rows {rows} (the numbers "
+                                 f"overflow float64); use inputs of the size the model was trained on")
     body = {"outputs": json_array(out)}
     if model.is_classifier:  # the loss says what the outputs mean, as in training and on the boundary
         body["probabilities"] = json_array(model.loss.probabilities(out))

@@ -62,12 +62,24 @@ export function getCatalog() {
 }
 export const previewDataset = (dataset) => request("POST", "/api/datasets/preview", { dataset });
 export const summarizeModel = (body) => request("POST", "/api/models/summary", body);
+/** the untrained network: the trainer's epoch-0 boundary frame, starting weights, feature maps */
+export const previewModel = (spec) => request("POST", "/api/models/preview", spec);
 export const createJob = (spec) => request("POST", "/api/jobs", spec);
 export const getJob = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}`);
 export const listJobs = (params = {}) => request("GET", `/api/jobs?${new URLSearchParams(params)}`);
 export const cancelJob = (id) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`);
 export const deleteJob = (id) => request("DELETE", `/api/jobs/${encodeURIComponent(id)}`);
-export const getHistory = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}/history`);
+/** every epoch record of a job: the server pages its history (`since`, `next_since`), this follows the pages */
+export async function getHistory(id) {
+  const epochs = [];
+  let since = 0;
+  for (;;) {
+    const page = await request("GET", `/api/jobs/${encodeURIComponent(id)}/history?since=${since}`);
+    epochs.push(...page.epochs);
+    if (page.next_since === null || page.next_since === undefined) return { ...page, epochs };
+    since = page.next_since;
+  }
+}
 export const getWeights = async (id) => normalizeWeights(await request("GET", `/api/jobs/${encodeURIComponent(id)}/weights`));
 export const getEvaluation = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}/evaluation`);
 export const sendCommand = (id, cmd) => request("POST", `/api/jobs/${encodeURIComponent(id)}/commands`, cmd);
@@ -79,6 +91,9 @@ export const downloadUrls = (id) => {
   const base = `/api/jobs/${encodeURIComponent(id)}`;
   return { model: `${base}/model`, csv: `${base}/history?format=csv`, history: `${base}/history` };
 };
+
+// characters allowed in a WebSocket subprotocol name (an HTTP token, RFC 7230)
+const TOKEN_PROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Open the job's event stream; reconnects with `since` = last epoch seen until "done"/"error"
@@ -94,16 +109,21 @@ export function openJobStream(id, { onMessage, onState = () => {}, since = 0 }) 
 
   const connect = () => {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const auth = memoryToken ? `&token=${encodeURIComponent(memoryToken)}` : "";
-    ws = new WebSocket(`${proto}://${location.host}/ws/jobs/${encodeURIComponent(id)}?since=${lastEpoch}${auth}`);
+    // the token rides in the subprotocol offer, never in the URL (URLs end up in logs and history);
+    // one that is not a valid protocol name goes as the first message instead
+    const inOffer = TOKEN_PROTOCOL.test(memoryToken);
+    const protocols = inOffer ? ["nnplay", `nnplay.token.${memoryToken}`] : ["nnplay"];
+    ws = new WebSocket(`${proto}://${location.host}/ws/jobs/${encodeURIComponent(id)}?since=${lastEpoch}`, protocols);
     ws.onopen = () => {
       retry = 0;
+      if (memoryToken && !inOffer) ws.send(JSON.stringify({ type: "auth", token: memoryToken }));
       onState("open");
       while (queue.length) ws.send(JSON.stringify(queue.shift()));
     };
     ws.onmessage = (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
+      if (msg.type === "auth") return;  // the answer to our auth message
       if (msg.type === "epoch" && msg.epoch > lastEpoch) lastEpoch = msg.epoch;
       if (msg.type === "done" || (msg.type === "error" && !msg.recoverable)) finished = true;
       onMessage(msg);
@@ -157,3 +177,7 @@ export const getBackpropPresets = () => request("GET", "/api/lessons/backprop/pr
 
 // ---- runs page (helper L, issue 11): a run's own name; null restores the generated one
 export const renameJob = (id, name) => request("PATCH", `/api/jobs/${encodeURIComponent(id)}`, { name });
+export const getEvaluationCell = (id, label, predicted) =>
+  request("GET", `/api/jobs/${encodeURIComponent(id)}/evaluation/cell?${new URLSearchParams({ label, predicted })}`);
+export const getFirstLayer = (jobId) =>
+  request("GET", `/api/digits/first-layer${jobId ? `?${new URLSearchParams({ job_id: jobId })}` : ""}`);

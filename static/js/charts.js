@@ -68,7 +68,7 @@ export function createLineChart(canvas, baseOpts = {}) {
     ctx.textAlign = "right"; ctx.textBaseline = "middle";
     const yTicks = opts.log
       ? niceTicks(yMin, yMax, 4).filter((t) => Number.isInteger(t) || yMax - yMin < 2)
-      : niceTicks(yMin, yMax, 4);
+      : niceTicks(yMin, yMax, opts.yTicks || 4);
     for (const t of yTicks) {
       const py = Y(t);
       ctx.beginPath(); ctx.moveTo(m.l, py); ctx.lineTo(m.l + pw, py); ctx.stroke();

@@ -95,8 +95,23 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
 
     ctx.fillStyle = "#fafafa";
     ctx.fillRect(0, 0, width, height);
-    if (frame) {
-      const key = `${frame.epoch}|${frame.resolution}|${s.ui.discretize}|${frame.probabilities?.length ?? frame.values?.length}`;
+    // hovering a neuron in the diagram shows its own map here, large (TensorFlow Playground's)
+    const hovered = s.hover && frame?.neurons?.find((n) => n.layer === s.hover.layer && s.hover.unit < n.units);
+    if (hovered) {
+      const r = hovered.resolution;
+      const bytes = base64ToBytes(hovered.data);
+      const img = new ImageData(r, r);
+      for (let i = 0; i < r * r; i++) {
+        const [R, G, B] = divergingRgb((bytes[s.hover.unit * r * r + i] / 127.5 - 1) * 0.9);
+        img.data.set([R, G, B, 255], i * 4);
+      }
+      image.width = r; image.height = r;
+      image.getContext("2d").putImageData(img, 0, 0);
+      imageKey = null;
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(image, PAD, PAD, w, h);
+    } else if (frame) {
+      const key = `${frame.seq ?? ""}|${frame.epoch}|${frame.resolution}|${s.ui.discretize}|${frame.probabilities?.length ?? frame.values?.length}`;
       if (key !== imageKey || image.width !== frame.resolution) {
         const R = frame.resolution;
         image.width = R; image.height = R;
@@ -121,13 +136,16 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
       if (s.ui.showTest) drawPoints(ctx, preview.points_test, preview.labels_test, toPx, { outlined: true, regression, range });
     }
     canvas.dataset.epoch = frame ? String(frame.epoch) : "";
+    canvas.dataset.hover = hovered ? `${s.hover.layer}:${s.hover.unit}` : "";
+    if (frame && !canvas.dataset.firstDrawn) canvas.dataset.firstDrawn = String(Math.round(performance.now()));
+    canvas.dataset.draws = String(Number(canvas.dataset.draws || 0) + (frame ? 1 : 0));
     canvas.dataset.points = String(preview?.points_train?.length ?? 0);
     canvas.dataset.testPoints = String(s.ui.showTest ? preview?.points_test?.length ?? 0 : 0);
   };
 
   const request = frameScheduler(draw);
   store.subscribe((_, patch) => {
-    if ("preview" in patch || "boundary" in patch || "ui" in patch) request();
+    if ("preview" in patch || "boundary" in patch || "ui" in patch || "hover" in patch) request();
   });
   watchSize(canvas, request);
 

@@ -14,6 +14,9 @@ import { createRunner, emptyResults } from "./runner.js";
 import { familyParams, paramDefaults } from "./forms.js";
 import { formatNumber, frameScheduler } from "./draw-util.js";
 import { mountTokenBox } from "./auth.js";
+import { mountQuickControls, mountQuickData } from "./quick-controls.js";
+import { applyLesson, readLesson } from "./lesson-mode.js";
+import { mountPresets } from "./presets.js";
 
 const URL_KEYS = ["dataset", "model", "training", "view"];
 const DEFAULT_VIEW = { discretize: false, showTest: true, logScale: false, smoothing: 0 };
@@ -24,6 +27,7 @@ const store = createStore({
   ui: { ...DEFAULT_VIEW, paint: false, paintClass: 0 },
   stream: null,
   preview: null, previewError: "", previewNote: "", connection: "", summary: null, builderNotes: [], ...emptyResults(),
+  features: null, hover: null,
 });
 
 // the starting experiment (TensorFlow Playground's): two hidden tanh layers; every other option is the
@@ -83,7 +87,28 @@ function previewFromSummary() {
     if (seq === previewSeq) store.update({ previewError: `Cannot show this dataset: ${e.message}` });
   });
 }
-store.subscribe((_, patch) => { if ("summary" in patch) previewFromSummary(); });
+store.subscribe((_, patch) => { if ("summary" in patch) { previewFromSummary(); scheduleModelPreview(); } });
+
+// ---- the untrained network (POST /api/models/preview: the trainer's epoch-0 frame), drawn while no run is
+// on screen: at load, after Reset and after every change of data, architecture or seed
+let modelPreviewTimer = null;
+let modelPreviewSeq = 0;
+function scheduleModelPreview() {
+  clearTimeout(modelPreviewTimer);
+  modelPreviewTimer = setTimeout(async () => {
+    const { model, dataset, summary, run } = store.get();
+    if (run.job_id || !summary || summary.for !== summaryKey(model, dataset) || summary.errors.length || !summary.features) return;
+    const seq = ++modelPreviewSeq;
+    const spec = buildSpec();
+    try {
+      const p = await api.previewModel({ dataset: spec.dataset, model: spec.model, training: spec.training,
+        stream: { ...spec.stream, max_epochs_per_second: null } });
+      if (seq !== modelPreviewSeq || store.get().run.job_id) return;
+      store.update({ boundary: p.boundary ? { ...p.boundary, seq: `preview${seq}` } : null, weights: p.weights, features: p.features });
+      document.body.dataset.preview = String(seq);
+    } catch { /* the summary already lists what is wrong with the spec */ }
+  }, 60);
+}
 
 // ---- config edits: a change (other than the learning rate) resets a running job
 function changeConfig(patch) {
@@ -92,6 +117,22 @@ function changeConfig(patch) {
   store.update({ ...patch, ...("model" in patch ? { builderNotes: [] } : {}) });
   writeUrl(store.get(), URL_KEYS);
   if ("dataset" in patch || "model" in patch) summarizer.schedule();
+  else scheduleModelPreview();
+}
+
+// a typed weight: into the running model (set_weight), else into the starting weights (the layer's explicit
+// weights, which the preview then draws and Play starts from)
+function editWeight(key, index, value) {
+  if (runner.setWeight(key, index, value)) return;
+  const { model, weights } = store.get();
+  const [layerIndex, name] = key.split(".");
+  const i = Number(layerIndex);
+  const W = structuredClone(weights?.[`${i}.W`]);
+  const b = structuredClone(weights?.[`${i}.b`]);
+  if (!W) return;
+  if (name === "W") W[index[0]][index[1]] = value; else if (b) b[index[0]] = value;
+  const layer = { ...model.layers[i], weights: b ? { W, b } : { W } };
+  changeConfig({ model: { ...model, layers: model.layers.map((l, j) => (j === i ? layer : l)) } });
 }
 
 function setUi(patch) {
@@ -121,18 +162,39 @@ function mountViews() {
     },
     onLearningRate: (lr) => runner.setLearningRate(lr),
   });
-  mountNetworkView($("network"), store);
+  mountNetworkView($("network"), store, {
+    onModel: (model) => changeConfig({ model }),
+    onFeatures: (features) => changeConfig({ dataset: { ...store.get().dataset, features } }),
+    onWeight: editWeight,
+    onHover: (hover) => store.update({ hover }),
+  });
+  mountQuickControls($("quick-controls"), store, {
+    // learning rate, penalties and batch size reach a running job as a `set`; other changes reset
+    onTraining: (training, live) => {
+      if (runner.isActive()) { store.update({ training }); runner.setOptions(live); writeUrl(store.get(), URL_KEYS); }
+      else changeConfig({ training });
+    },
+    onSpeed: (pace) => {
+      store.update({ stream: { ...store.get().stream, max_epochs_per_second: pace } });
+      const max = (store.get().catalog.stream || []).find?.((p) => p.name === "max_epochs_per_second")?.max ?? 100000;
+      runner.setOptions({ max_epochs_per_second: pace ?? max });
+    },
+  });
+  mountQuickData($("data-quick"), store, { onChange: (dataset) => changeConfig({ dataset }) });
+  mountPresets($("presets"), store, { onApply: (patch) => { changeConfig(patch); } });
   mountHistograms($("histograms"), store);
   mountGradNorms($("gradnorms"), $("gradnorms-legend"), store);
 
   const loss = createLineChart($("loss-chart"), { emptyText: "press Play to train" });
   const metric = createLineChart($("metric-chart"), { emptyText: "" });
+  const lrChart = createLineChart($("lr-chart"), { emptyText: "", yTicks: 1 });
   const updateCharts = () => {
     const { history, ui } = store.get();
     const series = historySeries(history);
     loss.set(series.loss, { log: ui.logScale, smoothing: ui.smoothing });
     metric.set(series.metric, { smoothing: ui.smoothing, yMin: series.metricLabel === "accuracy" ? 0 : undefined, yMax: series.metricLabel === "accuracy" ? 1 : undefined });
     renderLegend($("loss-legend"), series.loss);
+    lrChart.set([{ label: "learning rate", color: "#555", points: history.filter((h) => h.learning_rate != null).map((h) => [h.epoch, h.learning_rate]) }], { yTicks: 1 });
     renderLegend($("metric-legend"), series.metric);
     $("metric-title").textContent = series.metricLabel;
   };
@@ -183,7 +245,12 @@ function mountStats() {
     if (playing) runner.pause(); else runner.play();
   });
   $("step").addEventListener("click", () => runner.step());
-  $("reset").addEventListener("click", () => runner.reset());
+  $("settings-toggle").addEventListener("click", (e) => {
+    const open = document.querySelector(".runbar").classList.toggle("settings-open");
+    e.target.setAttribute("aria-expanded", String(open));
+  });
+  $("step-batch").addEventListener("click", () => runner.stepBatch());
+  $("reset").addEventListener("click", async () => { await runner.reset(); scheduleModelPreview(); });
   $("discretize").addEventListener("change", (e) => setUi({ discretize: e.target.checked }));
   $("show-test").addEventListener("change", (e) => setUi({ showTest: e.target.checked }));
   $("log-scale").addEventListener("change", (e) => setUi({ logScale: e.target.checked }));
@@ -212,6 +279,7 @@ async function init() {
     return;
   }
   const saved = readUrl() || {};
+  const lesson = readLesson();
   const first = playgroundDatasets(catalog).find((o) => o.value === "spiral")?.value ?? playgroundDatasets(catalog)[0].value;
   const dataset = saved.dataset || defaultDataset(catalog, first);
   const view = { ...DEFAULT_VIEW, ...(saved.view || {}) };
@@ -228,6 +296,7 @@ async function init() {
   $("smoothing").value = String(view.smoothing);
   mountViews();
   mountStats();
+  applyLesson(lesson);
   summarizer.schedule();
   writeUrl(store.get(), URL_KEYS);
   document.body.dataset.ready = "true";

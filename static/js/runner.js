@@ -21,6 +21,7 @@ export function createRunner(store, { buildSpec }) {
   let lastWeights = 0;
   let pendingStep = false;
   let offset = 0;   // epochs of the runs this one continues: the engine numbers each job's epochs from 1
+  let frameSeq = 0;
 
   const setRun = (patch) => store.update({ run: { ...store.get().run, ...patch } });
 
@@ -81,7 +82,8 @@ export function createRunner(store, { buildSpec }) {
         break;
       }
       case "boundary":
-        store.update({ boundary: { ...msg, epoch: msg.epoch + offset } });
+        frameSeq += 1;   // a frame at the same epoch (a step_batch, a set_weight) is still a new picture
+        store.update({ boundary: { ...msg, epoch: msg.epoch + offset, seq: frameSeq } });
         break;
       case "histograms": {
         const frames = s.histograms;
@@ -107,6 +109,18 @@ export function createRunner(store, { buildSpec }) {
       case "learning_rate":
         setRun({ learning_rate: msg.learning_rate });
         break;
+      case "weights_set": {
+        // a set_weight landed in the running model: show it at once (the next GET /weights agrees)
+        const w = { ...(s.weights || {}) };
+        for (const e of msg.edits) {
+          const arr = structuredClone(w[e.key]);
+          if (!arr) continue;
+          if (e.index.length === 2) arr[e.index[0]][e.index[1]] = e.value; else arr[e.index[0]] = e.value;
+          w[e.key] = arr;
+        }
+        store.update({ weights: w });
+        break;
+      }
       case "error":
         if (msg.recoverable) { setRun({ message: msg.message }); break; }
         setRun({ status: "failed", message: msg.message || "the job failed" });
@@ -140,7 +154,7 @@ export function createRunner(store, { buildSpec }) {
     });
     if (paused) {
       stream.send({ cmd: "pause" });
-      if (pendingStep) { stream.send({ cmd: "step" }); pendingStep = false; }
+      if (pendingStep) { stream.send({ cmd: pendingStep }); pendingStep = false; }
     }
   };
 
@@ -166,8 +180,29 @@ export function createRunner(store, { buildSpec }) {
         stream.send({ cmd: "step" });
         return;
       }
-      pendingStep = true;
+      pendingStep = "step";
       await start({ paused: true });
+    },
+    /** one optimizer step, then pause (a fresh run starts paused, steps once) */
+    async stepBatch() {
+      if (active()) {
+        if (store.get().run.status !== "paused") { stream.send({ cmd: "pause" }); setRun({ status: "paused" }); }
+        stream.send({ cmd: "step_batch" });
+        return;
+      }
+      pendingStep = "step_batch";
+      await start({ paused: true });
+    },
+    /** {learning_rate, l1, l2, batch_size, max_epochs_per_second}: taken by a running job without a reset */
+    setOptions(patch) {
+      const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null));
+      if (active() && Object.keys(given).length) stream.send({ cmd: "set", ...given });
+    },
+    /** true when the running job takes the edit (set_weight); false: the caller edits the starting weights */
+    setWeight(key, index, value) {
+      if (!active()) return false;
+      stream.send({ cmd: "set_weight", key, index, value });
+      return true;
     },
     async reset() {
       const id = store.get().run.job_id;

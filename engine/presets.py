@@ -1,0 +1,74 @@
+"""The playground's presets gallery: each a title, two or three sentences, and a job spec the engine validates.
+
+Served in the catalog (`presets`); tests/engine/test_presets.py normalises and trains every one."""
+from __future__ import annotations
+
+
+def _dense(units: int, activation: str, **extra) -> dict:
+    return {"type": "dense", "units": units, "activation": activation, **extra}
+
+
+def _preset(name, title, text, dataset, layers, loss="binary_crossentropy", **training) -> dict:
+    opt = training.pop("optimizer", {"name": "sgd", "learning_rate": 0.1})
+    return {"name": name, "title": title, "text": text, "spec": {
+        "dataset": {"features": ["x1", "x2"], **dataset},
+        "model": {"layers": layers, "loss": loss},
+        "training": {"epochs": None, "batch_size": 10, "optimizer": opt, **training}}}
+
+
+OUT = _dense(1, "sigmoid")
+PRESETS = [
+    _preset("xor_hidden", "XOR needs a hidden layer",
+            "XOR's classes sit in opposite corners, so no single straight line separates them. With four tanh "
+            "neurons in one hidden layer the network bends the boundary and solves it.",
+            {"name": "xor"}, [_dense(4, "tanh"), OUT], optimizer={"name": "sgd", "learning_rate": 0.3}),
+    _preset("perceptron_xor", "A perceptron cannot do XOR",
+            "One neuron draws one straight line: it separates AND- or OR-like data (try the gauss set) but on XOR "
+            "it stays near 50% however long it trains. Add a hidden layer to fix it.",
+            {"name": "xor"}, [OUT]),
+    _preset("feature_cross", "Feature crosses solve the circle",
+            "With x1² and x2² as inputs the circle becomes a straight-line problem, so a network with no hidden "
+            "layer at all separates the inner ring from the outer one. The inputs did the work the hidden layer would.",
+            {"name": "circle", "features": ["x1", "x2", "x1^2", "x2^2"]}, [OUT],
+            optimizer={"name": "sgd", "learning_rate": 0.3}),
+    _preset("vanishing_sigmoid", "Vanishing gradients: deep sigmoid",
+            "Six sigmoid layers with small random weights: the gradient shrinks layer after layer, so the first "
+            "layers hardly move (see the gradient norms below). Compare the ReLU + He preset.",
+            {"name": "spiral"}, [*[_dense(8, "sigmoid") for _ in range(6)], OUT],
+            optimizer={"name": "sgd", "learning_rate": 0.1}),
+    _preset("relu_he", "…and ReLU with He initialization",
+            "The same depth with ReLU and He-normal starting weights keeps the gradient's size from layer to "
+            "layer, so every layer learns.",
+            {"name": "spiral"}, [*[_dense(8, "relu", kernel_initializer="he_normal") for _ in range(6)], OUT],
+            optimizer={"name": "adam", "learning_rate": 0.01}),
+    _preset("zero_init", "Zero initialization",
+            "Every weight starts at zero, so every neuron of a layer computes the same thing and gets the same "
+            "gradient: they stay identical and the layer acts like one neuron.",
+            {"name": "circle"}, [_dense(6, "tanh", kernel_initializer="zeros"), OUT]),
+    _preset("sgd_plain", "Plain SGD",
+            "Stochastic gradient descent takes small steps straight down the local slope; on the spiral it is "
+            "slow. Compare the momentum preset at the same learning rate.",
+            {"name": "spiral"}, [_dense(8, "tanh"), _dense(8, "tanh"), OUT], optimizer={"name": "sgd", "learning_rate": 0.03}),
+    _preset("momentum", "Momentum",
+            "Momentum keeps a running direction (0.9 of the last step plus the new gradient), so consistent "
+            "slopes are followed faster than with plain SGD.",
+            {"name": "spiral"}, [_dense(8, "tanh"), _dense(8, "tanh"), OUT],
+            optimizer={"name": "sgd", "learning_rate": 0.03, "momentum": 0.9}),
+    _preset("overfit", "Overfitting a small noisy set",
+            "Sixty noisy points and a big network: the training loss keeps falling while the test loss turns up. "
+            "Try L2 (regularization above) or the dropout preset.",
+            {"name": "circle", "n_samples": 60, "noise": 0.5}, [_dense(16, "relu"), _dense(16, "relu"), OUT],
+            optimizer={"name": "adam", "learning_rate": 0.03}),
+    _preset("dropout_l2", "Dropout and L2 against overfitting",
+            "The same small noisy set with dropout between the layers and an L2 penalty: the boundary stays "
+            "smoother and the test loss stays closer to the training loss.",
+            {"name": "circle", "n_samples": 60, "noise": 0.5},
+            [_dense(16, "relu"), {"type": "dropout", "rate": 0.3}, _dense(16, "relu"), OUT],
+            optimizer={"name": "adam", "learning_rate": 0.03}, regularization={"l2": 0.003}),
+    _preset("early_stopping", "Early stopping",
+            "Training stops once the test loss has not improved for 30 epochs and the best weights come back: "
+            "the run ends before overfitting sets in.",
+            {"name": "circle", "n_samples": 60, "noise": 0.5}, [_dense(16, "relu"), _dense(16, "relu"), OUT],
+            optimizer={"name": "adam", "learning_rate": 0.03},
+            early_stopping={"monitor": "test_loss", "patience": 30, "restore_best_weights": True}),
+]
