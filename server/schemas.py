@@ -545,3 +545,21 @@ class JobRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Optional[str] = Field(max_length=80, description='the run\'s new name; null or "" restores the generated one',
                                 examples=["spiral, the one that worked"])
+
+
+# ---- GET /api/jobs/{id}/evaluation/cell (helper L, issue 11): the digits behind a confusion cell
+class EvaluationCellPublic(BaseModel):
+    label: int = Field(description="the true class")
+    predicted: int = Field(description="the class the model read")
+    count: int = Field(description="test examples in this cell")
+    examples: list[MisreadPublic] = Field(description="the most confident readings first")
+
+
+# ---- GET /api/digits/first-layer (helper L, issue 11): conv filters or dense templates as pictures
+class FirstLayerPublic(BaseModel):
+    layer: int = Field(description="index of the first layer with weights")
+    type: str = Field(description="conv2d or dense")
+    height: int
+    width: int
+    count: int = Field(description="filters or units in the layer (at most 64 pictures are sent)")
+    images: list[str] = Field(description="base64 uint8 (height*width) per picture; 128 = 0")

@@ -17,7 +17,7 @@ from ..deps import ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import default_digit_model, load_cached
 from ..pngdata import ImageTooLarge, decode_data_url
-from ..schemas import DigitPublic, DigitRequest, DigitSamplePublic, ErrorPublic
+from ..schemas import DigitPublic, DigitRequest, DigitSamplePublic, ErrorPublic, FirstLayerPublic
 
 router = APIRouter(prefix="/api/digits", tags=["digits"], route_class=StrictJSONRoute,
                    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}})
@@ -83,3 +83,24 @@ async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: Setti
 async def read_digit_sample(index: Optional[int] = Query(None, ge=0, le=999,
                                                          description="which one; random when left out")) -> dict:
     return sample_digit(index)
+
+
+@router.get("/first-layer", response_model=FirstLayerPublic,
+            summary="The first layer's conv filters or dense weight templates as pictures",
+            description="For `job_id` (an MNIST job with a saved model) or the shipped model: each picture is "
+                        "scaled on its own, 128 = a zero weight, 0 / 255 = minus / plus its largest |weight|; "
+                        "at most 64 pictures.")
+async def read_first_layer(manager: ManagerDep, job_id: Optional[str] = Query(None, max_length=64)) -> dict:
+    from engine.first_layer import first_layer_images
+
+    if job_id:
+        model = await _job_model(job_id, manager)
+    else:
+        try:
+            model = await run_in_threadpool(default_digit_model)
+        except DataError as e:
+            raise HTTPException(503, str(e)) from None
+    try:
+        return await run_in_threadpool(first_layer_images, model)
+    except DataError as e:
+        raise HTTPException(422, str(e)) from None

@@ -16,8 +16,8 @@ import engine
 from ..deps import Authorized, ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
-from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationPublic, HistoryPublic, JobCreate, JobList, JobPublic,
-                       JobRename, JobStatus, PredictPublic, PredictRequest, WeightsPublic)
+from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationCellPublic, EvaluationPublic, HistoryPublic, JobCreate,
+                       JobList, JobPublic, JobRename, JobStatus, PredictPublic, PredictRequest, WeightsPublic)
 
 ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
 MAX_OFFSET = 10**9        # more jobs than any home holds; SQLite cannot even take 2**63
@@ -214,6 +214,7 @@ async def predict_job(job_id: str, body: PredictRequest, manager: ManagerDep, se
 
 EVALUATIONS: dict[tuple[str, float], dict] = {}  # (job id, model file mtime) -> result; small, recomputed on change
 MAX_CACHED_EVALUATIONS = 16
+CELL_EXAMPLES = 24  # test examples kept per confusion cell, for /evaluation/cell (16 jobs x 100 cells x 24 x ~1 KB)
 
 
 def _evaluate(job_id: str, job: dict, path: str) -> dict:
@@ -225,7 +226,8 @@ def _evaluate(job_id: str, job: dict, path: str) -> dict:
             raise HTTPException(422, f"job {job_id}: evaluation needs a classification dataset with a test set")
         if len(EVALUATIONS) >= MAX_CACHED_EVALUATIONS:
             EVALUATIONS.clear()
-        EVALUATIONS[key] = evaluate_classifier(load_cached(path), ds.x_test, ds.y_test, ds.class_names)
+        EVALUATIONS[key] = evaluate_classifier(load_cached(path), ds.x_test, ds.y_test, ds.class_names,
+                                               per_cell=CELL_EXAMPLES)
     return EVALUATIONS[key]
 
 
@@ -234,3 +236,15 @@ def _evaluate(job_id: str, job: dict, path: str) -> dict:
 async def read_evaluation(job_id: str, manager: ManagerDep) -> dict:
     path = await _model_path(job_id, manager)  # 404 when there is no model yet
     return await run_in_threadpool(_evaluate, job_id, await manager.get_job(job_id), path)
+
+
+@router.get("/{job_id}/evaluation/cell", response_model=EvaluationCellPublic,
+            summary="The test examples behind one confusion-matrix cell",
+            description="Test examples of true class `label` read as `predicted`, the most confident reading "
+                        f"first (at most {CELL_EXAMPLES}), with the cell's full count.")
+async def read_evaluation_cell(job_id: str, manager: ManagerDep, label: int = Query(ge=0, le=10_000),
+                               predicted: int = Query(ge=0, le=10_000)) -> dict:
+    path = await _model_path(job_id, manager)
+    evaluation = await run_in_threadpool(_evaluate, job_id, await manager.get_job(job_id), path)
+    cell = evaluation["cells"].get(f"{label},{predicted}", {"count": 0, "examples": []})
+    return {"label": label, "predicted": predicted, **cell}

@@ -9,7 +9,7 @@ import { createSummarizer } from "./summary.js";
 import { defaultTraining, mountControls } from "./controls.js";
 import { createRunner, emptyResults } from "./runner.js";
 import { familyParams, paramDefaults, paramFields } from "./forms.js";
-import { imageRows, renderConfusion, renderGallery } from "./evaluation.js";
+import { imageRows, renderConfusion, renderFilters, renderGallery } from "./evaluation.js";
 import { CLASS_COLORS, fitCanvas, formatDuration, frameScheduler, watchSize } from "./draw-util.js";
 import { mountTokenBox } from "./auth.js";
 
@@ -246,12 +246,49 @@ function mountTraining(catalog) {
   request();
 }
 
+/** the chosen model's first layer as pictures, while the drawer is open */
+async function showFirstLayer() {
+  if (!$("first-layer").open) return;
+  const jobId = $("model-choice").value || undefined;
+  const grid = $("first-layer-grid");
+  try {
+    const layer = await api.getFirstLayer(jobId);
+    renderFilters(grid, layer);
+    const what = layer.type === "conv2d" ? `${layer.count} conv filters, ${layer.height}×${layer.width}`
+      : `${layer.count} dense units, each a ${layer.height}×${layer.width} template`;
+    $("first-layer-note").textContent = `layer ${layer.layer + 1}: ${what}${layer.images.length < layer.count ? ` (first ${layer.images.length})` : ""}` +
+      " · orange: positive weight (ink there excites the unit), blue: negative, white: zero";
+    grid.dataset.type = layer.type;
+  } catch (e) {
+    grid.replaceChildren();
+    $("first-layer-note").textContent = e.message;
+  }
+}
+
+/** the test digits behind one confusion cell, under the matrix */
+async function showCell(jobId, label, predicted, td) {
+  for (const cell of document.querySelectorAll("#confusion td.picked")) cell.classList.remove("picked");
+  td.classList.add("picked");
+  const box = $("cell-digits");
+  box.hidden = false;
+  try {
+    const cell = await api.getEvaluationCell(jobId, label, predicted);
+    const what = label === predicted ? `${label} read correctly` : `${label} read as ${predicted}`;
+    $("cell-title").textContent = `true ${what}: ${cell.count} test digit${cell.count === 1 ? "" : "s"}` +
+      (cell.examples.length < cell.count ? ` (the ${cell.examples.length} most confident shown)` : "");
+    renderGallery($("cell-gallery"), cell.examples);
+    box.dataset.cell = `${label},${predicted}`;
+  } catch (e) {
+    $("cell-title").textContent = e.message;
+  }
+}
+
 async function showEvaluation(jobId) {
   $("confusion").replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "evaluating on the test set…" }));
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
       const ev = await api.getEvaluation(jobId);
-      renderConfusion($("confusion"), ev.confusion, ev.class_names, ev);
+      renderConfusion($("confusion"), ev.confusion, ev.class_names, ev, (label, predicted, td) => showCell(jobId, label, predicted, td));
       renderGallery($("gallery"), ev.misread || []);
       return;
     } catch (e) {
@@ -280,6 +317,8 @@ async function init() {
   $("undo").addEventListener("click", () => pad.undo());
   $("clear").addEventListener("click", () => { pad.clear(); showSample(null); });
   $("model-choice").addEventListener("change", rereadPad);
+  $("model-choice").addEventListener("change", showFirstLayer);
+  $("first-layer").addEventListener("toggle", showFirstLayer);
   $("sample").addEventListener("click", async () => {
     try {
       const s = await api.sampleDigit();

@@ -14,8 +14,9 @@ export function imageRows(img, side = 28) {
   return rows;
 }
 
-/** confusion matrix as a table (rows true class, columns predicted), with the accuracy above it */
-export function renderConfusion(container, matrix, names, summary = {}) {
+/** confusion matrix as a table (rows true class, columns predicted), with the accuracy above it;
+ * a non-empty cell is a button when `onCell(label, predicted)` is given (it shows the digits behind it) */
+export function renderConfusion(container, matrix, names, summary = {}, onCell = null) {
   const n = matrix.length;
   const labels = names || Array.from({ length: n }, (_, i) => String(i));
   const rowSum = matrix.map((r) => r.reduce((a, b) => a + b, 0));
@@ -27,8 +28,17 @@ export function renderConfusion(container, matrix, names, summary = {}) {
         // diagonal: blue by recall; off-diagonal: vermilion, boosted so rare confusions still show
         const bg = i === j ? `rgba(0,114,178,${0.12 + 0.88 * t})` : v ? `rgba(213,94,0,${0.12 + 0.88 * Math.min(1, t * 5)})` : "#f6f7f9";
         const dark = i === j ? t > 0.45 : t * 5 > 0.6;
-        return el("td", { class: i === j ? "diag" : v ? "miss" : "zero", style: `background:${bg};color:${dark ? "#fff" : "#1d2330"}`,
+        const td = el("td", { class: i === j ? "diag" : v ? "miss" : "zero", style: `background:${bg};color:${dark ? "#fff" : "#1d2330"}`,
           title: `true ${labels[i]}, read as ${labels[j]}: ${v}`, text: String(v) });
+        if (onCell && v) {
+          Object.assign(td.dataset, { label: String(i), predicted: String(j) });
+          td.tabIndex = 0;
+          td.setAttribute("role", "button");
+          td.setAttribute("aria-label", `show the ${v} test digits that are ${labels[i]} read as ${labels[j]}`);
+          td.addEventListener("click", () => onCell(i, j, td));
+          td.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); onCell(i, j, td); } });
+        }
+        return td;
       })))));
   const total = summary.n ?? rowSum.reduce((a, b) => a + b, 0);
   const acc = summary.accuracy;
@@ -55,4 +65,24 @@ export function renderGallery(container, items) {
         el("span", { class: "read", text: String(it.predicted) }),
         conf !== undefined ? el("span", { class: "conf", text: ` ${Math.round(conf * 100)}%` }) : ""));
   }));
+}
+
+/** signed weight pictures (base64 uint8, 128 = 0) as small canvases: blue negative, white zero, orange positive */
+export function renderFilters(container, layer) {
+  const ramp = (v) => {          // v in -1..1 -> [r, g, b] on the colour-blind-safe blue / orange pair
+    const [r, g, b] = v < 0 ? [0, 114, 178] : [230, 159, 0];
+    const t = Math.min(1, Math.abs(v));
+    return [255 + (r - 255) * t, 255 + (g - 255) * t, 255 + (b - 255) * t];
+  };
+  container.replaceChildren(...layer.images.map((b64, i) => {
+    const bytes = base64ToBytes(b64);
+    const cv = el("canvas", { width: layer.width, height: layer.height, class: "filter",
+      "aria-label": `${layer.type === "conv2d" ? "filter" : "unit"} ${i + 1}` });
+    const ctx = cv.getContext("2d");
+    const img = ctx.createImageData(layer.width, layer.height);
+    bytes.forEach((v, k) => { const [r, g, b] = ramp((v - 127.5) / 127.5); img.data.set([r, g, b, 255], k * 4); });
+    ctx.putImageData(img, 0, 0);
+    return el("figure", {}, cv, el("figcaption", { text: String(i + 1) }));
+  }));
+  container.dataset.count = String(layer.images.length);
 }

@@ -159,6 +159,16 @@ def test_a_model_trained_on_the_page_ends_with_a_confusion_matrix_and_misread_di
         "c => { const d = c.getContext('2d').getImageData(0, 0, 28, 28).data; let s = 0;"
         " for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }") > 0
 
+    # a click on an off-diagonal cell shows the test digits behind it: true t read as p, as many as the cell says
+    miss = page.locator("#confusion td.miss[role=button]").first
+    t, p, count = miss.get_attribute("data-label"), miss.get_attribute("data-predicted"), int(miss.inner_text())
+    miss.click()
+    page.wait_for_selector(f"#cell-digits[data-cell='{t},{p}']")
+    shown = page.locator("#cell-gallery figure figcaption").all_inner_texts()
+    assert len(shown) == min(count, 24) and all(c.split("→")[0].strip() == t and c.split("→")[1].split()[0] == p
+                                                for c in shown)
+    assert f"{count} test digit" in page.locator("#cell-title").inner_text()
+
     # the new job is offered as a model; a test digit is read with it
     job = page.evaluate("[...document.querySelectorAll('#model-choice option')].map(o => o.value).filter(Boolean)[0]")
     page.select_option("#model-choice", job)
@@ -223,3 +233,17 @@ def test_digits_page_fits_a_390_px_phone_without_sideways_scrolling(browser, ser
     with watched_page(browser, server.url, **PHONE) as page:
         open_digits(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason=NO_DEFAULT)
+def test_the_first_layers_filters_of_the_chosen_model_are_drawn_as_pictures(page, shot):
+    open_digits(page)
+    page.click("#first-layer summary")
+    page.wait_for_selector("#first-layer-grid[data-count='16']")
+    assert page.locator("#first-layer-grid").get_attribute("data-type") == "conv2d"
+    assert "16 conv filters, 3×3" in page.locator("#first-layer-note").inner_text()
+    colours = page.locator("#first-layer-grid canvas").first.evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, 3, 3).data; const s = new Set();"
+        " for (let i = 0; i < d.length; i += 4) s.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]); return s.size; }")
+    assert colours > 1                                   # a pattern, not a flat square
+    shot(page, "digits_first_layer_1280")
