@@ -1,9 +1,16 @@
 """Request hygiene: body size cap (ASGI middleware, before the body is read) and strict JSON
-(NaN/Infinity and absurd nesting refused with 422 before pydantic sees the body)."""
+(NaN/Infinity, absurd nesting and too many arrays/objects refused with 422 before pydantic sees the body).
+
+Bodies are parsed and validated in a small thread pool, off the event loop, so /api/health and the sockets
+answer while a big body is read.
+"""
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse
 
@@ -73,18 +80,64 @@ def _depth(value, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> str | None:
-    """None if `body` is acceptable JSON, else why not."""
+def parse_json(body: bytes, max_depth: int = MAX_DEPTH) -> tuple[object, str | None]:
+    """(value, None) if `body` is acceptable JSON, else (None, why not)."""
     too_deep = f"JSON nested too deeply (limit max_json_depth = {max_depth} levels)"
     try:
         value = json.loads(body, parse_constant=_reject_constant)
     except RecursionError:
-        return too_deep
+        return None, too_deep
     except (ValueError, UnicodeDecodeError) as e:
-        return f"invalid JSON: {e}"
+        return None, f"invalid JSON: {e}"
     if _depth(value, max_depth) > max_depth:
-        return too_deep
+        return None, too_deep
+    return value, None
+
+
+def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> str | None:
+    """None if `body` is acceptable JSON, else why not."""
+    return parse_json(body, max_depth)[1]
+
+
+MAX_CONTAINERS = 50_000  # Settings.max_json_containers' default
+COUNT_CHUNK = 128 * 1024
+
+# parsing and validating a body runs here, not on the event loop: a 6 MB body costs seconds of CPU on a busy
+# machine, and /api/health and every socket must not wait for it. Bounded: more big bodies wait their turn.
+BODY_THREADS = 2
+_body_pool = ThreadPoolExecutor(max_workers=BODY_THREADS, thread_name_prefix="nnplay-body")
+
+
+def _containers(body: bytes, limit: int) -> str | None:
+    """Why `body` holds too many arrays and objects to parse (a bracket inside a string counts too: an
+    over-count, never an under-count), None when it is fine. A C-speed byte count, no parse."""
+    n = 0
+    for start in range(0, len(body), COUNT_CHUNK):  # chunks: the GIL can pass to the event loop in between
+        n += body.count(b"[", start, start + COUNT_CHUNK) + body.count(b"{", start, start + COUNT_CHUNK)
+        if n > limit:
+            return (f"request body has more than {limit:,} JSON arrays and objects (max_json_containers); "
+                    f"a drawing or a job spec needs far fewer")
     return None
+
+
+def _read_body(body: bytes, depth: int, containers: int, field) -> tuple[object, str | None]:
+    """In the body pool: parse and check the JSON, then validate it against the route's body model (the
+    model instance it gives passes FastAPI's own validation on the loop without being walked again)."""
+    problem = _containers(body, containers)
+    if problem:
+        return None, problem
+    value, problem = parse_json(body, depth)
+    if problem or field is None:
+        return value, problem
+    model, errors = field.validate(value, {}, loc=("body",))
+    if errors:
+        raise RequestValidationError(errors, body=value)
+    return model, None
+
+
+def _embeds(route: APIRoute) -> bool:
+    """True when FastAPI reads the body as an object of several fields (then it validates them itself)."""
+    return getattr(route, "_embed_body_fields", True) or len(route.dependant.body_params) != 1
 
 
 class StrictJSONRoute(APIRoute):
@@ -92,16 +145,23 @@ class StrictJSONRoute(APIRoute):
 
     def get_route_handler(self):
         handler = super().get_route_handler()
+        # one body model taken whole (not embedded): validated in the pool; other shapes only parsed there
+        field = self.body_field if self.body_field is not None and not _embeds(self) else None
 
         async def strict_handler(request):
             if request.method in ("POST", "PUT", "PATCH"):
                 body = await request.body()  # cached: FastAPI reuses it
                 settings = getattr(request.app.state, "settings", None)
                 depth = getattr(settings, "max_json_depth", MAX_DEPTH)
-                problem = check_json(body, depth) if body else None
-                if problem:
-                    return JSONResponse({"detail": [{"loc": ["body"], "msg": problem, "type": "json_invalid"}],
-                                         "message": problem}, status_code=422)
+                containers = getattr(settings, "max_json_containers", MAX_CONTAINERS)
+                if body:
+                    loop = asyncio.get_running_loop()
+                    value, problem = await loop.run_in_executor(_body_pool, _read_body, body, depth, containers,
+                                                                field)
+                    if problem:
+                        return JSONResponse({"detail": [{"loc": ["body"], "msg": problem, "type": "json_invalid"}],
+                                             "message": problem}, status_code=422)
+                    request._json = value  # what FastAPI's `await request.json()` returns: not parsed again
             return await handler(request)
 
         return strict_handler

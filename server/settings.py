@@ -41,6 +41,9 @@ class Settings:
     max_weights_params: int = field(default_factory=lambda: _env("NNPLAY_MAX_WEIGHTS_PARAMS", 200_000))
     max_predict_rows: int = field(default_factory=lambda: _env("NNPLAY_MAX_PREDICT_ROWS", 10_000))
     max_json_depth: int = field(default_factory=lambda: _env("NNPLAY_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH))
+    # arrays + objects in a request body, counted before it is parsed: parsing holds the GIL, so a body of
+    # millions of tiny lists (a 6 MB stroke list) would stall every request; the largest spec needs ~25,000
+    max_json_containers: int = field(default_factory=lambda: _env("NNPLAY_MAX_JSON_CONTAINERS", 50_000))
     cancel_grace_seconds: float = field(default_factory=lambda: _env("NNPLAY_CANCEL_GRACE", 3.0, float))
     checkpoint_seconds: float = field(default_factory=lambda: _env("NNPLAY_CHECKPOINT_SECONDS", 2.0, float))
     # a WebSocket client whose sends have not gone out for this long is dropped (1008); and when it is
@@ -86,6 +89,7 @@ class Settings:
             "max_weights_params": self.max_weights_params,
             "max_predict_rows": self.max_predict_rows,
             "max_json_depth": self.max_json_depth,
+            "max_json_containers": self.max_json_containers,
             "workers_jobs": self.workers_jobs,
             "slow_client_seconds": self.slow_client_seconds,
             "max_client_messages": self.max_client_messages,
