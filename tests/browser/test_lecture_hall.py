@@ -1,0 +1,99 @@
+"""The playground as a teacher projects it (issue 11): one first screen at 1280x720 and 390x844, the diagram as
+the editor, weights typed on a link, lesson links that hide controls."""
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+import pytest
+from browser_support import ARTIFACTS, builder_settled, open_playground, watched_page
+
+pytestmark = pytest.mark.browser
+
+VIEWS = ["#heatmap", "#network", "#loss-chart", "#play", "#step", "#reset", "#stat-epoch"]
+HEATMAP_SUM = """() => { const c = document.getElementById('heatmap');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let s = 0;
+  for (let i = 0; i < d.length; i += 97) s += d[i]; return s; }"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (390, 844)], ids=["projector", "phone"])
+def test_boundary_diagram_and_loss_are_on_the_first_screen_with_the_untrained_output(browser, server, size):
+    with watched_page(browser, server.url) as page:
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        start = time.perf_counter()
+        page.goto("/")
+        # the untrained network's output, before any Play (POST /api/models/preview: epoch 0)
+        page.wait_for_function("document.getElementById('heatmap').dataset.firstDrawn")
+        first_ms = (time.perf_counter() - start) * 1000
+        assert page.locator("#heatmap").get_attribute("data-epoch") == "0"
+        for sel in VIEWS:
+            box = page.locator(sel).bounding_box()
+            assert box and box["x"] >= 0 and box["y"] >= 0, sel
+            assert box["x"] + box["width"] <= size[0] + 1 and box["y"] + box["height"] <= size[1] + 1, (sel, box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+        if size[0] == 1280:
+            assert int(page.locator("#network").get_attribute("data-node-size")) >= 40
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / f"lecture_first_screen_{size[0]}.png"))
+        print(f"\nfirst boundary {size[0]}x{size[1]}: {first_ms:.0f} ms after navigation")
+
+
+def test_add_a_neuron_on_the_diagram_then_train(page):
+    open_playground(page)
+    builder_settled(page)
+    page.get_by_role("button", name="add a neuron to layer 1").click()
+    page.wait_for_function("document.querySelectorAll('.net-node[data-layer=\"0\"]').length === 9")
+    page.get_by_role("button", name="add a hidden layer").click()
+    page.wait_for_function("document.querySelectorAll('.net-head select').length === 3")
+    page.locator(".net-head select[data-layer='2']").select_option("relu")
+    builder_settled(page)
+    page.locator("#play").click()
+    page.wait_for_function("Number(document.getElementById('stat-epoch').textContent) >= 3", timeout=60_000)
+    # frames per second while training: heatmap draws counted over two seconds
+    d0 = int(page.locator("#heatmap").get_attribute("data-draws"))
+    page.wait_for_timeout(2000)
+    fps = (int(page.locator("#heatmap").get_attribute("data-draws")) - d0) / 2
+    page.locator("#play").click()
+    print(f"\nheatmap frames per second while training: {fps:.1f}")
+    assert fps > 2
+    assert page.locator(".net-node[data-layer='0']").count() == 9
+    assert page.locator(".net-head select[data-layer='2']").input_value() == "relu"
+
+
+def test_typing_a_weight_on_a_link_changes_the_boundary(page):
+    open_playground(page)
+    builder_settled(page)
+    page.wait_for_selector("body[data-preview]")
+    before, seq = page.evaluate(HEATMAP_SUM), page.locator("body").get_attribute("data-preview")
+    link = page.locator("#network g.link[data-key='2.W'][data-a='0'][data-b='0'] line.hit")
+    box = link.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_function("document.querySelector('.net-tip').textContent.includes('h = ')")
+    link.dispatch_event("click")
+    page.locator(".net-edit input").fill("25")
+    page.locator(".net-edit").get_by_role("button", name="Set").click()
+    page.wait_for_function(f"document.body.dataset.preview !== '{seq}'")
+    page.wait_for_timeout(200)
+    assert page.evaluate(HEATMAP_SUM) != before
+    # the edit is the output layer's starting weight: Play trains from it
+    assert page.evaluate("(() => { const raw = new URLSearchParams(location.hash.slice(1)).get('s');"
+                         " return atob(raw.replace(/-/g,'+').replace(/_/g,'/') + '==='.slice((raw.length + 3) % 4)).includes('25'); })()")
+
+
+def test_a_lesson_link_hides_controls_and_shows_the_task(page, shot):
+    page.goto(f"/?hide=optimizer,dataset&title={quote('XOR needs a hidden layer')}&task={quote('Make the test loss fall below 0.1.')}")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#lesson-title").inner_text() == "XOR needs a hidden layer"
+    assert "0.1" in page.locator("#lesson-task").inner_text()
+    for sel in ["#quick-lr", "#quick-batch", "#data-quick", "#controls", "#data-panel"]:
+        assert not page.locator(sel).is_visible(), sel
+    assert page.locator("#quick-reg").is_visible() and page.locator("#network").is_visible()
+    shot(page, "lecture_lesson_link")
+
+
+def test_learning_rate_out_of_range_is_refused_in_the_control_with_the_range(page):
+    open_playground(page)
+    page.locator("#quick-lr").select_option("custom")
+    page.locator("#quick-lr-custom").fill("500")
+    page.locator("#quick-lr-custom").press("Tab")
+    assert "<= 100" in page.locator(".quick-msg").inner_text()
