@@ -1,7 +1,7 @@
 """Issue 12's table in one run: every workload, the engine next to its yardsticks, ratios against the goals.
 
 Usage: /tmp/bench-venv/bin/python benchmarks/speed_table.py [--rows mlp,small1,small2,digit1,digit2,spiral,memory]
-                                                            [--limit N] [--mnist-dir DIR] [--out DIR]
+                                                            [--limit N] [--mnist-dir DIR] [--out DIR] [--from DIR]
 
 Each row runs its script in a fresh process (the BLAS thread count is fixed when NumPy loads, so the 1- and
 2-thread rows cannot share one): mnist_mlp.py, mnist_cnn.py --model small|digit, spiral_tiny.py, memory.py.
@@ -82,10 +82,12 @@ def summary_row(name: str, data: dict) -> list[str]:
         if "skipped" in peer:
             return [workload, f"{eng['ms_per_epoch']:.2f}", peer["skipped"], "", "", "<= 1.0x: n/a", data["load_after"]]
         wall, cpu = eng["ms_per_epoch"] / peer["ms_per_epoch"], eng["cpu_ms_per_epoch"] / peer["cpu_ms_per_epoch"]
-        return [workload, f"{eng['ms_per_epoch']:.2f} (record {eng['record_ms_per_epoch']:.2f})",
+        return [workload, f"{eng['ms_per_epoch']:.2f} (record {eng['record_ms_per_epoch']:.2f}, "
+                          f"CPU {eng['cpu_ms_per_epoch']:.2f})",
                 f"nn.ts {peer['ms_per_epoch']:.2f} / bare NumPy {bare['ms_per_epoch']:.2f}",
                 f"{wall:.2f}x nn.ts", f"{cpu:.2f}x nn.ts",
-                f"<= 1.0x: {'met' if wall <= 1.0 else 'not met'}", data["load_after"]]
+                f"<= 1.0x: wall {'met' if wall <= 1.0 else 'not met'}, CPU {'met' if cpu <= 1.0 else 'not met'}",
+                data["load_after"]]
     eng = results["engine.train"]
     peers, walls, cpus, verdicts = [], [], [], []
     for peer_name in [k for k in results if k != "engine.train"]:
@@ -98,12 +100,14 @@ def summary_row(name: str, data: dict) -> list[str]:
         peers.append(f"{short} {common.median(peer['seconds']):.3f}")
         walls.append(f"{w:.2f}x {short}")
         cpus.append(f"{c:.2f}x {short}")
-        if peer_name in goals:
-            verdicts.append(f"<= {goals[peer_name]}x {short}: {'met' if w <= goals[peer_name] else 'not met'}")
+        if peer_name in goals:   # judged on both clocks: on a busy machine they can disagree
+            verdicts.append(f"<= {goals[peer_name]}x {short}: wall {'met' if w <= goals[peer_name] else 'not met'}, "
+                            f"CPU {'met' if c <= goals[peer_name] else 'not met'}")
     if "PyTorch" in goals and "PyTorch" not in results:
         peers.append(f"PyTorch: {data.get('torch', 'not installed')}")
         verdicts.append(f"<= {goals['PyTorch']}x PyTorch: n/a")
-    return [workload, f"{common.median(eng['seconds']):.3f}", " / ".join(peers), ", ".join(walls),
+    return [workload, f"{common.median(eng['seconds']):.3f} (CPU {common.median(eng['cpu']):.3f})", " / ".join(peers),
+            ", ".join(walls),
             ", ".join(cpus), "; ".join(verdicts), f"{data.get('load_before', '')} -> {data['load_after']}"]
 
 
@@ -113,15 +117,25 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first n MNIST training images (quick runs)")
     parser.add_argument("--mnist-dir", type=Path, default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--out", type=Path, default=None, help="keep each row's JSON here (default: a temp folder)")
+    parser.add_argument("--from", dest="from_dir", type=Path, action="append", default=[],
+                        help="print the table from the row JSON files kept by earlier --out runs instead of "
+                             "measuring (repeatable; a later folder's row wins)")
     args = parser.parse_args()
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = [r for r in rows if r not in ROWS]
     if unknown:
         sys.exit(f"unknown rows {unknown}; choose from {', '.join(ROWS)}")
-    with tempfile.TemporaryDirectory() as tmp:
-        out_dir = args.out or Path(tmp)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        data = {name: run_row(name, args, out_dir) for name in rows}
+    if args.from_dir:
+        data = {}
+        for folder in args.from_dir:
+            data.update({name: json.loads((folder / f"{name}.json").read_text()) for name in rows
+                         if (folder / f"{name}.json").is_file()})
+        rows = [name for name in rows if name in data]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            out_dir = args.out or Path(tmp)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            data = {name: run_row(name, args, out_dir) for name in rows}
     print("\n## issue 12 table (ratios are engine / peer: paired medians within one run; < 1 is faster)\n")
     print(common.format_table(["workload", "engine", "peers", "ratio (wall)", "ratio (CPU)", "goal", "load average"],
                               [summary_row(name, data[name]) for name in rows]))
