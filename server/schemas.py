@@ -262,7 +262,7 @@ def command_model(entry) -> type[BaseModel]:
     for p in entry.options:
         kind, info = param_field(p)
         if any_of:   # the type carries the range; absent = unchanged (check_command wants at least one)
-            fields[p.name] = (Optional[kind], Field(None, description=info.description))
+            fields[p.name] = (kind, Field(None, description=info.description))
         else:
             fields[p.name] = (kind, Field(description=info.description))  # the type carries the range; no default
     return create_model(f"{entry.name.title()}Command", __doc__=entry.doc,

@@ -24,8 +24,10 @@ class Admission:
         return len(self.queue) + self.reserved
 
     def reserve(self) -> None:
-        """Hold a place in the queue, or raise JobError(429) when there is none left."""
-        if self.waiting() >= self.max_queued:
+        """Hold a place, or raise JobError(429) when none is left: a free running slot (the job will start
+        at once) or a place in the queue."""
+        free_slots = max(0, self.max_running - len(self.running))
+        if self.waiting() >= self.max_queued + free_slots:
             raise JobError(429, f"too many queued jobs ({self.waiting()}; limit max_queued_jobs = "
                                 f"{self.max_queued}); wait for some to finish or cancel them")
         self.reserved += 1

@@ -10,6 +10,8 @@ from .fanout import Subscriber
 @dataclass
 class LiveJob:
     id: str
+    spec: dict = field(default_factory=dict)  # the normalized spec the worker trains (kept: starting needs no await)
+    init_from: str | None = None              # the job whose model file this one starts from
     status: str = "queued"
     epoch: int = 0
     best: dict | None = None

@@ -151,7 +151,7 @@ class JobManager:
         except BaseException:
             self.admission.unreserve()
             raise
-        self.live[job["id"]] = LiveJob(job["id"], best_key=best_key_for(spec))
+        self.live[job["id"]] = LiveJob(job["id"], spec=spec, init_from=init_from, best_key=best_key_for(spec))
         self.admission.admit(job["id"])
         await self._pump()
         return await self.get_job(job["id"])
@@ -168,16 +168,13 @@ class JobManager:
         """Start queued jobs while there is a free slot; tell everyone whose queue position changed."""
         while (job_id := self.admission.next_to_start()) is not None:
             live = self.live[job_id]
-            job = await asyncio.to_thread(self.storage.get_job, job_id)
-            if job is None:
-                self.admission.release(job_id)
-                continue
-            # no await between the status change and submit: a command sent meanwhile is either still
-            # pending (delivered with the job) or goes to the started worker
+            # no await between taking the slot, the status change and submit: the job is never seen
+            # queued while it holds a running slot, and a command sent meanwhile is either still pending
+            # (delivered with the job) or goes to the started worker
             status.move(live, "running")
             commands, live.pending_commands = live.pending_commands, []
-            init_path = self.model_path(job["init_from"]) if job["init_from"] else None
-            self.executor.submit(job_id, job["spec"], self.model_path(job_id), commands,
+            init_path = self.model_path(live.init_from) if live.init_from else None
+            self.executor.submit(job_id, live.spec, self.model_path(job_id), commands,
                                  init_from=init_path, limits=self.limits)
             await asyncio.to_thread(self.storage.update_job, job_id, status=live.status, started_at=time.time(),
                                     model_path=self.model_path(job_id))
