@@ -68,8 +68,6 @@ async def read_job(job_id: str, manager: ManagerDep) -> dict:
     return manager.public(await manager.get_job(job_id))
 
 
-@router.post("/{job_id}/cancel", response_model=JobPublic, dependencies=[Authorized],
-             summary="Cancel a job (idempotent)")
 @router.patch("/{job_id}", response_model=JobPublic, dependencies=[Authorized], summary="Rename a run",
               description='`{"name": "..."}` (at most 80 characters) names the run; `null` or `""` restores the name '
                           'generated from its spec ("spiral · 8-8 tanh · adam 0.03").')
@@ -77,6 +75,8 @@ async def rename_job(job_id: str, body: JobRename, manager: ManagerDep) -> dict:
     return await manager.rename_job(job_id, body.name)
 
 
+@router.post("/{job_id}/cancel", response_model=JobPublic, dependencies=[Authorized],
+             summary="Cancel a job (idempotent)")
 async def cancel_job(job_id: str, manager: ManagerDep) -> dict:
     return manager.public(await manager.cancel_job(job_id))
 
