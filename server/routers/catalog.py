@@ -23,6 +23,9 @@ def _catalog(limits) -> dict:
 
 @router.get("/catalog", response_model=CatalogPublic, summary="Every name, option, range and limit the UI may offer")
 async def read_catalog(settings: SettingsDep) -> dict:
+    """Every registry name (layers, activations, losses, initializers, optimizers, schedules, datasets, features,
+    commands) with its options' types, ranges, defaults and help, plus the server's limits. The UI builds its
+    controls from this; nothing is listed twice."""
     body = dict(await run_in_threadpool(_catalog, settings.engine_limits()))
     body["limits"] = {**body["limits"], **settings.server_limits()}
     body["job_states"] = list(JOB_STATES)

@@ -32,5 +32,7 @@ def _preview(spec: dict, limits) -> dict:
 
 @router.post("/preview", response_model=PreviewPublic, summary="Generate a 2-D dataset's points without training")
 async def preview_dataset(body: PreviewRequest, settings: SettingsDep) -> dict:
+    """The train and test points and labels of a 2-D dataset spec, generated as training would (same seed, noise and
+    split), for drawing the data before any job runs. 422 for image sets."""
     spec = body.dataset.model_dump(exclude_unset=True)
     return await run_in_threadpool(_preview, spec, settings.engine_limits())

@@ -64,6 +64,8 @@ def _predict(image: np.ndarray, model) -> dict:
 
 @router.post("/predict", response_model=DigitPublic, summary="Read a drawn digit (PNG data URL or strokes)")
 async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: SettingsDep) -> dict:
+    """Reads one drawn digit (a PNG data URL or pen strokes) with the shipped model or a job's: the 28x28 image the
+    model saw, the label and the probability per digit."""
     if (body.image is None) == (body.strokes is None):
         raise HTTPException(422, "give exactly one of image (a PNG data URL) or strokes")
     image = await run_in_threadpool(_prepare, body, settings)
@@ -82,6 +84,7 @@ async def predict_digit(body: DigitRequest, manager: ManagerDep, settings: Setti
             summary="A real MNIST test digit (from the 1,000 shipped with the project)")
 async def read_digit_sample(index: Optional[int] = Query(None, ge=0, le=999,
                                                          description="which one; random when left out")) -> dict:
+    """One of the 1,000 shipped MNIST test digits (random, or `index`), with its true label."""
     return sample_digit(index)
 
 

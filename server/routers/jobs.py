@@ -48,6 +48,8 @@ def prepare_spec(raw: dict, limits) -> tuple[dict, list, int]:
 @router.post("", status_code=201, response_model=JobPublic, dependencies=[Authorized],
              responses={429: {"model": ErrorPublic}}, summary="Queue a training job")
 async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep) -> dict:
+    """Validates the job spec (422 naming the field), stores it and queues it; 429 when the queue is full.
+    `init_from` starts from another job's saved weights and optimizer state."""
     raw = body.model_dump(exclude_unset=True)
     init_from = (raw.pop("init_from", None) or {}).get("job_id")  # not part of the job spec the engine checks
     spec, summary, n_params = await run_in_threadpool(prepare_spec, raw, settings.engine_limits())
@@ -59,12 +61,15 @@ async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep
 @router.get("", response_model=JobList, summary="List jobs, newest first")
 async def list_jobs(manager: ManagerDep, status: Optional[JobStatus] = None,
                     limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict:
+    """Jobs newest first, one page (`limit`, `offset`), optionally of one `status`; `total` counts them all."""
     items, total = await manager.list_jobs(status, limit, offset)
     return {"items": [manager.public(j) for j in items], "total": total}
 
 
 @router.get("/{job_id}", response_model=JobPublic, summary="One job: spec, status, progress, metrics, outcome")
 async def read_job(job_id: str, manager: ManagerDep) -> dict:
+    """The stored job: normalized spec, status, epoch and progress, latest and best epoch records, outcome and
+    message, readable name. 404 for an unknown id."""
     return manager.public(await manager.get_job(job_id))
 
 
@@ -78,12 +83,14 @@ async def rename_job(job_id: str, body: JobRename, manager: ManagerDep) -> dict:
 @router.post("/{job_id}/cancel", response_model=JobPublic, dependencies=[Authorized],
              summary="Cancel a job (idempotent)")
 async def cancel_job(job_id: str, manager: ManagerDep) -> dict:
+    """Stops a queued or running job; the model keeps the weights it has. Cancelling a finished job changes nothing."""
     return manager.public(await manager.cancel_job(job_id))
 
 
 @router.delete("/{job_id}", status_code=204, dependencies=[Authorized], response_class=Response,
                summary="Cancel if needed, then delete the job, its history and its model file")
 async def delete_job(job_id: str, manager: ManagerDep) -> Response:
+    """Cancels the job if it is still active, then removes it, its epoch history and its model file."""
     await manager.delete_job(job_id)
     return Response(status_code=204)
 
@@ -91,6 +98,8 @@ async def delete_job(job_id: str, manager: ManagerDep) -> Response:
 @router.post("/{job_id}/commands", response_model=JobPublic, dependencies=[Authorized], openapi_extra=COMMAND_BODY,
              summary="pause / resume / step / cancel / set learning_rate (same as the WebSocket)")
 async def command_job(job_id: str, request: Request, manager: ManagerDep) -> dict:
+    """Sends one command to a running job, the same dicts as the WebSocket (/docs/websocket), checked by the same
+    rule: 422 names the field and the allowed range."""
     # the raw body goes to engine.check_command (via the manager), exactly as a socket message does;
     # StrictJSONRoute has already refused malformed JSON
     body = await request.body()
@@ -105,6 +114,8 @@ async def read_history(job_id: str, manager: ManagerDep, settings: SettingsDep,
                        since: int = Query(0, ge=0, le=MAX_EPOCH, description="epochs after this one"),
                        limit: Optional[int] = Query(None, ge=1, description="epochs per page: default history_page, "
                                                     "at most max_history_page (larger values are clamped)")):
+    """Epoch records after `since`, one page of JSON (`next_since` asks for the next), or every epoch as a CSV
+    download with `?format=csv`."""
     page = min(limit or settings.history_page, settings.max_history_page)
     if format == "csv" and limit is None:  # a download: every epoch, read and written a page at a time
         first = await manager.history(job_id, since, page)
@@ -148,6 +159,8 @@ async def _model_path(job_id: str, manager) -> str:
 @router.get("/{job_id}/model", response_class=FileResponse,
             responses={200: {"content": {"application/octet-stream": {}}}}, summary="The model file (.npz)")
 async def read_model(job_id: str, manager: ManagerDep) -> FileResponse:
+    """The model file (.npz: weights, optimizer state, task and class names) for `nnplay predict`, NumPy or
+    a new job's `init_from`. 404 until the first checkpoint."""
     path = await _model_path(job_id, manager)
     return FileResponse(path, media_type="application/octet-stream", filename=f"nnplay-{job_id}.npz")
 
@@ -155,6 +168,8 @@ async def read_model(job_id: str, manager: ManagerDep) -> FileResponse:
 @router.get("/{job_id}/weights", response_model=WeightsPublic, responses={413: {"model": ErrorPublic}},
             summary="Weights as JSON (small models only)")
 async def read_weights(job_id: str, manager: ManagerDep, settings: SettingsDep) -> dict:
+    """Every parameter as nested lists keyed like `0.W`; 413 for models over the server's size limit (download the
+    model file instead)."""
     path = await _model_path(job_id, manager)
     model = await run_in_threadpool(load_cached, path)
     n = model.n_params()
@@ -207,6 +222,8 @@ def _predict(model, inputs: list, max_rows: int) -> dict:
 
 @router.post("/{job_id}/predict", response_model=PredictPublic, summary="Run the job's model on raw inputs")
 async def predict_job(job_id: str, body: PredictRequest, manager: ManagerDep, settings: SettingsDep) -> dict:
+    """Runs the job's saved model on raw input rows; answers the outputs and, for classifiers, the labels and
+    probabilities as the model's loss reads them."""
     path = await _model_path(job_id, manager)
     model = await run_in_threadpool(load_cached, path)
     return await run_in_threadpool(_predict, model, body.inputs, settings.max_predict_rows)
@@ -234,6 +251,8 @@ def _evaluate(job_id: str, job: dict, path: str) -> dict:
 @router.get("/{job_id}/evaluation", response_model=EvaluationPublic, responses={409: {"model": ErrorPublic}},
             summary="Confusion matrix and the most confidently misread test examples")
 async def read_evaluation(job_id: str, manager: ManagerDep) -> dict:
+    """For a classifier with a test set: the confusion matrix (rows true class, columns predicted), the accuracy and
+    the most confidently misread test examples (images for digit sets)."""
     path = await _model_path(job_id, manager)  # 404 when there is no model yet
     return await run_in_threadpool(_evaluate, job_id, await manager.get_job(job_id), path)
 

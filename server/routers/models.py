@@ -20,6 +20,9 @@ router = APIRouter(prefix="/api/models", tags=["models"], route_class=StrictJSON
 @router.post("/summary", response_model=ModelSummaryPublic,
              summary="Output shapes, parameter counts, warnings, errors and the fitting output layer of a model")
 async def summarize_model(body: ModelSummaryRequest, settings: SettingsDep) -> dict:
+    """Checks a model spec (and optionally the dataset it will train on) and returns each layer's output shape and
+    parameter count, warnings, errors and the output layer the data needs. A broken model still answers 200 with
+    its errors."""
     return await run_in_threadpool(summarize, body.model, body.dataset, settings.engine_limits())
 
 
