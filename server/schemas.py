@@ -219,6 +219,20 @@ JobStatus = Literal[JOB_STATES]
 
 
 class JobPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "4375443c6a16", "status": "completed", "name": "spiral · 8 tanh · adam 0.01", "renamed": False,
+        "spec": {"dataset": {"name": "spiral", "n_samples": 500}, "model": {"input_shape": [2], "layers": [
+            {"type": "dense", "units": 8, "activation": "tanh"}, {"type": "dense", "units": 2, "activation": "softmax"}],
+            "loss": "categorical_crossentropy"}, "training": {"optimizer": {"name": "adam", "learning_rate": 0.01},
+                                                             "epochs": 30, "batch_size": 10}},
+        "created_at": 1796160401.57, "started_at": 1796160404.49, "finished_at": 1796160406.24, "epoch": 30,
+        "epochs": 30, "progress": 1.0,
+        "latest": {"epoch": 30, "train_loss": 0.657, "train_accuracy": 0.61, "test_loss": 0.721, "test_accuracy": 0.48,
+                   "learning_rate": 0.01, "seconds": 0.0012, "examples_per_second": 89899.0},
+        "best": {"epoch": 29, "train_loss": 0.657, "train_accuracy": 0.62, "test_loss": 0.714, "test_accuracy": 0.49},
+        "outcome": "completed", "message": "completed 30 epochs", "queue_position": None,
+        "summary": [{"index": 0, "type": "dense", "output_shape": [8], "params": 24}], "n_params": 42,
+        "has_model": True, "init_from": None}]})
     id: str
     status: JobStatus
     spec: dict[str, Any] = Field(description="the normalized spec (every default filled in)")
@@ -248,6 +262,9 @@ class JobList(BaseModel):
 
 
 class HistoryPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"job_id": "4375443c6a16", "epochs": [
+        {"epoch": 1, "train_loss": 0.693, "train_accuracy": 0.52, "test_loss": 0.695, "test_accuracy": 0.5,
+         "learning_rate": 0.01, "seconds": 0.0014, "examples_per_second": 178000.0}], "next_since": 1}]})
     job_id: str
     epochs: list[dict[str, Any]]
     next_since: Optional[int] = Field(None, description="pass as ?since= for the next page; null: no more epochs")
@@ -285,6 +302,9 @@ class PredictRequest(BaseModel):
 
 
 class PredictPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outputs": [[0.91, 0.09], [0.12, 0.88]],
+                                                               "probabilities": [[0.91, 0.09], [0.12, 0.88]],
+                                                               "labels": [0, 1], "class_names": None}]})
     outputs: list[Any]
     probabilities: Optional[list[list[float]]] = None
     labels: Optional[list[int]] = None
@@ -338,6 +358,7 @@ class WeightsPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "version": "0.1.0"}]})
     status: Literal["ok"]
     version: str
 
@@ -549,6 +570,8 @@ class JobRename(BaseModel):
 
 # ---- GET /api/jobs/{id}/evaluation/cell (helper L, issue 11): the digits behind a confusion cell
 class EvaluationCellPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"label": 4, "predicted": 9, "count": 12, "examples": [
+        {"index": 1232, "label": 4, "predicted": 9, "probability": 0.97, "image": "AAAA...(784 bytes, base64)"}]}]})
     label: int = Field(description="the true class")
     predicted: int = Field(description="the class the model read")
     count: int = Field(description="test examples in this cell")
@@ -557,6 +580,8 @@ class EvaluationCellPublic(BaseModel):
 
 # ---- GET /api/digits/first-layer (helper L, issue 11): conv filters or dense templates as pictures
 class FirstLayerPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"layer": 0, "type": "conv2d", "height": 3, "width": 3,
+                                                               "count": 16, "images": ["gIC/QP+AgICA"]}]})
     layer: int = Field(description="index of the first layer with weights")
     type: str = Field(description="conv2d or dense")
     height: int

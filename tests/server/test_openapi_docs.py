@@ -18,3 +18,13 @@ def test_the_api_description_links_the_websocket_protocol_page():
     assert "(/docs/websocket)" in client.get("/openapi.json").json()["info"]["description"]
     page = client.get("/docs/websocket")
     assert page.status_code == 200 and 'id="since"' in page.text and "<code>pause</code>" in page.text
+
+
+def test_the_main_responses_carry_an_example():
+    schema = TestClient(create_app(), base_url="http://127.0.0.1").get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    for path, method in (("/api/health", "get"), ("/api/jobs/{job_id}", "get"), ("/api/jobs/{job_id}/history", "get"),
+                         ("/api/jobs/{job_id}/predict", "post"), ("/api/jobs/{job_id}/evaluation/cell", "get"),
+                         ("/api/digits/first-layer", "get"), ("/api/jobs/{job_id}", "patch")):
+        ref = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert components[ref.split("/")[-1]].get("examples"), f"{method.upper()} {path} has no example"
