@@ -65,6 +65,12 @@ class WeightedLayer(Layer):
     index i == parameter key prefix i.
     """
 
+    def __init__(self, **config):
+        super().__init__(**config)
+        # False for a dense layer with use_bias false (z = x @ W, the lectures' bias-free neurons); a plain
+        # attribute, read twice per batch
+        self.has_bias = config.get("use_bias", True)
+
     def build(self, input_shape, rng, dtype):
         from ..activations import make_activation
         from ..initializers import initialize
@@ -82,10 +88,6 @@ class WeightedLayer(Layer):
     def weight_shapes(self, input_shape: tuple) -> tuple[tuple, tuple, int, int]:
         raise NotImplementedError
 
-    @property
-    def has_bias(self) -> bool:
-        """False for a dense layer with use_bias false (z = x @ W, as the lectures' bias-free neurons)."""
-        return self.__dict__.setdefault("_has_bias", self.config.get("use_bias", True))   # read per batch
 
     def param_shapes(self, input_shape):
         w, b, _, _ = self.weight_shapes(input_shape)
