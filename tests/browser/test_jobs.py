@@ -133,10 +133,11 @@ def test_runs_sort_by_a_column_and_filter_by_optimizer_and_best_metric(page, ser
     page.goto("/jobs")
     page.wait_for_selector(f"#jobs-table tr[data-job='{adam}']")
     page.click("#jobs-table th[data-sort=lr] button")                  # numbers: largest first
-    assert page.locator("#jobs-table th[data-sort=lr]").get_attribute("aria-sort") == "descending"
+    page.wait_for_selector("#jobs-table th[data-sort=lr][aria-sort=descending]")   # drawn on the next frame
     order = rows(page)
     assert order.index(adam) < order.index(sgd)
     page.click("#jobs-table th[data-sort=lr] button")                  # again: the other way round
+    page.wait_for_selector("#jobs-table th[data-sort=lr][aria-sort=ascending]")
     order = rows(page)
     assert order.index(sgd) < order.index(adam)
     page.select_option("#filter-optimizer", "adam")
