@@ -151,7 +151,7 @@ def test_runs_sort_by_a_column_and_filter_by_optimizer_and_best_metric(page, ser
     assert adam in rows(page) and all(
         httpx.get(f"{server.url}/api/jobs/{j}", timeout=30).json()["best"]["test_accuracy"] >= best for j in rows(page))
     page.select_option("#filter-status", "completed")
-    assert "shown" in page.locator("#jobs-count").inner_text()
+    page.wait_for_function("document.getElementById('jobs-count').textContent.includes('shown')")
 
 
 def test_compare_shows_only_differing_settings_and_can_overlay_train_curves(page, server, shot):
