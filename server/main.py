@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from engine.errors import DataError, SpecError
 
@@ -112,8 +113,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette's Allow names only the first route on the path
+            headers = {**(headers or {}), "Allow": allowed_methods(request.app, request.scope)}
         return JSONResponse({"detail": exc.detail, "message": str(exc.detail)}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers)
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: FastAPI, scope) -> str:
+    """Every method some route fully serves on this request's path ("DELETE, GET, PATCH"), for a 405's Allow."""
+    served = [m for m in HTTP_METHODS
+              if any(route.matches({**scope, "method": m})[0] == Match.FULL for route in app.router.routes)]
+    return ", ".join(sorted(served))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -88,7 +88,7 @@ async def read_digit_sample(index: Optional[int] = Query(None, ge=0, le=999,
     return sample_digit(index)
 
 
-@router.get("/first-layer", response_model=FirstLayerPublic,
+@router.get("/first-layer", response_model=FirstLayerPublic, responses={404: {"model": ErrorPublic}},
             summary="The first layer's conv filters or dense weight templates as pictures",
             description="For `job_id` (an MNIST job with a saved model) or the shipped model: each picture is "
                         "scaled on its own, 128 = a zero weight, 0 / 255 = minus / plus its largest |weight|; "

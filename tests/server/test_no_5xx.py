@@ -83,3 +83,9 @@ def test_binary_frames_on_the_socket_are_refused_and_the_socket_stays_usable(cli
         while ws.receive_json()["type"] != "done":
             pass
     assert client.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
+
+
+def test_a_405_lists_every_method_the_path_serves(client):
+    r = client.put("/api/jobs/abc")
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, PATCH"
+    assert client.put("/api/jobs").headers["allow"] == "GET, POST"
