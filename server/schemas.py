@@ -257,6 +257,9 @@ class JobPublic(BaseModel):
 
 
 class JobList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
+        "id": "4375443c6a16", "status": "completed", "name": "spiral · 8 tanh · adam 0.01", "epoch": 30, "epochs": 30,
+        "progress": 1.0, "best": {"epoch": 29, "test_accuracy": 0.49}, "...": "every JobPublic field"}], "total": 1}]})
     items: list[JobPublic]
     total: int
 
@@ -320,6 +323,10 @@ class DigitRequest(BaseModel):
 
 
 class DigitPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "label": 1, "model": "default",
+        "probabilities": [0.001, 0.981, 0.004, 0.002, 0.003, 0.001, 0.001, 0.004, 0.002, 0.001],
+        "input": [[0.0, "... 28 values per row, 28 rows, 0..1"]]}]})
     label: int
     probabilities: list[float] = Field(description="10 class probabilities")
     input: list[list[float]] = Field(description="the 28x28 image the model saw, 0..1")
@@ -327,6 +334,8 @@ class DigitPublic(BaseModel):
 
 
 class DigitSamplePublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"index": 0, "label": 7,
+                                                               "image": "AAAA...(784 bytes, base64)"}]})
     index: int
     label: int
     image: str = Field(description="base64 of 784 uint8 pixels, row-major, ink = 255")
@@ -351,6 +360,9 @@ class PreviewPublic(BaseModel):
 
 
 class WeightsPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "job_id": "4375443c6a16", "n_params": 9, "shapes": {"0.W": [2, 2], "0.b": [2], "1.W": [2, 1], "1.b": [1]},
+        "weights": {"0.W": [[0.84, -1.2], [0.31, 0.77]], "0.b": [0.05, -0.1], "1.W": [[1.5], [-0.9]], "1.b": [0.2]}}]})
     job_id: str
     n_params: int
     weights: dict[str, Any] = Field(description='{"0.W": nested lists, ...}')
@@ -390,6 +402,9 @@ class MisreadPublic(BaseModel):
 
 
 class EvaluationPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "n": 50, "accuracy": 0.9, "confusion": [[23, 2], [3, 22]], "class_names": None,
+        "misread": [{"index": 17, "label": 0, "predicted": 1, "probability": 0.81, "image": None}]}]})
     n: int
     accuracy: float
     confusion: list[list[int]] = Field(description="rows: true class, columns: predicted class")
