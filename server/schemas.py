@@ -348,6 +348,10 @@ class PreviewRequest(BaseModel):
 
 
 class PreviewPublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "xor", "task": "classification", "n_classes": 2, "class_names": None, "domain": [[-6.0, 6.0], [-6.0, 6.0]],
+        "points_train": [[2.1, 3.4], [-1.7, 4.0]], "labels_train": [1.0, 0.0],
+        "points_test": [[-3.2, -2.5]], "labels_test": [1.0]}]})
     name: str
     task: str
     n_classes: Optional[int]

@@ -27,6 +27,7 @@ def test_the_main_responses_carry_an_example():
                          ("/api/jobs/{job_id}/predict", "post"), ("/api/jobs/{job_id}/evaluation/cell", "get"),
                          ("/api/digits/first-layer", "get"), ("/api/jobs/{job_id}", "patch"), ("/api/jobs", "get"),
                          ("/api/jobs/{job_id}/weights", "get"), ("/api/jobs/{job_id}/evaluation", "get"),
-                         ("/api/digits/predict", "post"), ("/api/digits/sample", "get")):
+                         ("/api/digits/predict", "post"), ("/api/digits/sample", "get"),
+                         ("/api/datasets/preview", "post")):
         ref = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert components[ref.split("/")[-1]].get("examples"), f"{method.upper()} {path} has no example"
