@@ -88,7 +88,9 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
     ctx.clearRect(0, 0, width, height);
     const preview = s.preview;
     const frame = s.boundary;
-    const domain = frame?.domain || preview?.domain || [[-6, 6], [-6, 6]];
+    // the points' domain places everything: a boundary frame kept on screen while the next one is computed
+    // (another noise level, another dataset) is drawn into its own domain's box
+    const domain = preview?.domain || frame?.domain || [[-6, 6], [-6, 6]];
     const [[x0, x1], [y0, y1]] = domain;
     const w = width - 2 * PAD, h = height - 2 * PAD;
     const toPx = (x, y) => [PAD + ((x - x0) / (x1 - x0)) * w, PAD + ((y1 - y) / (y1 - y0)) * h];
@@ -109,7 +111,9 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
       image.getContext("2d").putImageData(img, 0, 0);
       imageKey = null;
       ctx.imageSmoothingEnabled = true;
-      ctx.drawImage(image, PAD, PAD, w, h);
+      const [[fx0, fx1], [fy0, fy1]] = frame.domain;
+      const [ax, ay] = toPx(fx0, fy1), [bx, by] = toPx(fx1, fy0);
+      ctx.drawImage(image, ax, ay, bx - ax, by - ay);
     } else if (frame) {
       const key = `${frame.seq ?? ""}|${frame.epoch}|${frame.resolution}|${s.ui.discretize}|${frame.probabilities?.length ?? frame.values?.length}`;
       if (key !== imageKey || image.width !== frame.resolution) {
@@ -120,7 +124,9 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
         imageKey = key;
       }
       ctx.imageSmoothingEnabled = !s.ui.discretize;
-      ctx.drawImage(image, PAD, PAD, w, h);
+      const [[fx0, fx1], [fy0, fy1]] = frame.domain;
+      const [ax, ay] = toPx(fx0, fy1), [bx, by] = toPx(fx1, fy0);
+      ctx.drawImage(image, ax, ay, bx - ax, by - ay);
     }
     // axes through the origin, light
     ctx.strokeStyle = "rgba(0,0,0,0.15)";
@@ -152,7 +158,7 @@ export function mountHeatmap(canvas, store, { onPlotClick } = {}) {
   canvas.addEventListener("click", (ev) => {
     if (!onPlotClick) return;
     const s = store.get();
-    const domain = s.boundary?.domain || s.preview?.domain || [[-6, 6], [-6, 6]];
+    const domain = s.preview?.domain || s.boundary?.domain || [[-6, 6], [-6, 6]];
     const rect = canvas.getBoundingClientRect();
     const fx = (ev.clientX - rect.left) / rect.width;
     const fy = (ev.clientY - rect.top) / rect.height;

@@ -50,6 +50,12 @@ function drawHistogram(canvas, columns, edges, rgb) {
   ctx.fillText("bins: low → high (bottom → top)", width / 2, height);
 }
 
+/** "0.W" -> "layer 1 W (0.W)": the builder's and the diagram's numbering, with the engine's key */
+export function keyLabel(key) {
+  const [i, name] = key.split(".");
+  return Number.isInteger(Number(i)) ? `layer ${Number(i) + 1} ${name} (${key})` : key;
+}
+
 /** mount into `container`; reads state.histograms (list of histogram frames) */
 export function mountHistograms(container, store) {
   const rows = new Map(); // key -> {w, g, stats}
@@ -60,7 +66,7 @@ export function mountHistograms(container, store) {
     const g = el("canvas", { class: "hist-canvas", "aria-label": `gradient histogram ${key}` });
     const stats = el("div", { class: "hist-stats" });
     const row = el("div", { class: "hist-row" },
-      el("div", { class: "hist-key", text: key }),
+      el("div", { class: "hist-key", text: keyLabel(key) }),
       el("figure", {}, w, el("figcaption", { text: "values" })),
       el("figure", {}, g, el("figcaption", { text: "gradients" })),
       stats);

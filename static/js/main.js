@@ -71,18 +71,18 @@ function previewFromSummary() {
   const seq = ++previewSeq;
   if (dataset.x && !dataset.x.length) { // "clear points": an empty canvas to paint on
     store.update({ preview: { points_train: [], labels_train: [], points_test: [], labels_test: [],
-      domain: [[-6, 6], [-6, 6]], task: "classification", n_classes: Math.max(2, dataset.n_classes || 2) }, previewError: "" });
+      domain: [[-6, 6], [-6, 6]], task: "classification", n_classes: Math.max(2, dataset.n_classes || 2) }, previewError: "", previewKey: key });
     return;
   }
   if (!summary.features) {
     const dataErrors = summary.errors.filter((e) => e.path.startsWith("dataset")).map((e) => `${e.path}: ${e.message}`);
     const width = summary.input_shape ? summary.input_shape.join("×") : "?";
-    store.update({ preview: null, previewError: dataErrors.length ? `Cannot show this dataset: ${dataErrors.join("; ")}` : "",
+    store.update({ preview: null, boundary: null, features: null, previewKey: key, previewError: dataErrors.length ? `Cannot show this dataset: ${dataErrors.join("; ")}` : "",
       previewNote: dataErrors.length ? "" : `The plot shows 2-D points; this data has ${width} inputs, so it trains without one.` });
     return;
   }
   api.previewDataset(dataset).then((preview) => {
-    if (seq === previewSeq) store.update({ preview, previewError: "", previewNote: "" });
+    if (seq === previewSeq) { store.update({ preview, previewError: "", previewNote: "", previewKey: key }); scheduleModelPreview(); }
   }, (e) => {
     if (seq === previewSeq) store.update({ previewError: `Cannot show this dataset: ${e.message}` });
   });
@@ -96,7 +96,9 @@ let modelPreviewSeq = 0;
 function scheduleModelPreview() {
   clearTimeout(modelPreviewTimer);
   modelPreviewTimer = setTimeout(async () => {
-    const { model, dataset, summary, run } = store.get();
+    const { model, dataset, summary, run, previewKey } = store.get();
+    // after the points of this dataset are on screen: the plot changes points first, then the boundary
+    if (previewKey !== JSON.stringify(dataset)) return;
     if (run.job_id || !summary || summary.for !== summaryKey(model, dataset) || summary.errors.length || !summary.features) return;
     const seq = ++modelPreviewSeq;
     const spec = buildSpec();
@@ -113,7 +115,7 @@ function scheduleModelPreview() {
 // ---- config edits: a change (other than the learning rate) resets a running job
 function changeConfig(patch) {
   if (runner.isActive()) runner.reset();
-  else store.update(emptyResults());
+  else { const { boundary, weights } = store.get(); store.update({ ...emptyResults(), boundary, weights }); }
   store.update({ ...patch, ...("model" in patch ? { builderNotes: [] } : {}) });
   writeUrl(store.get(), URL_KEYS);
   if ("dataset" in patch || "model" in patch) summarizer.schedule();

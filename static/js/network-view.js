@@ -179,7 +179,7 @@ export function mountNetworkView(container, store, handlers = {}) {
         group.addEventListener("mouseenter", () => {
           const w = store.get().weights || {};
           const v = w[wKey]?.[a]?.[b];
-          tip.textContent = `${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b}] = ${weightText(v)}   ${neuronFormula(cols[c].activation, names(src).slice(0, pos[src].length), w[wKey], w[bKey], b)}`;
+          tip.textContent = `${neuronFormula(cols[c].activation, names(src).slice(0, pos[src].length), w[wKey], w[bKey], b)}  ·  ${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b}] = ${weightText(v)}`;
         });
         group.addEventListener("click", (ev) => {
           const r = container.getBoundingClientRect();

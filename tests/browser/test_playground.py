@@ -25,8 +25,15 @@ POINT_PIXELS = """async () => {
   const c = document.getElementById('heatmap');
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   const [[x0, x1], [y0, y1]] = p.domain;
-  const at = ([x, y], label) => {
-    const px = Math.floor((x - x0) / (x1 - x0) * c.width), py = Math.floor((y1 - y) / (y1 - y0) * c.height);
+  const pix = ([x, y]) => [Math.floor((x - x0) / (x1 - x0) * c.width), Math.floor((y1 - y) / (y1 - y0) * c.height)];
+  // points that another point covers (the first-screen plot is small; noisy sets overlap) are not sampled
+  const all = [...p.points_train.map((q, i) => [...pix(q), p.labels_train[i]]),
+               ...p.points_test.map((q, i) => [...pix(q), p.labels_test[i]])];
+  // a neighbour's dot or white rim reaches a centre within ~4 px; those centres say nothing about their own dot
+  const alone = (px, py) => all.filter(([qx, qy]) => Math.hypot(qx - px, qy - py) < 4.5).length === 1;
+  const at = (q, label) => {
+    const [px, py] = pix(q);
+    if (!alone(px, py)) return null;
     const i = (py * c.width + px) * 4;
     return [d[i], d[i + 1], d[i + 2], label];
   };
@@ -36,8 +43,9 @@ POINT_PIXELS = """async () => {
     if (palette.some(([r, g, b]) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 40)) classPixels++;
     if (d[i] < 70 && d[i + 1] < 70 && d[i + 2] < 70) outlinePixels++;
   }
-  return { train: p.points_train.map((q, i) => at(q, p.labels_train[i])),
-           test: p.points_test.map((q, i) => at(q, p.labels_test[i])), classPixels, outlinePixels };
+  return { train: p.points_train.map((q, i) => at(q, p.labels_train[i])).filter(Boolean),
+           test: p.points_test.map((q, i) => at(q, p.labels_test[i])).filter(Boolean), classPixels, outlinePixels,
+           n_train: p.points_train.length, n_test: p.points_test.length };
 }""" % URL_STATE
 
 CLASS_RGB = [(230, 159, 0), (0, 114, 178)]   # Okabe-Ito orange and blue: classes 0 and 1
@@ -180,7 +188,8 @@ def test_divergence_ends_with_a_message_and_a_suggestion(page):
 def test_preview_draws_train_points_filled_and_test_points_outlined_before_training(page, shot):
     open_playground(page)
     shown = page.evaluate(POINT_PIXELS)
-    assert len(shown["train"]) >= 100 and len(shown["test"]) >= 100
+    assert shown["n_train"] >= 100 and shown["n_test"] >= 100
+    assert len(shown["train"]) >= 5 and len(shown["test"]) >= 5   # centres no other dot covers (the spiral is dense)
     # test points are drawn last: most centres have their class's colour (neighbours' rings cover some), ringed in black
     assert in_class_colour(shown["test"]) > 0.6, shown["test"][:5]
     assert shown["outlinePixels"] > 5 * len(shown["test"])
@@ -190,10 +199,10 @@ def test_preview_draws_train_points_filled_and_test_points_outlined_before_train
     page.wait_for_function("document.getElementById('heatmap').dataset.testPoints === '0'")
     hidden = page.evaluate(POINT_PIXELS)
     assert in_class_colour(hidden["train"]) > 0.7, hidden["train"][:5]    # filled in class colour (white rims cover some)
-    assert hidden["classPixels"] > 5 * len(hidden["train"])
+    assert hidden["classPixels"] > 5 * hidden["n_train"]
     assert hidden["outlinePixels"] < shown["outlinePixels"] / 10            # the outlined test points are gone
     page.check("#show-test")
-    page.wait_for_function(f"document.getElementById('heatmap').dataset.testPoints === '{len(shown['test'])}'")
+    page.wait_for_function(f"document.getElementById('heatmap').dataset.testPoints === '{shown['n_test']}'")
 
 
 def test_changing_noise_or_pressing_regenerate_redraws_the_points(page):
@@ -220,9 +229,11 @@ def test_painting_starts_from_the_points_on_screen(page):
     shown = int(page.locator("#heatmap").get_attribute("data-points")) + \
         int(page.locator("#heatmap").get_attribute("data-test-points"))
     page.click("#paint-toggle")
-    box = page.locator("#heatmap").bounding_box()
     for fx, fy, cls in ((0.2, 0.2, 0), (0.3, 0.25, 0), (0.8, 0.8, 1), (0.7, 0.75, 1)):
         page.click(f"#data-panel button[aria-label='paint class {cls}']")
+        # the paint buttons are in the data panel below the first screen: the plot is back in view for the click
+        page.locator("#heatmap").scroll_into_view_if_needed()
+        box = page.locator("#heatmap").bounding_box()
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
     assert page.locator("#dataset").input_value() == "inline"
     dataset = page.evaluate(URL_STATE)["dataset"]
