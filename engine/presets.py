@@ -38,12 +38,12 @@ PRESETS = [
             optimizer={"name": "sgd", "learning_rate": 0.1}),
     _preset("relu_he", "…and ReLU with He initialization",
             "The same depth with ReLU and He-normal starting weights keeps the gradient's size from layer to "
-            "layer, so every layer learns.",
+            "layer, so every layer learns. Watch the gradient norms stay level.",
             {"name": "spiral"}, [*[_dense(8, "relu", kernel_initializer="he_normal") for _ in range(6)], OUT],
             optimizer={"name": "adam", "learning_rate": 0.01}),
     _preset("zero_init", "Zero initialization",
             "Every weight starts at zero, so every neuron of a layer computes the same thing and gets the same "
-            "gradient: they stay identical and the layer acts like one neuron.",
+            "gradient: they stay identical and the layer acts like one neuron. Random starting weights break that symmetry.",
             {"name": "circle"}, [_dense(6, "tanh", kernel_initializer="zeros"), OUT]),
     _preset("sgd_plain", "Plain SGD",
             "Stochastic gradient descent takes small steps straight down the local slope; on the spiral it is "
@@ -51,7 +51,7 @@ PRESETS = [
             {"name": "spiral"}, [_dense(8, "tanh"), _dense(8, "tanh"), OUT], optimizer={"name": "sgd", "learning_rate": 0.03}),
     _preset("momentum", "Momentum",
             "Momentum keeps a running direction (0.9 of the last step plus the new gradient), so consistent "
-            "slopes are followed faster than with plain SGD.",
+            "slopes are followed faster than with plain SGD. Compare the loss curves of the two presets.",
             {"name": "spiral"}, [_dense(8, "tanh"), _dense(8, "tanh"), OUT],
             optimizer={"name": "sgd", "learning_rate": 0.03, "momentum": 0.9}),
     _preset("overfit", "Overfitting a small noisy set",
@@ -61,13 +61,13 @@ PRESETS = [
             optimizer={"name": "adam", "learning_rate": 0.03}),
     _preset("dropout_l2", "Dropout and L2 against overfitting",
             "The same small noisy set with dropout between the layers and an L2 penalty: the boundary stays "
-            "smoother and the test loss stays closer to the training loss.",
+            "smoother and the test loss stays closer to the training loss. Both trade a little training fit for generalization.",
             {"name": "circle", "n_samples": 60, "noise": 0.5},
             [_dense(16, "relu"), {"type": "dropout", "rate": 0.3}, _dense(16, "relu"), OUT],
             optimizer={"name": "adam", "learning_rate": 0.03}, regularization={"l2": 0.003}),
     _preset("early_stopping", "Early stopping",
             "Training stops once the test loss has not improved for 30 epochs and the best weights come back: "
-            "the run ends before overfitting sets in.",
+            "the run ends before overfitting sets in. The message says which epoch was best.",
             {"name": "circle", "n_samples": 60, "noise": 0.5}, [_dense(16, "relu"), _dense(16, "relu"), OUT],
             optimizer={"name": "adam", "learning_rate": 0.03},
             early_stopping={"monitor": "test_loss", "patience": 30, "restore_best_weights": True}),

@@ -9,7 +9,9 @@ export function mountPresets(container, store, { onApply }) {
       el("button", { type: "button", class: "preset-apply", text: p.title, onclick: () => {
         const s = store.get();
         onApply({ dataset: p.spec.dataset, model: p.spec.model,
-          training: { ...s.training, ...p.spec.training, optimizer: { ...p.spec.training.optimizer } } });
+          // what the preset does not set goes back to off (a previous preset's L2 or early stopping would linger)
+          training: { ...s.training, regularization: { ...s.training.regularization, l1: 0, l2: 0 }, early_stopping: null,
+            ...p.spec.training, optimizer: { ...p.spec.training.optimizer } } });
         window.scrollTo({ top: 0, behavior: "smooth" });
       } }),
       el("p", { text: p.text }))));
