@@ -67,8 +67,13 @@ def test_a_viewer_that_reads_nothing_is_dropped_with_1008_and_others_get_everyth
         # no compression: the bytes on the wire are the bytes sent, so the buffers fill
         with connect(url, sock=stalled_socket(server.port), max_queue=1, compression=None, open_timeout=10,
                      proxy=None) as slow:
-            fast = threading.Thread(target=lambda: messages.extend(json.loads(m) for m in connect(url, proxy=None)))
             messages: list[dict] = []
+
+            def watch() -> None:
+                with connect(url, open_timeout=10, proxy=None) as ws:
+                    messages.extend(json.loads(m) for m in ws)
+
+            fast = threading.Thread(target=watch)
             fast.start()  # a viewer that reads, at the same time: every epoch, then done
             fast.join(60)
             time.sleep(2)  # the slow one has read nothing all along
