@@ -54,6 +54,7 @@ def test_add_a_neuron_on_the_diagram_then_train(page):
     page.wait_for_timeout(2000)
     fps = (int(page.locator("#heatmap").get_attribute("data-draws")) - d0) / 2
     page.locator("#play").click()
+    page.locator("#reset").click()   # cancels the paused job: the session's server has other tests to run
     print(f"\nheatmap frames per second while training: {fps:.1f}")
     assert fps > 2
     assert page.locator(".net-node[data-layer='0']").count() == 9
@@ -97,3 +98,33 @@ def test_learning_rate_out_of_range_is_refused_in_the_control_with_the_range(pag
     page.locator("#quick-lr-custom").fill("500")
     page.locator("#quick-lr-custom").press("Tab")
     assert "<= 100" in page.locator(".quick-msg").inner_text()
+
+
+def test_a_preset_is_one_click_and_step_batch_moves_the_boundary_by_one_step(page):
+    open_playground(page)
+    page.locator("[data-preset=feature_cross] .preset-apply").click()
+    page.wait_for_function("document.querySelectorAll('.net-node.input:not(.off)').length === 4")
+    assert page.locator(".net-head select").count() == 0          # no hidden layer
+    builder_settled(page)
+    page.wait_for_function("document.getElementById('heatmap').dataset.epoch === '0'")
+    draws = int(page.locator("#heatmap").get_attribute("data-draws"))
+    before = page.evaluate(HEATMAP_SUM)
+    page.locator("#step-batch").click()
+    page.wait_for_selector("body[data-run-status=paused]")
+    page.wait_for_function(f"Number(document.getElementById('heatmap').dataset.draws) > {draws} && "
+                           "document.getElementById('heatmap').dataset.epoch === '0'")
+    page.wait_for_function(f"({HEATMAP_SUM})() !== {before}", timeout=10_000)
+    assert page.locator("#stat-epoch").inner_text().startswith("0000")   # one batch, not an epoch
+    page.locator("#reset").click()
+    page.wait_for_selector("body[data-run-status=idle]")
+
+
+def test_hovering_a_neuron_shows_its_map_in_the_output_view(page):
+    open_playground(page)
+    page.wait_for_selector("body[data-preview]")
+    before = page.evaluate(HEATMAP_SUM)
+    page.locator(".net-node[data-layer='1'][data-unit='0']").hover()
+    page.wait_for_selector("#heatmap[data-hover='1:0']")
+    assert page.evaluate(HEATMAP_SUM) != before
+    page.mouse.move(5, 5)
+    page.wait_for_selector("#heatmap[data-hover='']")

@@ -207,6 +207,7 @@ def test_preview_draws_train_points_filled_and_test_points_outlined_before_train
 
 def test_changing_noise_or_pressing_regenerate_redraws_the_points(page):
     open_playground(page)
+    page.wait_for_selector("body[data-preview]")   # the untrained boundary is drawn: the next change is the points
     before = page.evaluate(POINT_PIXELS)
     page.evaluate("window.__plot = document.getElementById('heatmap').toDataURL()")
     set_number(page, page.locator("#data-panel input[data-param=noise]"), 0.4)
