@@ -128,3 +128,18 @@ def test_hovering_a_neuron_shows_its_map_in_the_output_view(page):
     assert page.evaluate(HEATMAP_SUM) != before
     page.mouse.move(5, 5)
     page.wait_for_selector("#heatmap[data-hover='']")
+
+
+def test_learning_rate_and_l2_change_a_running_job_without_a_reset(page):
+    open_playground(page)
+    builder_settled(page)
+    page.locator("#play").click()
+    page.wait_for_function("Number(document.getElementById('stat-epoch').textContent) >= 2", timeout=60_000)
+    job = page.evaluate("document.body.dataset.runStatus")
+    page.locator("#quick-lr").select_option("0.1")
+    page.locator("#quick-reg").select_option("l2")
+    page.wait_for_function("document.getElementById('stat-lr').textContent.startsWith('0.1')", timeout=30_000)
+    assert job == "running" and page.evaluate("document.body.dataset.runStatus") == "running"
+    assert int(page.locator("#stat-epoch").inner_text()) >= 2          # the curves went on: nothing was reset
+    page.locator("#reset").click()
+    page.wait_for_selector("body[data-run-status=idle]")
