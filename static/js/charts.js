@@ -55,7 +55,7 @@ export function createLineChart(canvas, baseOpts = {}) {
     const empty = !Number.isFinite(xMin);
     if (empty) { xMin = 0; xMax = 1; yMin = 0; yMax = 1; }
     if (xMax === xMin) xMax = xMin + 1;
-    if (yMax === yMin) { yMax += 0.5; yMin -= 0.5; }
+    if (yMax === yMin) { const d = Math.abs(yMax) * 0.5 || 0.5; yMax += d; yMin -= d; }   // a flat 0.03 reads as 0.03
     const padY = (yMax - yMin) * 0.05;
     yMin -= padY; yMax += padY;
     const X = (x) => m.l + ((x - xMin) / (xMax - xMin)) * pw;

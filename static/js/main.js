@@ -189,14 +189,14 @@ function mountViews() {
 
   const loss = createLineChart($("loss-chart"), { emptyText: "press Play to train" });
   const metric = createLineChart($("metric-chart"), { emptyText: "" });
-  const lrChart = createLineChart($("lr-chart"), { emptyText: "", yTicks: 1 });
+  const lrChart = createLineChart($("lr-chart"), { emptyText: "", yTicks: 2 });
   const updateCharts = () => {
     const { history, ui } = store.get();
     const series = historySeries(history);
     loss.set(series.loss, { log: ui.logScale, smoothing: ui.smoothing });
     metric.set(series.metric, { smoothing: ui.smoothing, yMin: series.metricLabel === "accuracy" ? 0 : undefined, yMax: series.metricLabel === "accuracy" ? 1 : undefined });
     renderLegend($("loss-legend"), series.loss);
-    lrChart.set([{ label: "learning rate", color: "#555", points: history.filter((h) => h.learning_rate != null).map((h) => [h.epoch, h.learning_rate]) }], { yTicks: 1 });
+    lrChart.set([{ label: "learning rate", color: "#555", points: history.filter((h) => h.learning_rate != null).map((h) => [h.epoch, h.learning_rate]) }], { yTicks: 2 });
     renderLegend($("metric-legend"), series.metric);
     $("metric-title").textContent = series.metricLabel;
   };
