@@ -29,6 +29,10 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "datasets": DATASETS.describe("kind", "task"),
         "features": FEATURES.describe(),
         "default_features": list(DEFAULT_FEATURES),
+        # a Param's `choices_from` (a registry family) -> the catalog key listing that family's entries
+        "families": {"activation": "activations", "initializer": "initializers", "loss": "losses",
+                     "optimizer": "optimizers", "schedule": "schedules", "dataset": "datasets",
+                     "feature": "features", "preprocessing": "preprocessing", "layer": "layers"},
         "presets": PRESETS,                            # the playground's gallery: specs the engine validates   # what a 2-D set uses when the spec names none
         "preprocessing": PREPROCESSORS.describe(),
         "training": [p.to_json() for p in TRAINING_OPTIONS],

@@ -31,6 +31,9 @@ class Param:
         d["type"] = d.pop("kind")
         if d["choices"] is not None:
             d["choices"] = list(d["choices"])
+        # choices taken from a registry: which family, so a form can offer the chosen entry's own options
+        # (random_normal's stddev, leaky_relu's alpha)
+        d["choices_from"] = getattr(self.choices, "family", None)
         return d
 
     def _range_text(self) -> str:

@@ -119,13 +119,15 @@ class Probes:
             edges = self._edges(self.edges, layer_key, self.model.params.get(layer_key, w), 3.0, 1.0)
             edges = edges if edges is not None else self._edges(self.edges, key, w, 3.0, 1.0)
             row = {"key": key, **_stats("", w)}
-            if edges is not None:
-                row.update(edges=edges.tolist(), counts=np.histogram(np.clip(w, edges[0], edges[-1]), edges)[0].tolist())
+            if edges is not None:   # below / above: values past the fixed edges (also counted in the end bins)
+                row.update(edges=edges.tolist(), counts=np.histogram(np.clip(w, edges[0], edges[-1]), edges)[0].tolist(),
+                           below=int((w < edges[0]).sum()), above=int((w > edges[-1]).sum()))
             g = grads.get(key)
             g_edges = None if g is None else self._edges(self.grad_edges, key, g, 3.0)
             if g_edges is not None:
                 row.update(grad_edges=g_edges.tolist(),
                            grad_counts=np.histogram(np.clip(g, g_edges[0], g_edges[-1]), g_edges)[0].tolist(),
+                           grad_below=int((g < g_edges[0]).sum()), grad_above=int((g > g_edges[-1]).sum()),
                            **_stats("grad_", g))
             layers.append(row)
         frame = {"type": "histograms", "epoch": epoch, "layers": layers}

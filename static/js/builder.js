@@ -85,7 +85,8 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
         setLayers(layers.map((l, j) => (j === i ? fresh : l)));
       }, { "aria-label": `layer ${i + 1} type` });
       const fields = paramFields(params, layer,
-        (v) => setLayers(layers.map((l, j) => (j === i ? resized(l, { ...v, type: layer.type }) : l))), { compact: true });
+        (v) => setLayers(layers.map((l, j) => (j === i ? resized(l, { ...v, type: layer.type }) : l))),
+        { compact: true, catalog });
       const move = (d) => {
         const copy = layers.slice();
         [copy[i], copy[i + d]] = [copy[i + d], copy[i]];

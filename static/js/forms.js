@@ -50,7 +50,7 @@ function parseValue(p, raw) {
 }
 
 /** one labelled input for a Param; onChange(value) gets the parsed value (invalid numbers are not sent) */
-export function paramInput(p, value, onChange, { compact = false, empty = "none" } = {}) {
+export function paramInput(p, value, onChange, { compact = false, empty = "none", catalog = null } = {}) {
   const id = `f${++uid}`;
   const v = value === undefined ? p.default : value;
   let input;
@@ -63,6 +63,15 @@ export function paramInput(p, value, onChange, { compact = false, empty = "none"
     if (p.nullable) opts.unshift({ value: "", label: "none" });
     const current = v && typeof v === "object" ? v.name : v;
     input = selectEl(opts, current ?? "", (val) => onChange(val === "" ? null : val), { id });
+    // the chosen entry's own options (random_normal's stddev, leaky_relu's alpha), from the catalog
+    const family = catalog && p.choices_from ? catalog[catalog.families?.[p.choices_from]] : null;
+    const sub = family && current ? familyParams(family, current) : [];
+    if (sub.length) {
+      const own = v && typeof v === "object" ? v : { name: current };
+      const subFields = paramFields(sub, own, (o) => onChange({ ...o, name: current }), { compact: true });
+      subFields.classList.add("sub-options");
+      input = el("div", { class: "choice-with-options" }, input, subFields);
+    }
   } else {
     const numeric = p.type === "int" || p.type === "float";
     input = el("input", {
@@ -82,7 +91,7 @@ export function paramInput(p, value, onChange, { compact = false, empty = "none"
       if (!bad) onChange(parsed);
     });
   }
-  input.dataset.param = p.name;
+  (input.matches?.("select, input") ? input : input.querySelector("select")).dataset.param = p.name;
   const label = el("label", { for: id, title: p.help || undefined, text: labelText(p.name) });
   return el("div", { class: compact ? "field compact" : "field" }, label, input);
 }

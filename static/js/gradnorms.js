@@ -9,7 +9,7 @@ export function mountGradNorms(canvas, legend, store) {
     const frames = store.get().gradients || [];
     const keys = frames.length ? Object.keys(frames[frames.length - 1].norms).filter((k) => !k.endsWith(".b")) : [];
     const series = keys.map((key, i) => ({
-      label: keyLabel(key),
+      label: keyLabel(key, store.get().model?.layers?.length),
       color: SERIES_COLORS[i % SERIES_COLORS.length],
       points: frames.filter((f) => key in f.norms).map((f) => [f.epoch, f.norms[key]]),
     }));

@@ -41,7 +41,7 @@ def test_a_scribble_past_the_pen_travel_limit_is_refused():
 
 def test_catalog_lists_the_commands_with_the_learning_rate_range():
     commands = engine.catalog()["commands"]
-    assert set(commands) == {"pause", "resume", "step", "cancel", "set"}
+    assert {"pause", "resume", "step", "cancel", "set"} <= set(commands)
     lr = next(p for p in commands["set"]["params"] if p["name"] == "learning_rate")
     from engine.optimizers import MAX_LEARNING_RATE
     assert lr["max"] == MAX_LEARNING_RATE
@@ -50,3 +50,13 @@ def test_catalog_lists_the_commands_with_the_learning_rate_range():
 def test_catalog_gives_the_default_features_the_ui_starts_from():
     from engine.datasets import DEFAULT_FEATURES
     assert engine.catalog()["default_features"] == DEFAULT_FEATURES
+
+
+def test_catalog_says_which_family_a_choice_comes_from_so_forms_can_offer_its_options():
+    catalog = engine.catalog()
+    params = {p["name"]: p for p in catalog["layers"]["dense"]["params"]}
+    for name, family in (("activation", "activation"), ("kernel_initializer", "initializer")):
+        assert params[name]["choices_from"] == family
+        key = catalog["families"][family]
+        assert set(params[name]["choices"]) == set(catalog[key])
+    assert [p["name"] for p in catalog["initializers"]["random_normal"]["params"]] == ["mean", "stddev"]
