@@ -9,6 +9,7 @@ import base64
 import contextlib
 import json
 import os
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -106,10 +107,22 @@ def watched_page(browser, base_url: str, **context_options):
     assert not watch.errors, "console errors:\n" + "\n".join(watch.errors)
 
 
+def cancel_active_jobs(base_url: str) -> None:
+    """Play runs open-ended, so a test's job keeps training after its page closes: cancel what is still
+    queued, running or paused so the next test does not wait behind it for a worker."""
+    for status in ("running", "paused", "queued"):
+        with urllib.request.urlopen(f"{base_url}/api/jobs?status={status}&limit=500", timeout=10) as r:
+            items = json.load(r)["items"]
+        for job in items:
+            request = urllib.request.Request(f"{base_url}/api/jobs/{job['id']}/cancel", method="POST")
+            urllib.request.urlopen(request, timeout=30).read()
+
+
 @pytest.fixture
 def page(browser, server):
     with watched_page(browser, server.url) as pg:
         yield pg
+    cancel_active_jobs(server.url)
 
 
 @pytest.fixture
