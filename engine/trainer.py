@@ -213,6 +213,14 @@ class Trainer:
                 f"(NaN or infinite). The learning rate ({lr:g}) is probably too high for this network "
                 f"and data; try {lr / 10:g}, or normalise the inputs.")
 
+    def _frames(self, epoch: int, force: bool = False) -> None:
+        """The epoch's frames; a cancel that lands during their forward pass (Control.interrupt) is kept in
+        the control and stops the run at the next batch, instead of escaping as an error."""
+        try:
+            self.probes.emit(self.emit, epoch, force=force)
+        except Interrupted:
+            pass
+
     def run(self) -> TrainResult:
         # overflow on the way to divergence is reported as a `diverged` outcome, not as warnings
         self.model.between_layers = self.control.interrupt  # a cancel lands between two layers of a batch
@@ -244,16 +252,16 @@ class Trainer:
                 break
             result.history.append(record)
             self.emit({"type": "epoch", **record})
-            self.probes.emit(self.emit, epoch, force=epoch == epochs)
+            self._frames(epoch, force=epoch == epochs)
             self.control.end_epoch(epoch)
             self._pace(started)
             if self.early and self.early.update(record, self.model):
                 result.outcome, result.message = "early_stopped", self.early.message()
-                self.probes.emit(self.emit, epoch, force=True)
+                self._frames(epoch, force=True)
                 break
             if stall.update(record):   # ends like divergence: the loss went up and stayed up
                 result.outcome, result.message = "diverged", stall.message(self.optimizer.learning_rate)
-                self.probes.emit(self.emit, epoch, force=True)
+                self._frames(epoch, force=True)
                 break
         # as Keras: the best weights come back only when early stopping ended the run
         if result.outcome == "early_stopped" and self.early.restore and self.early.best_weights is not None:

@@ -111,3 +111,20 @@ def test_continuing_with_another_network_is_refused_naming_the_field(tmp_path):
     with pytest.raises(engine.SpecError) as e:
         engine.train(spec, init_from=tmp_path / "m.npz")
     assert [p.path for p in e.value.problems] == ["model.layers.0.units"]
+
+
+def test_a_cancel_that_lands_while_frames_are_drawn_stops_the_run_instead_of_failing_it(monkeypatch):
+    # Control.interrupt raises between layers of any forward pass, the probes' boundary pass included
+    from engine.control import Interrupted
+    from engine.probes import Probes
+    cancelled, calls, original = [], {"n": 0}, Probes.emit
+
+    def emit(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:                        # the frames after epoch 2
+            cancelled.append({"cmd": "cancel"})
+            raise Interrupted
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(Probes, "emit", emit)
+    result = engine.train(spiral(epochs=None), commands=lambda timeout: [cancelled.pop()] if cancelled else [])
+    assert result.outcome == "stopped" and len(result.history) == 2
