@@ -23,46 +23,32 @@ def _page(request: Request, name: str, **context) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"version": VERSION, **context})
 
 
-@router.get("/", response_class=HTMLResponse)
-async def read_index(request: Request) -> HTMLResponse:
-    return _page(request, "index.html")
+# path -> template; each page is the same handler, so they are one table (the lessons included)
+PAGES = {
+    "/": "index.html",
+    "/digits": "digits.html",
+    "/jobs": "jobs.html",
+    "/lessons": "lessons.html",
+    "/lessons/backprop": "lesson_backprop.html",
+    "/lessons/optimizers": "lesson_optimizers.html",
+    "/lessons/initialization": "lesson_initialization.html",
+}
 
 
-@router.get("/digits", response_class=HTMLResponse)
-async def read_digits(request: Request) -> HTMLResponse:
-    return _page(request, "digits.html")
+def _page_route(template: str):
+    async def read_page(request: Request) -> HTMLResponse:
+        return _page(request, template)
+    return read_page
 
 
-@router.get("/jobs", response_class=HTMLResponse)
-async def read_jobs(request: Request) -> HTMLResponse:
-    return _page(request, "jobs.html")
+for _path, _template in PAGES.items():
+    router.add_api_route(_path, _page_route(_template), methods=["GET"], response_class=HTMLResponse,
+                         name=f"page {_path}")
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 async def read_job_page(request: Request, job_id: str) -> HTMLResponse:
     return _page(request, "jobs.html", job_id=job_id)
-
-
-# ---- lessons: the index and lessons 2 and 3 (lesson 1, /lessons/backprop, is added beside them) ----
-@router.get("/lessons", response_class=HTMLResponse)
-async def read_lessons(request: Request) -> HTMLResponse:
-    return _page(request, "lessons.html")
-
-
-@router.get("/lessons/optimizers", response_class=HTMLResponse)
-async def read_lesson_optimizers(request: Request) -> HTMLResponse:
-    return _page(request, "lesson_optimizers.html")
-
-
-@router.get("/lessons/initialization", response_class=HTMLResponse)
-async def read_lesson_initialization(request: Request) -> HTMLResponse:
-    return _page(request, "lesson_initialization.html")
-
-
-# ---- lesson 1: backprop, step by step ----
-@router.get("/lessons/backprop", response_class=HTMLResponse)
-async def read_lesson_backprop(request: Request) -> HTMLResponse:
-    return _page(request, "lesson_backprop.html")
 
 
 # ---- API documentation, offline: Swagger UI and ReDoc from static/vendor (pinned copies, see its README) ----

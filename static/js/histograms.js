@@ -40,6 +40,11 @@ function drawHistogram(canvas, columns, edges, rgb) {
   tmp.getContext("2d").putImageData(img, 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(tmp, 0, 0, width, height - 12);
+  edgeLabels(ctx, width, height, edges, "bins: low → high (bottom → top)");
+}
+
+/** the first and last bin edge under a histogram, and what the axis means between them */
+function edgeLabels(ctx, width, height, edges, caption) {
   ctx.font = "10px system-ui, sans-serif";
   ctx.fillStyle = "#333";
   ctx.textBaseline = "bottom";
@@ -48,7 +53,7 @@ function drawHistogram(canvas, columns, edges, rgb) {
   ctx.textAlign = "right";
   ctx.fillText(formatNumber(edges[edges.length - 1], 2), width - 2, height);
   ctx.textAlign = "center";
-  ctx.fillText("bins: low → high (bottom → top)", width / 2, height);
+  ctx.fillText(caption, width / 2, height);
 }
 
 const PART = { W: "weights", b: "biases", gamma: "scale (gamma)", beta: "shift (beta)" };
@@ -88,15 +93,7 @@ function drawOverlay(canvas, columns, edges, rgb) {
     });
     ctx.stroke();
   });
-  ctx.font = "10px system-ui, sans-serif";
-  ctx.fillStyle = "#333";
-  ctx.textBaseline = "bottom";
-  ctx.textAlign = "left";
-  ctx.fillText(formatNumber(edges[0], 2), 2, height);
-  ctx.textAlign = "right";
-  ctx.fillText(formatNumber(edges[edges.length - 1], 2), width - 2, height);
-  ctx.textAlign = "center";
-  ctx.fillText("value →", width / 2, height);
+  edgeLabels(ctx, width, height, edges, "value →");
 }
 
 /** "2 beyond ±3.1" when the engine counted values past the fixed edges (they sit in the end bins) */
