@@ -63,5 +63,10 @@ class Admission:
         self.running.add(job_id)
         return job_id
 
+    def requeue(self, job_id: str) -> None:
+        """Give a started job's slot back and put it first in the queue (its start could not be recorded)."""
+        self.running.discard(job_id)
+        self.queue.appendleft(job_id)
+
     def release(self, job_id: str) -> None:
         self.running.discard(job_id)

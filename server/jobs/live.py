@@ -19,6 +19,8 @@ class LiveJob:
     frames: dict[str, dict] = field(default_factory=dict)  # newest frame of each type, for new subscribers
     subscribers: set[Subscriber] = field(default_factory=set)
     pending_commands: list[dict] = field(default_factory=list)  # sent while queued, delivered at start
+    starting: bool = False            # holds a running slot, its start is being written; no worker yet
+    start_refused: bool = False       # the database refused its start once (disk full); told its viewers
     cancel_requested: bool = False
     storage_error: str | None = None  # its epochs could not be recorded (disk full): it was stopped, it fails
     finalized: bool = False

@@ -48,6 +48,7 @@ class JobManager:
         self.live: dict[str, LiveJob] = {}
         self._task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()  # background cancels and finish retries (disk full)
+        self._pump_retry_pending = False         # a start the database refused is tried again (one timer)
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -165,22 +166,59 @@ class JobManager:
             raise JobError(507, str(e)) from None
 
     async def _pump(self) -> None:
-        """Start queued jobs while there is a free slot; tell everyone whose queue position changed."""
+        """Start queued jobs while there is a free slot; tell everyone whose queue position changed.
+
+        The row says `running` before a worker starts. A start the database refuses (disk full) is undone:
+        the job goes back to the head of the queue (row and API both say `queued`), its viewers are told
+        why once, and the start is tried again every FINISH_RETRY_SECONDS until the write lands."""
         while (job_id := self.admission.next_to_start()) is not None:
             live = self.live[job_id]
-            # no await between taking the slot, the status change and submit: the job is never seen
-            # queued while it holds a running slot, and a command sent meanwhile is either still pending
-            # (delivered with the job) or goes to the started worker
+            # the slot and the status change in one step: a job is never seen queued while it holds a slot;
+            # a command sent while its start is written waits in pending_commands (live.starting)
             status.move(live, "running")
+            live.starting = True
+            try:
+                await asyncio.to_thread(self.storage.update_job, job_id, status="running",
+                                        started_at=time.time(), model_path=self.model_path(job_id))
+            except StorageUnavailable as e:
+                live.starting = False
+                await self._start_refused(job_id, live, e.message)
+                break  # the head of the queue cannot start: nor can the others behind it
+            live.starting = False
+            if live.finalized or live.cancel_requested:  # cancelled (or shut down) while its start was written
+                self.admission.release(job_id)
+                await self._finish(job_id, "cancelled", None, "cancelled before it started")
+                continue
             commands, live.pending_commands = live.pending_commands, []
             init_path = self.model_path(live.init_from) if live.init_from else None
             self.executor.submit(job_id, live.spec, self.model_path(job_id), commands,
                                  init_from=init_path, limits=self.limits)
-            await asyncio.to_thread(self.storage.update_job, job_id, status=live.status, started_at=time.time(),
-                                    model_path=self.model_path(job_id))
             self._broadcast_status(job_id)
         for job_id in self.admission.queue:
             self._broadcast_status(job_id)
+
+    async def _start_refused(self, job_id: str, live: LiveJob, reason: str) -> None:
+        """Undo a start the database did not record: the row still says queued, so the API does too."""
+        live.status = "queued"  # the one step back the status machine does not list: the start never happened
+        if live.cancel_requested or live.finalized:
+            self.admission.release(job_id)
+            await self._finish(job_id, "cancelled", None, "cancelled before it started")
+            return
+        self.admission.requeue(job_id)
+        log.error("job %s: could not record its start (%s); retrying every %g s", job_id, reason,
+                  FINISH_RETRY_SECONDS)
+        if not live.start_refused:
+            live.start_refused = True
+            live.broadcast({"type": "error", "recoverable": True,
+                            "message": f"waiting to start: the server cannot record it ({reason})"})
+        if not self._pump_retry_pending:
+            self._pump_retry_pending = True
+            self._background(self._pump_later())
+
+    async def _pump_later(self) -> None:
+        await asyncio.sleep(FINISH_RETRY_SECONDS)
+        self._pump_retry_pending = False
+        await self._pump()
 
     async def cancel_job(self, job_id: str) -> dict:
         job = await self.get_job(job_id)
@@ -229,7 +267,7 @@ class JobManager:
                                 f"paused jobs")
         if command["cmd"] == "cancel":
             return self.public(await self.cancel_job(job_id))
-        if live.status == "queued":
+        if live.status == "queued" or live.starting:
             live.pending_commands.append(command)
         elif not self.executor.send_command(job_id, command):
             raise JobError(409, f"job {job_id} is finishing; command {command['cmd']!r} was not delivered")

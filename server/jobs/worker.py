@@ -10,6 +10,7 @@ Nothing heavy is imported at module level: BLAS thread variables must be set bef
 """
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import time
@@ -57,12 +58,31 @@ class CommandReader:
         return out
 
 
+class ModelSaveError(Exception):
+    """The model file could not be written; the message says why in plain words."""
+
+
+def save_problem(error: OSError, path: str) -> str:
+    """A plain-language reason a model file could not be written (a disk full is the usual one)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"could not save the model file: the disk is full (free some space in {folder} "
+                f"and train again)")
+    return f"could not save the model file in {folder}: {error.strerror or error}"
+
+
 class Checkpointer:
     """Saves the model being trained at most every `seconds`, after an epoch event (Model.save is atomic:
-    a reader never sees half a file)."""
+    a reader never sees half a file, and a failed save leaves the previous checkpoint as it was).
 
-    def __init__(self, path: str, seconds: float):
+    A periodic save that fails (disk full) does not stop a job that can still finish: the checkpoint
+    is skipped, `warn` is called once with the reason (a recoverable error event), and the next period
+    tries again. Only the final save decides whether the job has a model (see run_job)."""
+
+    def __init__(self, path: str, seconds: float, warn=None):
         self.path, self.seconds = path, seconds
+        self.warn = warn
+        self.warned = False
         self.model = None
         self.last = time.monotonic()
 
@@ -72,8 +92,21 @@ class Checkpointer:
     def maybe_save(self) -> None:
         if self.model is None or time.monotonic() - self.last < self.seconds:
             return
-        self.model.save(self.path)
+        try:
+            self.model.save(self.path)
+        except OSError as e:
+            if self.warn is not None and not self.warned:
+                self.warn(f"checkpoint skipped, training goes on: {save_problem(e, self.path)}")
+                self.warned = True
         self.last = time.monotonic()
+
+
+def save_final(model, path: str) -> None:
+    """The finished model's file; ModelSaveError (a plain message) when it cannot be written."""
+    try:
+        model.save(path)
+    except OSError as e:
+        raise ModelSaveError(save_problem(e, path)) from None
 
 
 def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads: int = 1,
@@ -88,7 +121,10 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
     reader = CommandReader(commands, parent_pid or os.getppid())
     try:
         train = load_function(train_path)
-        checkpointer = Checkpointer(model_path, checkpoint_seconds)
+        def warn(message: str) -> None:
+            events.put(("event", {"type": "error", "recoverable": True, "message": message}))
+
+        checkpointer = Checkpointer(model_path, checkpoint_seconds, warn)
 
         def on_event(event: dict) -> None:
             events.put(("event", event))
@@ -105,9 +141,11 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
         if reader.orphaned:
             events.cancel_join_thread()
             return
-        result.model.save(model_path)
+        save_final(result.model, model_path)
         events.put(("result", {"outcome": result.outcome, "message": result.message,
                                "best_epoch": getattr(result, "best_epoch", None), "model_path": model_path}))
+    except ModelSaveError as e:
+        events.put(("error", {"message": str(e)}))
     except MemoryError:
         events.put(("error", {"message": "out of memory while training: make the model, batch or dataset smaller"}))
     except Exception as e:  # noqa: BLE001  the worker reports every failure to the server

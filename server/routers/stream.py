@@ -142,7 +142,8 @@ async def _send_live(session: Session, sub) -> None:
     while True:
         for message in await sub.next_batch():
             await session.send(message)
-            if message["type"] in ("done", "error"):
+            # a recoverable error (a set_weight outside the model, a skipped checkpoint) is news, not the end
+            if message["type"] == "done" or (message["type"] == "error" and not message.get("recoverable")):
                 return
 
 
