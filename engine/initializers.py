@@ -64,6 +64,19 @@ def he_uniform(shape, rng, fan_in, fan_out):
     return rng.uniform(-limit, limit, shape)
 
 
+@INITIALIZERS.register("orthogonal", doc="a random (semi-)orthogonal matrix times gain (Keras' recurrent "
+                                           "default: repeated products neither grow nor shrink)",
+                       params=[Param("gain", "float", 1.0, 0, 10)])
+def orthogonal(shape, rng, fan_in, fan_out, gain):
+    # Keras: flatten to (prod(shape[:-1]), shape[-1]), QR of a Gaussian, signs fixed by diag(R)
+    rows, cols = int(np.prod(shape[:-1])) if len(shape) > 1 else 1, shape[-1]
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))
+    q = q if rows >= cols else q.T                                   # (rows, cols), orthonormal columns or rows
+    return gain * np.ascontiguousarray(q).reshape(shape)
+
+
 def initialize(spec, shape: tuple, rng: np.random.Generator, fan_in: int, fan_out: int, dtype,
                path: str = "kernel_initializer") -> np.ndarray:
     """Draw an array for `spec` (a name or {"name": ..., **options})."""

@@ -48,8 +48,20 @@ def _maxout_extra(layer, in_shape: tuple, out_shape: tuple) -> LayerCost:
     return LayerCost(kept=z + units, backward=z)
 
 
+def _recurrent_extra(layer, in_shape: tuple, out_shape: tuple) -> LayerCost:
+    (t, d), h, g = in_shape, layer.config["units"], layer.n_gates
+    # kept (engine/layers/recurrent.py): the time-major input (T, D), pre-activations or gates (T, G*H),
+    # hidden states (T+1, H) and dL/dh_t (T, H); an lstm adds cell states and tanh(c) (2T+1, H).
+    # backward: the step gradients dz (T, G*H), the time-major output gradient (T, H), dx (T, D), and for an
+    # lstm its per-step factors (k3, ko, dc/dh: 5T*H)
+    cell = (2 * t + 1) * h if g == 4 else 0
+    kept = t * d + t * g * h + (2 * t + 1) * h + cell
+    backward = t * g * h + t * h + t * d + (5 * t * h if g == 4 else 0)
+    return LayerCost(kept=kept, backward=backward)
+
+
 # layers whose caches go beyond their output and pre-activation (the rest: LayerCost(0, 0))
-EXTRA = {"conv2d": _conv_extra, "maxout": _maxout_extra}
+EXTRA = {"conv2d": _conv_extra, "maxout": _maxout_extra, "simple_rnn": _recurrent_extra, "lstm": _recurrent_extra}
 
 
 @dataclass

@@ -23,6 +23,7 @@ MOMENTS = {
     "glorot_uniform": (0.0, 2.0 / (FAN_IN + FAN_OUT)),
     "he_normal": (0.0, 2.0 / FAN_IN),
     "he_uniform": (0.0, 2.0 / FAN_IN),
+    "orthogonal": (0.0, 1.0 / max(FAN_IN, FAN_OUT)),   # unit-norm rows: mean square 1 / cols
 }
 
 
@@ -86,3 +87,10 @@ def test_bad_initializer_specs_name_the_field():
         initialize({"name": "random_normal", "stddev": -1}, (2, 2), np.random.default_rng(0), 2, 2, np.float32,
                    "model.layers.0.kernel_initializer")
     assert info.value.problems[0].path == "model.layers.0.kernel_initializer.stddev"
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (4, 9), (9, 4)])
+def test_orthogonal_has_orthonormal_rows_or_columns(shape):
+    w = initialize("orthogonal", shape, np.random.default_rng(6), *shape, np.float64)
+    small = w @ w.T if shape[0] <= shape[1] else w.T @ w
+    np.testing.assert_allclose(small, np.eye(min(shape)), atol=1e-12)

@@ -43,6 +43,15 @@ LAYER_CASES: dict[str, list[tuple[str, dict, tuple, bool]]] = {
     "maxout": [("3x3", {"units": 3, "pieces": 3}, (5,), True)],
     "dropout": [("fixed-mask", {"rate": 0.5}, (12,), True), ("inference", {"rate": 0.5}, (12,), False)],
     "flatten": [("images", {}, (2, 3, 2), True)],
+    # recurrent layers: (steps, features) inputs, the last step and every step's output
+    "simple_rnn": [("last", {"units": 3}, (5, 2), True),
+                   ("sequences", {"units": 3, "return_sequences": True}, (4, 2), True),
+                   ("relu", {"units": 2, "activation": "relu", "return_sequences": True}, (3, 2), True)],
+    "lstm": [("last", {"units": 3}, (5, 2), True),
+             ("sequences", {"units": 3, "return_sequences": True}, (4, 2), True),
+             ("no-forget-bias", {"units": 2, "unit_forget_bias": False}, (3, 3), True)],
+    "time_distributed": [("tanh", {"units": 3, "activation": "tanh"}, (4, 2), True),
+                         ("softmax", {"units": 3, "activation": "softmax"}, (3, 5), True)],
 }
 
 CASES = [pytest.param(name, case, id=f"{name}-{case[0]}")
