@@ -21,6 +21,13 @@ def lr_param(default: float) -> Param:
 
 LR = lr_param(0.01)
 EPSILON = Param("epsilon", "float", 1e-7, 0, 1, min_exclusive=True, help="avoids division by zero")
+# Keras' gradient clipping, on every optimizer: against the exploding gradients of recurrent networks
+CLIPPING = [
+    Param("clipnorm", "float", None, 0, 1e6, nullable=True, min_exclusive=True,
+          help="scale each weight's gradient down so its norm is at most this (Keras: per weight array); empty = off"),
+    Param("clipvalue", "float", None, 0, 1e6, nullable=True, min_exclusive=True,
+          help="clip every gradient element to [-clipvalue, clipvalue] (before clipnorm); empty = off"),
+]
 
 
 class Optimizer:
@@ -29,6 +36,10 @@ class Optimizer:
         self.learning_rate = config["learning_rate"]  # the schedule writes this every iteration
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.iterations = 0
+        self.clipping = bool(config.get("clipnorm") or config.get("clipvalue"))
+        # key -> start offsets of the weight arrays packed in it (engine/flat.py): clipnorm is per weight
+        # array, as in Keras, also when the trainer steps one flat vector; a key not listed is one array
+        self.segments: dict[str, np.ndarray] = {}
 
     slots: dict[str, float | str] = {}  # per-parameter state arrays and their initial value
 
@@ -38,7 +49,23 @@ class Optimizer:
             s = self.state.get(key)
             if s is None:  # allocate once, not a throwaway default on every step
                 s = self.state[key] = {name: np.full_like(p, self._initial(init)) for name, init in self.slots.items()}
-            self.update(p, grads[key], s)
+            g = grads[key]
+            self.update(p, self.clip(key, g) if self.clipping else g, s)
+
+    def clip(self, key: str, g: np.ndarray) -> np.ndarray:
+        """A clipped copy of the gradient (the model's own gradient, which the probes show, is left alone):
+        clipvalue elementwise, then clipnorm per weight array."""
+        value, norm = self.config.get("clipvalue"), self.config.get("clipnorm")
+        g = np.clip(g, -value, value) if value else g.copy()
+        if norm:
+            starts = self.segments.get(key)
+            flat = g.reshape(-1)
+            if starts is None:
+                starts = np.zeros(1, dtype=np.intp)
+            norms = np.sqrt(np.add.reduceat(flat * flat, starts))          # (arrays,): one norm per weight array
+            scale = np.minimum(1.0, norm / np.maximum(norms, 1e-30)).astype(g.dtype)
+            flat *= np.repeat(scale, np.diff(np.append(starts, flat.size)))
+        return g
 
     def _initial(self, init) -> float:
         return self.config[init] if isinstance(init, str) else init
@@ -50,7 +77,7 @@ class Optimizer:
 @OPTIMIZERS.register("sgd",
                      doc="gradient descent; momentum > 0 adds velocity, nesterov looks ahead",
                      params=[LR, Param("momentum", "float", 0.0, 0, 1, help="0 = plain gradient descent"),
-                             Param("nesterov", "bool", False)])
+                             Param("nesterov", "bool", False)] + CLIPPING)
 class SGD(Optimizer):
     slots = {"velocity": 0.0}
 
@@ -71,7 +98,7 @@ class SGD(Optimizer):
 @OPTIMIZERS.register("adagrad",
                      doc="per-weight step sizes shrinking with the sum of squared gradients",
                      params=[lr_param(0.001),
-                             Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON])
+                             Param("initial_accumulator_value", "float", 0.1, 0, 10), EPSILON] + CLIPPING)
 class Adagrad(Optimizer):
     slots = {"accumulator": "initial_accumulator_value"}
 
@@ -85,7 +112,7 @@ class Adagrad(Optimizer):
                      doc="divides by a running average of squared gradients",
                      params=[lr_param(0.001),
                              Param("rho", "float", 0.9, 0, 1, help="decay of the squared-gradient average"),
-                             Param("momentum", "float", 0.0, 0, 1), EPSILON])
+                             Param("momentum", "float", 0.0, 0, 1), EPSILON] + CLIPPING)
 class RMSprop(Optimizer):
     slots = {"mean_square": 0.0, "velocity": 0.0}
 
@@ -108,7 +135,7 @@ class RMSprop(Optimizer):
                      params=[lr_param(0.001),
                              Param("beta_1", "float", 0.9, 0, 1, help="decay of the gradient average"),
                              Param("beta_2", "float", 0.999, 0, 1, help="decay of the squared-gradient average"),
-                             EPSILON])
+                             EPSILON] + CLIPPING)
 class Adam(Optimizer):
     slots = {"m": 0.0, "v": 0.0}
 
@@ -125,7 +152,7 @@ class Adam(Optimizer):
                      doc=("RMSprop whose step is scaled by a running average of past updates; learning rate 1.0 "
                           "as in Zeiler's paper and the lecture (Keras' 0.001 makes it crawl)"),
                      params=[lr_param(1.0),
-                             Param("rho", "float", 0.95, 0, 1), EPSILON])
+                             Param("rho", "float", 0.95, 0, 1), EPSILON] + CLIPPING)
 class Adadelta(Optimizer):
     slots = {"accumulated_grad": 0.0, "accumulated_delta": 0.0}
 

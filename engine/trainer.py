@@ -78,6 +78,8 @@ class Trainer:
         self.flat = self.model.flat = FlatParams(self.model)
         self.flat_params, self.flat_grads = {FLAT_KEY: self.flat.params}, {FLAT_KEY: self.flat.grads}
         self.optimizer = make_optimizer(t["optimizer"])
+        # clipnorm is per weight array (Keras) although the optimizer steps one flat vector
+        self.optimizer.segments = {FLAT_KEY: np.array([s.start for s in self.flat.slices.values()], dtype=np.intp)}
         self.model.optimizer = self.optimizer          # saved with the model, so a run can be continued
         if init_from is not None:
             from .resume import start_from

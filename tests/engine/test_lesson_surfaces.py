@@ -132,7 +132,7 @@ def test_paths_are_normalised_and_start_together():
         assert path["points"][0] == [-1.2, 1.0] and len(path["points"]) == 301 == len(path["losses"])
         assert path["diverged_at"] is None
     assert out["paths"][0]["optimizer"] == {"name": "sgd", "learning_rate": 0.001, "momentum": 0.0,
-                                            "nesterov": False}
+                                            "nesterov": False, "clipnorm": None, "clipvalue": None}
     assert set(out["surface"]) >= {"name", "domain", "minimum", "grid"}
     assert out["surface"]["minimum"] == [[1.0, 1.0]]
 

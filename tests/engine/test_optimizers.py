@@ -142,3 +142,52 @@ def test_learning_rates_up_to_100_are_allowed_and_above_refused():
     assert make_optimizer({"name": "sgd", "learning_rate": 100}).learning_rate == 100
     with pytest.raises(ValueError, match=r"learning_rate: must be > 0 and <= 100"):
         make_optimizer({"name": "adam", "learning_rate": 101})
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_every_optimizer_takes_clipnorm_and_clipvalue_defaulting_to_off(name):
+    opt = make_optimizer(name)
+    assert opt.config["clipnorm"] is None and opt.config["clipvalue"] is None and not opt.clipping
+
+
+def test_clipvalue_clips_each_element_before_the_step():
+    opt = make_optimizer({"name": "sgd", "learning_rate": 0.1, "clipvalue": 0.3})
+    p, g = P0.copy(), G.copy()
+    opt.step({"0.W": p}, {"0.W": g})
+    np.testing.assert_allclose(p, [1.0 - 0.1 * 0.3, -2.0 - 0.1 * 0.25])
+    np.testing.assert_array_equal(g, G)            # the model's gradient is left as it was
+
+
+def test_clipnorm_rescales_each_weight_array_to_the_norm_by_hand():
+    opt = make_optimizer({"name": "sgd", "learning_rate": 1.0, "clipnorm": 0.5})
+    w, b = np.zeros(2), np.zeros(1)
+    gw, gb = np.array([3.0, 4.0]), np.array([0.2])      # |gw| = 5 -> scaled by 0.1; |gb| = 0.2 stays
+    opt.step({"0.W": w, "0.b": b}, {"0.W": gw, "0.b": gb})
+    np.testing.assert_allclose(w, [-0.3, -0.4])
+    np.testing.assert_allclose(b, [-0.2])
+
+
+def test_clipnorm_on_a_flat_vector_clips_each_packed_array_separately():
+    opt = make_optimizer({"name": "sgd", "learning_rate": 1.0, "clipnorm": 0.5})
+    opt.segments = {"flat": np.array([0, 2])}           # "0.W" at [0, 2), "0.b" at [2, 3)
+    p, g = np.zeros(3), np.array([3.0, 4.0, 0.2])
+    opt.step({"flat": p}, {"flat": g})
+    np.testing.assert_allclose(p, [-0.3, -0.4, -0.2])
+
+
+def test_adam_with_clipnorm_steps_from_the_clipped_gradient():
+    plain = make_optimizer({"name": "adam", "learning_rate": 0.01})
+    clipped = make_optimizer({"name": "adam", "learning_rate": 0.01, "clipnorm": 0.1})
+    p1, p2, g = np.array([1.0, -2.0]), np.array([1.0, -2.0]), np.array([0.06, 0.08])   # norm 0.1
+    plain.step({"k": p1}, {"k": g})
+    clipped.step({"k": p2}, {"k": g * 10})              # norm 1 -> scaled to 0.1: g again
+    np.testing.assert_allclose(p1, p2, rtol=1e-15)
+    np.testing.assert_allclose(clipped.state["k"]["m"], 0.1 * g)   # the moments saw the clipped gradient
+
+
+def test_clipping_options_are_refused_outside_their_range():
+    from engine.errors import SpecError
+    with pytest.raises(SpecError, match="clipnorm"):
+        make_optimizer({"name": "adam", "clipnorm": 0})
+    with pytest.raises(SpecError, match="clipvalue"):
+        make_optimizer({"name": "sgd", "clipvalue": -1})

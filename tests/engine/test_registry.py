@@ -82,7 +82,7 @@ def test_layers_are_named_by_type_and_weights_are_data_not_options():
     layer = engine.LAYERS.build({"type": "dense", "units": 3, "weights": {"W": [[1, 2, 3]]}}, "model.layers.0")
     assert layer.name == "dense" and layer.config["units"] == 3 and "weights" not in layer.config
     with pytest.raises(UnknownNameError) as e:
-        engine.LAYERS.build({"type": "lstm"}, "model.layers.0")
+        engine.LAYERS.build({"type": "transformer"}, "model.layers.0")
     assert e.value.problems[0].path == "model.layers.0.type"
 
 

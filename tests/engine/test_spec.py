@@ -42,13 +42,13 @@ def test_normalize_fills_defaults_and_takes_input_shape_from_dataset():
     norm = engine.normalize(spec)
     assert norm["model"]["input_shape"] == [2]
     assert norm["training"]["optimizer"] == {"name": "adam", "learning_rate": 0.01, "beta_1": 0.9,
-                                             "beta_2": 0.999, "epsilon": 1e-7}
+                                             "beta_2": 0.999, "epsilon": 1e-7, "clipnorm": None, "clipvalue": None}
     assert norm["stream"]["resolution"] == 64
 
 
 @pytest.mark.parametrize("path,value,field,words", [
     ("model.layers.0.activation", "swish", "model.layers.0.activation", "relu"),
-    ("model.layers.0.type", "lstm", "model.layers.0.type", "conv2d"),
+    ("model.layers.0.type", "transformer", "model.layers.0.type", "conv2d"),
     ("model.layers.0.units", 0, "model.layers.0.units", "between|>= 1"),
     ("model.layers.0.units", 2.5, "model.layers.0.units", "whole number"),
     ("model.layers.0.units", "8", "model.layers.0.units", "number"),

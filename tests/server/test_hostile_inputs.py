@@ -64,7 +64,7 @@ CASES = [
     # (id, method, path, json body or raw bytes, statuses, words expected in the message)
     ("unknown_dataset", "POST", JOBS, with_("dataset.name", "imagenet"), {422}, ["dataset.name", "spiral"]),
     ("server_side_path", "POST", JOBS, with_("dataset", {"name": "mnist", "path": "/etc"}), {422}, ["path", "cannot be set"]),
-    ("unknown_layer", "POST", JOBS, with_("model.layers.0.type", "lstm"), {422}, ["model.layers.0.type", "dense"]),
+    ("unknown_layer", "POST", JOBS, with_("model.layers.0.type", "transformer"), {422}, ["model.layers.0.type", "dense"]),
     ("unknown_activation", "POST", JOBS, with_("model.layers.0.activation", "swishy"), {422}, ["activation", "relu"]),
     ("unknown_optimizer", "POST", JOBS, with_("training.optimizer.name", "lion"), {422}, ["optimizer", "adam"]),
     ("unknown_loss", "POST", JOBS, with_("model.loss", "focal"), {422}, ["model.loss", "hinge"]),

@@ -22,7 +22,7 @@ def test_optimizer_paths_answer_in_the_issues_shape(client):
         assert set(path) == {"optimizer", "points", "losses", "diverged_at"}
         assert path["points"][0] == [-1.5, 2] and len(path["points"]) == 301
     assert body["paths"][5]["optimizer"] == {"name": "adam", "learning_rate": 0.05, "beta_1": 0.9,
-                                             "beta_2": 0.999, "epsilon": 1e-7}
+                                             "beta_2": 0.999, "epsilon": 1e-7, "clipnorm": None, "clipvalue": None}
 
 
 def test_a_custom_expression_surface(client):

@@ -132,7 +132,7 @@ def test_every_example_spec_is_accepted(example):
 
 @pytest.mark.parametrize("path,value,field,words", [
     ("model.layers.0.units", 0, "model.layers.0.units", ["greater than or equal to 1", "got 0"]),
-    ("model.layers.0.type", "lstm", "model.layers.0.type", ["dense", "conv2d"]),
+    ("model.layers.0.type", "transformer", "model.layers.0.type", ["dense", "conv2d"]),
     ("model.layers.0.activation", "swishy", "model.layers.0.activation", ["relu", 'got "swishy"']),
     ("model.layers.0.activation", {"name": "leaky_relu", "alpha": 5}, "model.layers.0.activation.alpha", ["1"]),
     ("model.layers.0.activation", {"name": "swishy"}, "model.layers.0.activation.name", ["leaky_relu"]),
