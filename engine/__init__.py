@@ -2,6 +2,7 @@
 from .activations import ACTIVATIONS
 from .advice import advise
 from .catalog import catalog
+from .cost import JobCost, estimate_job_cost, job_cost
 from .errors import DataError, Problem, SpecError, UnknownNameError
 from .initializers import INITIALIZERS
 from .layers import LAYERS
@@ -22,5 +23,5 @@ def load_dataset(spec: dict):
 
 
 __all__ = ["ACTIVATIONS", "advise", "INITIALIZERS", "LAYERS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "DataError", "Limits",
-           "DEFAULT_LIMITS", "Model", "Problem", "SpecError", "TrainResult", "UnknownNameError", "build_model",
-           "catalog", "load_dataset", "load_model", "normalize", "train", "validate", "__version__"]
+           "DEFAULT_LIMITS", "JobCost", "Model", "Problem", "SpecError", "TrainResult", "UnknownNameError", "build_model",
+           "catalog", "estimate_job_cost", "job_cost", "load_dataset", "load_model", "normalize", "train", "validate", "__version__"]

@@ -31,6 +31,9 @@ class Limits:
     # peak memory of one job (engine/memory.py's estimate: weights, optimizer, one batch's activations,
     # boundary grid, data); half the machine, so a job cannot take the server down with it
     max_job_bytes: int = _machine_memory() // 2
+    # compute per epoch (and per set of frames) up to which a job is "light" (engine/cost.py): light jobs
+    # share warm worker processes and never queue behind heavy ones; the default playground job needs ~0.3 M
+    light_job_flops: int = 50_000_000
     # data
     max_samples: int = 100_000         # rows of training data (images or points)
     max_generated_points: int = 10_000  # n_samples of a generated 2-D set

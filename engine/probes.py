@@ -35,6 +35,18 @@ def _stats(prefix: str, a: np.ndarray) -> dict:
             f"{prefix}mean": float(a.mean()), f"{prefix}std": float(a.std())}
 
 
+def segment_stats(flat: np.ndarray, starts: np.ndarray, sizes: np.ndarray, prefix: str = "") -> list[dict]:
+    """min / max / mean / std of every segment flat[starts[i]:starts[i] + sizes[i]] of a (P,) vector in eight
+    NumPy calls, whatever the number of segments (a model's packed parameters: one segment per array)."""
+    f = flat.astype(np.float64)                                            # (P,)
+    lo, hi = np.minimum.reduceat(f, starts), np.maximum.reduceat(f, starts)
+    mean = np.add.reduceat(f, starts) / sizes                              # (S,)
+    d = f - np.repeat(mean, sizes)                                         # two passes: as exact as ndarray.std
+    std = np.sqrt(np.add.reduceat(d * d, starts) / sizes)
+    return [{f"{prefix}min": a, f"{prefix}max": b, f"{prefix}mean": c, f"{prefix}std": e}
+            for a, b, c, e in zip(lo.tolist(), hi.tolist(), mean.tolist(), std.tolist())]
+
+
 class Probes:
     def __init__(self, model, dataset, stream: dict):
         self.model, self.stream = model, stream
@@ -112,23 +124,36 @@ class Probes:
             store[key] = np.linspace(-lim, lim, self.stream["bins"] + 1)
         return store[key]
 
+    def _all_stats(self, grads: dict) -> tuple[dict, dict]:
+        """{key: weight stats}, {key: gradient stats}: one vectorised pass over the packed buffers when the
+        trainer packed the parameters (engine/flat.py), else per array."""
+        flat = self.model.flat
+        if flat is None or not flat.keys:
+            return ({k: _stats("", w) for k, w in self.model.params.items()},
+                    {k: _stats("grad_", g) for k, g in grads.items()})
+        starts = np.array([flat.slices[k].start for k in flat.keys])
+        sizes = np.array([flat.slices[k].stop - flat.slices[k].start for k in flat.keys])
+        return (dict(zip(flat.keys, segment_stats(flat.params, starts, sizes))),
+                dict(zip(flat.keys, segment_stats(flat.grads, starts, sizes, "grad_"))))
+
     def histograms(self, epoch: int) -> dict:
         grads, layers = self.model.grads, []
+        stats, grad_stats = self._all_stats(grads)
         for key, w in self.model.params.items():
             layer_key = key.rsplit(".", 1)[0] + ".W"   # biases share their layer's kernel range
             edges = self._edges(self.edges, layer_key, self.model.params.get(layer_key, w), 3.0, 1.0)
             edges = edges if edges is not None else self._edges(self.edges, key, w, 3.0, 1.0)
-            row = {"key": key, **_stats("", w)}
+            row = {"key": key, **stats[key]}
             if edges is not None:   # below / above: values past the fixed edges (also counted in the end bins)
-                row.update(edges=edges.tolist(), counts=np.histogram(np.clip(w, edges[0], edges[-1]), edges)[0].tolist(),
+                row.update(edges=edges.tolist(), counts=uniform_counts(w, edges).tolist(),
                            below=int((w < edges[0]).sum()), above=int((w > edges[-1]).sum()))
             g = grads.get(key)
             g_edges = None if g is None else self._edges(self.grad_edges, key, g, 3.0)
             if g_edges is not None:
                 row.update(grad_edges=g_edges.tolist(),
-                           grad_counts=np.histogram(np.clip(g, g_edges[0], g_edges[-1]), g_edges)[0].tolist(),
+                           grad_counts=uniform_counts(g, g_edges).tolist(),
                            grad_below=int((g < g_edges[0]).sum()), grad_above=int((g > g_edges[-1]).sum()),
-                           **_stats("grad_", g))
+                           **grad_stats[key])
             layers.append(row)
         frame = {"type": "histograms", "epoch": epoch, "layers": layers}
         if self.batch is not None:

@@ -9,8 +9,9 @@ from typing import Callable
 import numpy as np
 
 from .control import Control, Interrupted
+from .cost import TRAIN_FACTOR, forward_flops
 from .datasets.base import validation_count
-from .metrics import correct, evaluate, score, score_name
+from .metrics import evaluate, score, score_name
 from .model import Model, build_model
 from .optimizers import make_optimizer
 from .pipeline import InputPipeline
@@ -22,6 +23,7 @@ from .spec import DEFAULT_LIMITS, Limits, normalize
 from .stopping import EarlyStopping, NotLearning
 
 OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
+INTERRUPT_BATCH_FLOPS = 20_000_000   # ~ a few ms of NumPy: from here on, a batch checks for a cancel between layers
 
 
 @dataclass
@@ -94,10 +96,20 @@ class Trainer:
         self.early = EarlyStopping(**es) if es else None
         self.probes = Probes(self.model, self.ds, self.spec["stream"])
         self.iteration = 0
+        # the training rows' targets, made once (one-hot for K > 1 classes): a batch takes rows of it
+        train = self.splits["train"]
+        self.train_targets = self.model.loss.targets(
+            train.y, np.empty((len(train.y), self.model.output_shape[-1]), self.model.dtype))   # (N, K)
+        # a cancel between two layers is worth its check only when a batch takes long (a conv net's);
+        # a tiny network's batch is a few microseconds, so it is checked between batches only
+        per_batch = forward_flops(model_spec) * self.batch_size * TRAIN_FACTOR
+        self.interrupt_layers = per_batch >= INTERRUPT_BATCH_FLOPS
 
     # one optimizer step; returns the data loss and the batch outputs
-    def _step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, out = self.model.loss_and_backward(xb, yb)
+    def _step(self, xb: np.ndarray, yb: np.ndarray | None = None,
+              targets: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """`yb`: the batch's labels, or `targets`: its rows of `train_targets` (one-hot for K > 1 classes)."""
+        loss, out = self.model.loss_and_backward(xb, yb, targets=targets)
         self.flat.sync_grads()             # layers that return fresh gradient arrays are copied into the buffer
         loss += self._penalty_and_grads()
         self.optimizer.learning_rate = self.schedule(self.control.learning_rate, self.iteration)
@@ -120,7 +132,7 @@ class Trainer:
         starts, not zeros. Returns that batch's loss, the untrained network's loss."""
         rng_state, saved = self.rng.bit_generator.state, self.model.get_weights()
         idx = np.arange(self.batch_size)
-        loss, _ = self.model.loss_and_backward(self._batch_inputs(idx), self.splits["train"].y[idx])
+        loss, _ = self.model.loss_and_backward(self._batch_inputs(idx), targets=self.train_targets[idx])
         self.flat.sync_grads()
         loss += self._penalty_and_grads()
         self.model.set_weights(saved)
@@ -170,28 +182,25 @@ class Trainer:
         train = self.splits["train"]
         start = time.perf_counter()
         order = self.rng.permutation(self.n_train)
-        loss_sum, correct_sum, outs, ys = 0.0, 0.0, [], []
+        loss_sum, outs = 0.0, []
         size = self.batch_size          # a `set` of the batch size lands between epochs
+        targets = self.train_targets
         for b in range(math.ceil(self.n_train / size)):
             if self.control.check():
                 return "stopped"
             idx = order[b * size:(b + 1) * size]
-            loss, out = self._step(self._batch_inputs(idx), train.y[idx])
+            loss, out = self._step(self._batch_inputs(idx), targets=targets[idx])
             if not math.isfinite(loss):
                 self.diverged_loss = loss
                 return "diverged"
             if self.control.end_batch():   # step_batch: show the network after this one step
                 self.probes.emit(self.emit, epoch - 1, force=True)
             loss_sum += loss * len(idx)
-            if self.task == "classification":
-                correct_sum += correct(self.model.loss.labels(out), train.y[idx])
-            else:
-                outs.append(out)
-                ys.append(train.y[idx])
+            outs.append(out)               # (batch, K): labels / R^2 once per epoch, not per batch
         seconds = time.perf_counter() - start
         record = {"epoch": epoch, "train_loss": loss_sum / self.n_train}
-        record[f"train_{score_name(self.task)}"] = (correct_sum / self.n_train if self.task == "classification"
-                                                    else score(self.task, np.concatenate(outs), np.concatenate(ys), self.model.loss))
+        # the outputs each batch had before its step, in the order the rows were trained
+        record[f"train_{score_name(self.task)}"] = score(self.task, np.concatenate(outs), train.y[order], self.model.loss)
         for name in ("val", "test"):
             if name in self.splits:
                 s = self.splits[name]
@@ -225,7 +234,8 @@ class Trainer:
 
     def run(self) -> TrainResult:
         # overflow on the way to divergence is reported as a `diverged` outcome, not as warnings
-        self.model.between_layers = self.control.interrupt  # a cancel lands between two layers of a batch
+        if self.interrupt_layers:   # a cancel lands between two layers of a (long) batch
+            self.model.between_layers = self.control.interrupt
         try:
             with np.errstate(over="ignore", invalid="ignore"):
                 return self._run()

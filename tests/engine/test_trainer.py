@@ -208,3 +208,22 @@ def test_max_epochs_per_second_paces_training_for_watching():
     start = time.perf_counter()
     engine.train(spec)
     assert time.perf_counter() - start >= 10 / 50 * 0.9
+
+
+def test_a_tiny_network_checks_for_a_cancel_between_batches_only_a_conv_net_between_layers(mnist_dir):
+    """Model.between_layers (a command read per layer) is set only when one batch is long enough to need it."""
+    import engine as _engine
+    seen = {}
+    tiny = {"dataset": {"name": "xor"}, "model": {"layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+            {"type": "dense", "units": 1, "activation": "sigmoid"}], "loss": "binary_crossentropy"},
+            "training": {"epochs": 1, "batch_size": 10}}
+    models = {}
+    _engine.train(tiny, on_model=lambda m: models.setdefault("tiny", m),
+                  on_event=lambda e: seen.setdefault("tiny", models["tiny"].between_layers))
+    conv = {"dataset": {"name": "mnist", "path": str(mnist_dir), "limit": 256, "download": False},
+            "model": {"layers": [{"type": "conv2d", "filters": 8, "padding": "same", "activation": "relu"}] * 3
+                      + [{"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}],
+                      "loss": "categorical_crossentropy"}, "training": {"epochs": 1, "batch_size": 256}}
+    _engine.train(conv, on_model=lambda m: models.setdefault("conv", m),
+                  on_event=lambda e: seen.setdefault("conv", models["conv"].between_layers))
+    assert seen["tiny"] is None and seen["conv"] is not None
