@@ -41,13 +41,15 @@ def forward_flops(model_spec: dict) -> int:
     for i, layer_spec in enumerate(model_spec["layers"]):
         layer = _instantiate(layer_spec, f"model.layers.{i}")
         out = layer.compute_output_shape(shape)
-        weights = math.prod(layer.param_shapes(shape).get("W", ()) or (0,))
-        n_out = math.prod(out)
-        if layer_spec["type"] == "conv2d":       # each output position is a (K,) . (K,) product per filter
-            total += 2 * weights * math.prod(out[1:])
+        # kernels (2-D and up: W, a recurrent U), each weight one multiply-add per position it is applied at
+        weights = sum(math.prod(s) for s in layer.param_shapes(shape).values() if len(s) >= 2)
+        if layer_spec["type"] == "conv2d":       # every output position of every filter
+            positions = math.prod(out[1:])
+        elif len(shape) == 2:                    # a sequence (T, D): recurrent / time-distributed, every step
+            positions = shape[0]
         else:
-            total += 2 * weights
-        total += ELEMENTWISE_FLOPS * n_out       # bias, activation
+            positions = 1
+        total += 2 * weights * positions + ELEMENTWISE_FLOPS * math.prod(out)   # + bias, activation
         shape = out
     return int(total)
 
