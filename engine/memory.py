@@ -36,10 +36,11 @@ def _conv_extra(layer, in_shape: tuple, out_shape: tuple) -> LayerCost:
     c, h, w = in_shape
     f, ho, wo = out_shape
     k, l = c * layer.kh * layer.kw, ho * wo
-    padded = c * (h + layer.pt + layer.pb) * (w + layer.pl + layer.pr)
-    # cols (K, L) kept; backward: dcols (K, L), the per-sample (F, K) weight products before the batch sum,
-    # the scattered (C, Hp, Wp) input gradient
-    return LayerCost(kept=k * l + padded, backward=k * l + f * k + padded)
+    grid = (h + layer.pt + layer.pb) * (w + layer.pl + layer.pr)            # Hp * Wp
+    # cols (K, L) and the padded input (C, Hp, Wp) kept; backward (layers/conv.py): the transposed output
+    # gradient (F, L), the output gradient on the padded grid (F, Hp, Wp), the column gradient on that grid
+    # (K, Hp, Wp) and the col2im sum (C, Hp, Wp)
+    return LayerCost(kept=k * l + c * grid, backward=f * l + (f + k + c) * grid)
 
 
 def _maxout_extra(layer, in_shape: tuple, out_shape: tuple) -> LayerCost:

@@ -142,10 +142,32 @@ class Adam(Optimizer):
     def update(self, p, g, s):
         b1, b2, t = self.config["beta_1"], self.config["beta_2"], self.iterations
         m, v = s["m"], s["v"]
-        m += (1 - b1) * (g - m)
-        v += (1 - b2) * (g * g - v)
+        # the same operations in the same order as m += (1 - b1) * (g - m) etc. (so the same bits), written
+        # into two reused buffers: no temporaries allocated per step (the trainer's flat buffer is one array)
+        t1, t2 = scratch_pair(self, p)
+        np.subtract(g, m, out=t1)
+        t1 *= 1 - b1
+        m += t1                                   # m += (1 - b1) * (g - m)
+        np.multiply(g, g, out=t1)
+        t1 -= v
+        t1 *= 1 - b2
+        v += t1                                   # v += (1 - b2) * (g * g - v)
         alpha = self.learning_rate * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        p -= p.dtype.type(alpha) * m / (np.sqrt(v) + p.dtype.type(self.config["epsilon"]))
+        np.sqrt(v, out=t1)
+        t1 += p.dtype.type(self.config["epsilon"])
+        np.multiply(m, p.dtype.type(alpha), out=t2)
+        t2 /= t1
+        p -= t2                                   # p -= alpha * m / (sqrt(v) + epsilon)
+
+
+def scratch_pair(optimizer: Optimizer, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two work arrays shaped like `p`, kept on the optimizer (not in `state`: they are not saved)."""
+    buffers = optimizer.__dict__.setdefault("_scratch", {})
+    key = (p.shape, p.dtype.str)
+    pair = buffers.get(key)
+    if pair is None:
+        pair = buffers[key] = (np.empty_like(p), np.empty_like(p))
+    return pair
 
 
 @OPTIMIZERS.register("adadelta",
