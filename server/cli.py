@@ -26,6 +26,8 @@ def cmd_serve(args) -> int:
     settings = Settings()
     if args.workers_jobs:
         settings.workers_jobs = args.workers_jobs
+    if args.threads is not None:
+        settings.threads = args.threads
     if not (settings.api_token or is_loopback(args.host) or args.allow_unauthenticated):
         print(unauthenticated_refusal(args.host), file=sys.stderr)
         return 2
@@ -35,7 +37,7 @@ def cmd_serve(args) -> int:
         print(f"nnplay serve: {refusal}", file=sys.stderr)
         return 2
     print(f"NN Playground on http://{args.host}:{args.port}  (data: {settings.home}, "
-          f"{settings.workers_jobs} job worker(s))", flush=True)
+          f"{settings.workers_jobs} job worker(s), BLAS threads per job: {settings.threads})", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
                 log_config=log_config(LOGGING_CONFIG))  # ?token= never reaches the access log
     return 0
@@ -211,11 +213,20 @@ SERVE_EPILOG = """environment:
   NNPLAY_API_TOKEN     secret needed to start, steer and delete jobs (the page asks for it once)
   NNPLAY_ALLOWED_HOSTS more names the server answers to (like --allowed-hosts)
   NNPLAY_WORKERS_JOBS  jobs that train at once (like --workers-jobs)
+  NNPLAY_THREADS       BLAS threads per job (like --threads)
   NNPLAY_MAX_*         limits (layers, units, queued jobs, body and image sizes): see /api/catalog's limits
 
 examples:
   nnplay serve                                   # http://127.0.0.1:8000 for this machine
   NNPLAY_API_TOKEN=s3cret nnplay serve --host 0.0.0.0 --allowed-hosts lab.local   # a classroom"""
+
+
+def _threads_arg(value: str):
+    from .jobs.threads import parse_threads
+    try:
+        return parse_threads(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers-jobs", type=int, default=None,
                        help="jobs that train at once; more wait in the queue (default: NNPLAY_WORKERS_JOBS, "
                             "else the number of cores)")
+    serve.add_argument("--threads", type=_threads_arg, default=None,
+                       help="BLAS threads per job: auto (default, also NNPLAY_THREADS): every core for a job "
+                            "that trains alone, one thread each while several train; or a fixed number")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                        help="uvicorn's log level (default info: one access-log line per request)")
     serve.add_argument("--allowed-hosts", default="",

@@ -35,9 +35,8 @@ API_DESCRIPTION = (
 
 
 def make_manager(settings: Settings) -> JobManager:
-    threads = max(1, (os.cpu_count() or 1) // max(1, settings.workers_jobs))
     executor = LocalProcessExecutor(
-        threads_per_job=threads, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"),
+        threads=settings.threads, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"),
         checkpoint_seconds=settings.checkpoint_seconds, cancel_grace=settings.cancel_grace_seconds)
     storage = Storage(settings.db_path, settings.models_dir)
     return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,

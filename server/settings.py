@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .jobs.threads import parse_threads
 from .security import split_names
 
 VERSION = "0.1.0"
@@ -34,6 +35,9 @@ def _env(name: str, default, cast=int):
 class Settings:
     home: Path = field(default_factory=default_home)
     workers_jobs: int = field(default_factory=lambda: _env("NNPLAY_WORKERS_JOBS", os.cpu_count() or 1))
+    # BLAS threads per job: "auto" (every core for a job training alone, one each while several train) or
+    # a fixed number; server/jobs/threads.py
+    threads: str | int = field(default_factory=lambda: _env("NNPLAY_THREADS", "auto", parse_threads))
     max_body_bytes: int = field(default_factory=lambda: _env("NNPLAY_MAX_BODY_BYTES", 8 * 1024 * 1024))
     max_image_side: int = field(default_factory=lambda: _env("NNPLAY_MAX_IMAGE_SIDE", 2048))
     max_image_pixels: int = field(default_factory=lambda: _env("NNPLAY_MAX_IMAGE_PIXELS", 2048 * 2048))
@@ -91,6 +95,7 @@ class Settings:
             "max_json_depth": self.max_json_depth,
             "max_json_containers": self.max_json_containers,
             "workers_jobs": self.workers_jobs,
+            "threads": self.threads,
             "slow_client_seconds": self.slow_client_seconds,
             "max_client_messages": self.max_client_messages,
             "history_page": self.history_page,

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Protocol
 
+from .threads import AUTO, THREADS_COMMAND, job_threads
 from .worker import run_job
 
 Message = tuple[str, str, dict]  # (job_id, kind, payload); kinds: event, result, error, exited
@@ -36,6 +37,7 @@ class _Worker:
     commands: mp.Queue
     finished: bool = False          # a result or error arrived
     cancelling: bool = False
+    threads: int = 1                # BLAS threads the worker was last given (server/jobs/threads.py)
     thread: threading.Thread | None = field(default=None, repr=False)
 
 
@@ -51,10 +53,13 @@ def _exit_text(code: int | None) -> str:
 class LocalProcessExecutor:
     """One spawned process per job; a reader thread per job forwards its queue to the event loop."""
 
-    def __init__(self, threads_per_job: int = 1, train_path: str = "engine:train",
-                 checkpoint_seconds: float = 2.0, cancel_grace: float = 3.0, start_method: str = "spawn"):
+    def __init__(self, threads: int | str = AUTO, train_path: str = "engine:train",
+                 checkpoint_seconds: float = 2.0, cancel_grace: float = 3.0, start_method: str = "spawn",
+                 cores: int | None = None):
         self.ctx = mp.get_context(start_method)
-        self.threads_per_job = threads_per_job
+        self.threads = threads              # the policy: AUTO or a fixed count per job
+        self.cores = cores or os.cpu_count() or 1
+        self._threads_lock = threading.Lock()
         self.train_path = train_path
         self.checkpoint_seconds = checkpoint_seconds
         self.cancel_grace = cancel_grace
@@ -75,16 +80,36 @@ class LocalProcessExecutor:
         events, command_queue = self.ctx.Queue(), self.ctx.Queue()
         for command in commands or []:
             command_queue.put(command)  # e.g. a pause sent while the job was queued
-        process = self.ctx.Process(
-            target=run_job, name=f"nnplay-job-{job_id}", daemon=True,
-            args=(job_id, spec, model_path, events, command_queue, self.threads_per_job, self.train_path,
-                  self.checkpoint_seconds, os.getpid(), init_from, limits))
-        worker = _Worker(process, events, command_queue)
-        self.workers[job_id] = worker
-        process.start()
+        with self._threads_lock:
+            threads = job_threads(self.threads, self.cores, len(self._training()) + 1)
+            process = self.ctx.Process(
+                target=run_job, name=f"nnplay-job-{job_id}", daemon=True,
+                args=(job_id, spec, model_path, events, command_queue, threads, self.train_path,
+                      self.checkpoint_seconds, os.getpid(), init_from, limits))
+            worker = _Worker(process, events, command_queue, threads=threads)
+            self.workers[job_id] = worker
+            process.start()
+        self._rebalance()
         worker.thread = threading.Thread(target=self._read, args=(job_id, worker), daemon=True,
                                          name=f"nnplay-reader-{job_id}")
         worker.thread.start()
+
+    def _training(self) -> list[_Worker]:
+        return [w for w in self.workers.values() if not w.finished and w.process.is_alive()]
+
+    def _rebalance(self) -> None:
+        """After a job starts or ends: give every training worker the policy's count for the jobs now
+        training (a lone job gets every core back; a second job brings the first down to one thread)."""
+        with self._threads_lock:
+            training = self._training()
+            threads = job_threads(self.threads, self.cores, len(training))
+            for worker in training:
+                if worker.threads != threads:
+                    worker.threads = threads
+                    try:
+                        worker.commands.put({"cmd": THREADS_COMMAND, "threads": threads})
+                    except (ValueError, OSError):   # its queue closed as the process ended
+                        pass
 
     def _post(self, job_id: str, kind: str, payload: dict) -> None:
         try:
@@ -106,8 +131,10 @@ class LocalProcessExecutor:
                 break
             if kind in ("result", "error"):
                 worker.finished = True
+                self._rebalance()
             self._post(job_id, kind, payload)
         worker.process.join()
+        self._rebalance()
         code = worker.process.exitcode
         self._post(job_id, "exited", {"exitcode": code, "finished": worker.finished,
                                       "cancelled": worker.cancelling, "reason": _exit_text(code)})

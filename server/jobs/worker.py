@@ -16,6 +16,8 @@ import queue
 import time
 import traceback
 
+from .threads import THREADS_COMMAND, set_blas_threads
+
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                "NUMEXPR_NUM_THREADS")
 
@@ -55,7 +57,17 @@ class CommandReader:
                 out.append(self.commands.get_nowait())
         except (queue.Empty, OSError, EOFError):
             pass
-        return out
+        return [c for c in out if not apply_thread_command(c)]
+
+
+def apply_thread_command(command: dict) -> bool:
+    """The executor's thread-policy command (server/jobs/threads.py): applied here, not passed to the trainer."""
+    if not (isinstance(command, dict) and command.get("cmd") == THREADS_COMMAND):
+        return False
+    threads = int(command["threads"])
+    set_thread_env(threads)            # for anything that reads the environment later
+    set_blas_threads(threads)          # the OpenBLAS already loaded
+    return True
 
 
 class ModelSaveError(Exception):
