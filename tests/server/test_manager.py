@@ -1,5 +1,6 @@
 """JobManager + LocalProcessExecutor with a fake train function (real processes, no engine)."""
 import asyncio
+import os
 import concurrent.futures
 
 import pytest
@@ -141,12 +142,12 @@ def test_status_machine_never_leaves_a_final_status():
     assert status.result_status("stopped", cancel_requested=False) == "cancelled"
 
 
-def test_worker_gets_one_blas_thread_per_job(tmp_path):
+def test_a_job_training_alone_gets_every_core_under_the_default_thread_policy(tmp_path):
     async def body():
         m = await make_manager(tmp_path)
         job = await m.create_job({"mode": "threads"})
         await wait_done(m, job["id"])
-        assert m.storage.get_epochs(job["id"])[0]["threads"] == "1"
+        assert m.storage.get_epochs(job["id"])[0]["threads"] == str(os.cpu_count() or 1)
         await m.shutdown()
     run(body())
 
