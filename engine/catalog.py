@@ -19,6 +19,7 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     from .datasets import DATASETS, DEFAULT_FEATURES, FEATURES
     from .preprocessing import PREPROCESSORS
     from .presets import PRESETS
+    from .sweeps import sweep_catalog
     return {
         "layers": LAYERS.describe(),
         "activations": ACTIVATIONS.describe("zero_gradient"),
@@ -42,5 +43,6 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "stream": [p.to_json() for p in STREAM_OPTIONS],
         "commands": COMMANDS.describe(),
         "outcomes": list(OUTCOMES),
+        "sweeps": sweep_catalog(),                     # /sweeps: options, distributions, suggested ranges
         "limits": limits.to_json(),
     }

@@ -55,6 +55,12 @@ class Limits:
     max_lesson_units: int = 16         # units (and inputs) per layer of a backprop-lesson network
     max_lesson_rows: int = 256         # rows of x in a backprop-lesson step
     max_lesson_steps: int = 5_000      # SGD steps of a lesson's loss curve
+    # hyperparameter sweeps (engine/sweeps.py): trials per sweep, trials running at once per sweep,
+    # swept settings and listed values per setting
+    max_sweep_trials: int = 100
+    max_sweep_parallel: int = 8
+    max_sweep_parameters: int = 8
+    max_sweep_values: int = 50
 
     def to_json(self) -> dict:
         return asdict(self)

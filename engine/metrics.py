@@ -30,6 +30,18 @@ def score_name(task: str) -> str:
     return "accuracy" if task == "classification" else "r2"
 
 
+SPLITS = ("train", "val", "test")
+# every metric an epoch record can carry (engine/trainer.py: {split}_loss and {split}_{score_name(task)})
+METRIC_NAMES = tuple(f"{split}_{kind}" for split in SPLITS for kind in ("loss", "accuracy", "r2"))
+
+
+def epoch_metrics(task: str, validation: bool, test: bool) -> list[str]:
+    """The metrics a job's epoch records will have: train always, val with a validation set, test with a
+    test set; accuracy for classification, r2 for regression. The trainer's rule, asked by sweeps."""
+    splits = ["train"] + (["val"] if validation else []) + (["test"] if test else [])
+    return [f"{s}_{kind}" for s in splits for kind in ("loss", score_name(task))]
+
+
 def score(task: str, out: np.ndarray, y: np.ndarray, loss) -> float:
     """Accuracy of the labels `loss` reads from `out`, or R^2 for regression."""
     return accuracy(loss.labels(out), y) if task == "classification" else r2(out, y)

@@ -8,11 +8,16 @@ from fastapi import Depends, HTTPException
 from starlette.requests import HTTPConnection
 
 from .jobs.manager import JobManager
+from .jobs.sweeps import SweepRunner
 from .settings import Settings
 
 
 def get_manager(conn: HTTPConnection) -> JobManager:
     return conn.app.state.manager
+
+
+def get_sweeps(conn: HTTPConnection) -> SweepRunner:
+    return conn.app.state.sweeps
 
 
 def get_settings(conn: HTTPConnection) -> Settings:
@@ -44,4 +49,5 @@ def require_token(conn: HTTPConnection) -> None:
 
 ManagerDep = Annotated[JobManager, Depends(get_manager)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SweepsDep = Annotated[SweepRunner, Depends(get_sweeps)]
 Authorized = Depends(require_token)

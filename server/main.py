@@ -21,8 +21,9 @@ from .home import HomeLock, remove_temp_files
 from .jobs.executor import LocalProcessExecutor
 from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
+from .jobs.sweeps import SweepRunner
 from .limits import BodySizeLimitMiddleware
-from .routers import catalog, datasets, digits, health, jobs, lessons, models, pages, stream
+from .routers import catalog, datasets, digits, health, jobs, lessons, models, pages, stream, sweeps
 from .security import SameSiteMiddleware, install_log_redaction
 from .settings import VERSION, Settings
 
@@ -144,9 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             modelcache.use_limits(settings.engine_limits())
             app.state.manager = make_manager(settings)
             await app.state.manager.start()
+            app.state.sweeps = SweepRunner(app.state.manager)
+            await app.state.sweeps.start()   # resumes sweeps left running
             try:
                 yield
             finally:
+                await app.state.sweeps.shutdown()   # no trial starts while the manager interrupts the jobs
                 await app.state.manager.shutdown()
                 app.state.manager.storage.close()
         finally:
@@ -161,7 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SameSiteMiddleware, allowed_hosts=settings.allowed_hosts)
     install_log_redaction()  # `uvicorn server.main:app` too, not only `nnplay serve`: no token in the logs
     install_error_handlers(app)
-    for module in (health, catalog, datasets, models, jobs, digits, lessons, stream, pages):
+    for module in (health, catalog, datasets, models, jobs, sweeps, digits, lessons, stream, pages):
         app.include_router(module.router)
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")

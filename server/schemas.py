@@ -607,3 +607,125 @@ class FirstLayerPublic(BaseModel):
     width: int
     count: int = Field(description="filters or units in the layer (at most 64 pictures are sent)")
     images: list[str] = Field(description="base64 uint8 (height*width) per picture; 128 = 0")
+
+
+# ==== sweeps (issue 13, /api/sweeps; generated from engine/sweeps.py, search_space.py and halving.py) ====
+from engine.halving import EARLY_TERMINATION as _EARLY_TERMINATION  # noqa: E402
+from engine.search_space import DISTRIBUTIONS as _DISTRIBUTIONS  # noqa: E402
+from engine.sweeps import SWEEP_OPTIONS as _SWEEP_OPTIONS  # noqa: E402
+
+SWEEP_EXAMPLE = {
+    "base": JOB_EXAMPLE | {"training": {"optimizer": {"name": "adam", "learning_rate": 0.01}, "epochs": 20}},
+    "method": "random",
+    "parameters": {"training.optimizer.learning_rate": {"distribution": "log_uniform", "min": 1e-4, "max": 1e-1},
+                   "training.regularization.l2": {"distribution": "log_uniform", "min": 1e-5, "max": 1},
+                   "model.layers.0.units": {"values": [8, 16, 32]}},
+    "n_trials": 20, "metric": "test_accuracy", "goal": "maximize", "seed": 0, "max_parallel": 4,
+    "early_termination": {"name": "halving", "min_epochs": 5}}
+
+
+class SweepValues(BaseModel):
+    """One of the listed values."""
+    model_config = STRICT
+    values: list[Union[Annotated[bool, Strict()], Annotated[int, Strict()], Annotated[float, Strict()], str]] = Field(
+        min_length=1)
+
+
+def _sweep_parameter_tag(value: Any) -> str | None:
+    if isinstance(value, SweepValues) or (isinstance(value, dict) and "values" in value):
+        return "Values"
+    return "Range"   # capitalised: the 422 handler drops union-branch labels from the field path
+
+
+SweepParameter = Annotated[Union[Annotated[union(_DISTRIBUTIONS), Tag("Range")], Annotated[SweepValues, Tag("Values")]],
+                           Discriminator(_sweep_parameter_tag)]
+
+
+class JobSpecBody(BaseModel):
+    """A job spec as POST /api/jobs takes it (without init_from): every trial starts from it."""
+    model_config = STRICT
+    dataset: DatasetSpec
+    model: ModelSpec
+    training: Optional[TrainingSpec] = None
+    stream: Optional[StreamSpec] = None
+
+
+SweepCreate = params_model(
+    "SweepCreate", _SWEEP_OPTIONS,
+    config=ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [SWEEP_EXAMPLE]}),
+    base=(JobSpecBody, Field(description="the job spec every trial starts from (its epochs: a few per trial)")),
+    parameters=(dict[str, SweepParameter], Field(description="a dotted path into the normalized job spec -> "
+                                                             "{distribution, min, max} or {values}")),
+    early_termination=(Optional[union(_EARLY_TERMINATION)], Field(None, description="stop bad trials early")))
+SweepCreate.__doc__ = "A hyperparameter sweep: one job per trial, all checked before any runs."
+
+
+class SweepBest(BaseModel):
+    value: float
+    epoch: int
+
+
+class SweepTrialPublic(BaseModel):
+    index: int
+    job_id: str = Field(description="the trial's job (GET /api/jobs/{id} once it has started)")
+    params: dict[str, Any] = Field(description="{path: value} this trial trains with")
+    status: str = Field(description="waiting (in the sweep, not yet a job), then the job's status")
+    epoch: int
+    epochs: Optional[int]
+    best: Optional[SweepBest] = Field(description="the best value of the sweep's metric so far, and its epoch")
+    message: Optional[str]
+    stopped_early: bool = Field(description="early termination stopped it")
+
+
+class SweepBestTrial(BaseModel):
+    index: int
+    job_id: str
+    params: dict[str, Any]
+    best: SweepBest
+
+
+class SweepSummaryPublic(BaseModel):
+    id: str
+    status: Literal["running", "completed", "cancelled"]
+    created_at: float
+    finished_at: Optional[float]
+    message: Optional[str]
+    method: str
+    n_trials: int
+    metric: str
+    goal: str
+    seed: int
+    max_parallel: int
+
+
+class SweepPublic(SweepSummaryPublic):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "9b2f61c0d4aa", "status": "running", "method": "random", "n_trials": 2, "metric": "test_accuracy",
+        "goal": "maximize", "seed": 0, "max_parallel": 1, "created_at": 1796160401.5, "finished_at": None,
+        "message": None, "parameters": SWEEP_EXAMPLE["parameters"], "early_termination": None, "base": {"...": "spec"},
+        "trials": [{"index": 0, "job_id": "4375443c6a16", "params": {"training.optimizer.learning_rate": 0.02803},
+                    "status": "running", "epoch": 7, "epochs": 20, "best": {"value": 0.81, "epoch": 6},
+                    "message": None, "stopped_early": False},
+                   {"index": 1, "job_id": "a1c93e0f7b21", "params": {"training.optimizer.learning_rate": 0.0001019},
+                    "status": "waiting", "epoch": 0, "epochs": None, "best": None, "message": None,
+                    "stopped_early": False}],
+        "counts": {"running": 1, "waiting": 1},
+        "best": {"index": 0, "job_id": "4375443c6a16", "params": {"training.optimizer.learning_rate": 0.02803},
+                 "best": {"value": 0.81, "epoch": 6}}}]})
+    parameters: dict[str, Any]
+    early_termination: Optional[dict[str, Any]]
+    base: dict[str, Any] = Field(description="the normalized base job spec")
+    trials: list[SweepTrialPublic]
+    counts: dict[str, int] = Field(description="trials per status")
+    best: Optional[SweepBestTrial] = Field(description="the trial with the best metric so far")
+
+
+class SweepList(BaseModel):
+    items: list[SweepSummaryPublic]
+    total: int
+
+
+class SweepProposal(BaseModel):
+    """The next sweep: POST it to /api/sweeps as it is."""
+    sweep: dict[str, Any]
+# ==== end sweeps ====

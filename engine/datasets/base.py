@@ -58,7 +58,9 @@ class Dataset:
         return None if self.task == "classification" else int(self.y_train.reshape(len(self.y_train), -1).shape[1])
 
     def facts(self) -> "DataFacts":
-        return DataFacts(tuple(self.input_shape), self.task, self.n_classes, self.n_targets, len(self.x_train))
+        return DataFacts(tuple(self.input_shape), self.task, self.n_classes, self.n_targets, len(self.x_train),
+                         has_validation=self.x_val is not None and len(self.x_val) > 0,
+                         has_test=self.x_test is not None and len(self.x_test) > 0)
 
     def summary(self) -> dict:
         """JSON-ready sizes and metadata (no arrays)."""
@@ -81,6 +83,8 @@ class DataFacts:
     n_classes: int | None = None
     n_targets: int | None = None
     n_train: int | None = None     # training rows, when known without reading files
+    has_validation: bool = False   # the data brings its own validation rows (training.validation_split adds some)
+    has_test: bool = True          # a test set exists, so epochs report test_* metrics
 
 
 def validation_count(n_train: int, fraction: float) -> int:

@@ -120,7 +120,8 @@ def _images_entry(name: str, class_names: list[str], doc: str):
         shape = (IMAGE_SHAPE[1] * IMAGE_SHAPE[2],) if options.get("flatten") else IMAGE_SHAPE
         limit = options.get("limit")   # the files hold more images than any limit the API allows
         n_train = None if limit is None else limit - int(round(limit * (options.get("validation_split") or 0)))
-        return DataFacts(shape, "classification", len(class_names), n_train=n_train)
+        return DataFacts(shape, "classification", len(class_names), n_train=n_train,
+                         has_validation=bool(options.get("validation_split")), has_test=True)
     load.declared = declared
     return load
 

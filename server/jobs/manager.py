@@ -138,16 +138,17 @@ class JobManager:
 
     # -- mutations ----------------------------------------------------------------------------
     async def create_job(self, spec: dict, summary: list | None = None, n_params: int | None = None,
-                         init_from: str | None = None) -> dict:
+                         init_from: str | None = None, job_id: str | None = None) -> dict:
         """Queue a normalized spec (validated by the caller, trained as is); `init_from`: a job id that
-        `check_init_from` accepted, whose model file the worker starts from."""
+        `check_init_from` accepted, whose model file the worker starts from; `job_id`: an id given out
+        beforehand (a sweep's trial), else a new one."""
         # the 429 comes before anything is stored; the place is held across the awaits below, so
         # simultaneous creates cannot all pass the check and then all queue
         self.admission.reserve()
         try:
             await asyncio.to_thread(self._check_room, spec, n_params)  # 507 before anything is stored
             epochs = (spec.get("training") or {}).get("epochs")
-            job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from)
+            job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from, job_id)
             await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
         except BaseException:
             self.admission.unreserve()

@@ -45,6 +45,25 @@ CREATE TABLE IF NOT EXISTS jobs (
     init_from TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,      -- running | completed | cancelled
+    spec TEXT NOT NULL,        -- the normalized sweep (engine.sweeps.plan_sweep)
+    created_at REAL NOT NULL,
+    finished_at REAL,
+    message TEXT
+);
+CREATE TABLE IF NOT EXISTS sweep_trials (
+    sweep_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    job_id TEXT NOT NULL,      -- given when the sweep is created; the job row exists once the trial starts
+    params TEXT NOT NULL,
+    state TEXT NOT NULL,       -- waiting | started | cancelled (before it started) | failed (could not start)
+    best TEXT,                 -- {"value", "epoch"} of the sweep's metric, once the trial has finished
+    message TEXT,              -- e.g. why early termination stopped it
+    PRIMARY KEY (sweep_id, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS epochs (
     job_id TEXT NOT NULL,
     epoch INTEGER NOT NULL,
@@ -55,6 +74,8 @@ CREATE TABLE IF NOT EXISTS epochs (
 JSON_COLUMNS = ("spec", "latest", "best", "summary")
 COLUMNS = ("id", "seq", "status", "spec", "created_at", "started_at", "finished_at", "epoch", "epochs",
            "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from", "name")
+SWEEP_COLUMNS = ("id", "seq", "status", "spec", "created_at", "finished_at", "message")
+TRIAL_COLUMNS = ("idx", "job_id", "params", "state", "best", "message")
 # columns added after the first release: ALTER TABLE on open, so an existing database keeps working
 ADDED_COLUMNS = {"init_from": "TEXT", "name": "TEXT"}  # name: set by a rename; null = engine.naming's
 SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and index: they belong to the database file
@@ -173,10 +194,15 @@ class Storage:
             self._db.close()
 
     # -- jobs ---------------------------------------------------------------------------------
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex[:12]
+
     @_writes
-    def create_job(self, spec: dict, epochs: int, init_from: str | None = None) -> dict:
-        """`epochs` 0 = no fixed count; `init_from` = the id of the job this one continues."""
-        job_id = uuid.uuid4().hex[:12]
+    def create_job(self, spec: dict, epochs: int, init_from: str | None = None, job_id: str | None = None) -> dict:
+        """`epochs` 0 = no fixed count; `init_from` = the id of the job this one continues; `job_id`: an id
+        given out beforehand (a sweep's trial), else a new one."""
+        job_id = job_id or self.new_id()
         with self._lock:
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
             self._db.execute(
@@ -188,6 +214,15 @@ class Storage:
         with self._lock:
             row = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._row_to_job(row) if row else None
+
+    def get_jobs(self, ids: list[str]) -> dict[str, dict]:
+        """{id: job} of those that exist, in one query."""
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE id IN "
+                                    f"({', '.join('?' * len(ids))})", list(ids)).fetchall()
+        return {job["id"]: job for job in map(self._row_to_job, rows)}
 
     def list_jobs(self, status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
@@ -228,6 +263,79 @@ class Storage:
                 "UPDATE jobs SET status = 'interrupted', message = ?, finished_at = ? WHERE status IN (?, ?, ?)",
                 (message, time.time(), *ACTIVE_STATES))
         return ids
+
+    # -- sweeps --------------------------------------------------------------------------------
+    @_writes
+    def create_sweep(self, spec: dict, trials: list[tuple[str, dict]]) -> str:
+        """Store a sweep and its trials [(job_id, params)] (all waiting) in one transaction; returns its id."""
+        sweep_id = self.new_id()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM sweeps").fetchone()[0]
+                self._db.execute("INSERT INTO sweeps (id, seq, status, spec, created_at) VALUES (?, ?, 'running', ?, ?)",
+                                 (sweep_id, seq, json.dumps(spec), time.time()))
+                self._db.executemany(
+                    "INSERT INTO sweep_trials (sweep_id, idx, job_id, params, state) VALUES (?, ?, ?, ?, 'waiting')",
+                    [(sweep_id, i, job_id, json.dumps(params)) for i, (job_id, params) in enumerate(trials)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return sweep_id
+
+    def get_sweep(self, sweep_id: str) -> dict | None:
+        """The sweep row (spec parsed) with its trials in order, or None."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps WHERE id = ?",
+                                   (sweep_id,)).fetchone()
+            if row is None:
+                return None
+            trials = self._db.execute(f"SELECT {', '.join(TRIAL_COLUMNS)} FROM sweep_trials WHERE sweep_id = ? "
+                                      "ORDER BY idx", (sweep_id,)).fetchall()
+        sweep = self._sweep_row(row)
+        sweep["trials"] = [self._trial_row(t) for t in trials]
+        return sweep
+
+    def list_sweeps(self, limit: int = 50, offset: int = 0, status: str | None = None) -> tuple[list[dict], int]:
+        """Sweep rows newest first (without trials) and how many there are."""
+        where, args = ("WHERE status = ?", [status]) if status else ("", [])
+        with self._lock:
+            total = self._db.execute(f"SELECT COUNT(*) FROM sweeps {where}", args).fetchone()[0]
+            rows = self._db.execute(f"SELECT {', '.join(SWEEP_COLUMNS)} FROM sweeps {where} ORDER BY seq DESC "
+                                    "LIMIT ? OFFSET ?", args + [limit, offset]).fetchall()
+        return [self._sweep_row(r) for r in rows], total
+
+    @_writes
+    def update_sweep(self, sweep_id: str, **fields) -> None:
+        if set(fields) - set(SWEEP_COLUMNS):
+            raise KeyError(f"unknown sweep columns: {sorted(set(fields) - set(SWEEP_COLUMNS))}")
+        with self._lock:
+            self._db.execute(f"UPDATE sweeps SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                             [*fields.values(), sweep_id])
+
+    @_writes
+    def update_trial(self, sweep_id: str, index: int, **fields) -> None:
+        if set(fields) - set(TRIAL_COLUMNS):
+            raise KeyError(f"unknown trial columns: {sorted(set(fields) - set(TRIAL_COLUMNS))}")
+        values = [json.dumps(v) if k in ("params", "best") and v is not None else v for k, v in fields.items()]
+        with self._lock:
+            self._db.execute(f"UPDATE sweep_trials SET {', '.join(f'{k} = ?' for k in fields)} "
+                             "WHERE sweep_id = ? AND idx = ?", [*values, sweep_id, index])
+
+    @staticmethod
+    def _sweep_row(row: tuple) -> dict:
+        sweep = dict(zip(SWEEP_COLUMNS, row))
+        sweep["spec"] = json.loads(sweep["spec"])
+        return sweep
+
+    @staticmethod
+    def _trial_row(row: tuple) -> dict:
+        trial = dict(zip(TRIAL_COLUMNS, row))
+        trial["params"] = json.loads(trial["params"])
+        trial["best"] = json.loads(trial["best"]) if trial["best"] else None
+        return trial
 
     # -- epochs -------------------------------------------------------------------------------
     @_writes
