@@ -39,7 +39,8 @@ def cmd_serve(args) -> int:
     print(f"NN Playground on http://{args.host}:{args.port}  (data: {settings.home}, "
           f"{settings.workers_jobs} job worker(s), BLAS threads per job: {settings.threads})", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                log_config=log_config(LOGGING_CONFIG))  # ?token= never reaches the access log
+                log_config=log_config(LOGGING_CONFIG),  # ?token= never reaches the access log
+                ws_per_message_deflate=settings.ws_compression)
     return 0
 
 

@@ -54,6 +54,9 @@ class Settings:
     # this many messages behind (its buffer is bounded, so memory stays flat)
     slow_client_seconds: float = field(default_factory=lambda: _env("NNPLAY_SLOW_CLIENT_SECONDS", 30.0, float))
     max_client_messages: int = field(default_factory=lambda: _env("NNPLAY_MAX_CLIENT_MESSAGES", 5000))
+    # permessage-deflate on the sockets (`nnplay serve`): off, since compressing every frame was the server's
+    # largest cost with a class watching (zlib ~40% of its sends; frames are mostly base64, which barely shrinks)
+    ws_compression: bool = field(default_factory=lambda: bool(_env("NNPLAY_WS_COMPRESSION", 0)))
     # GET /api/jobs/{id}/history pages: `limit` defaults to history_page, at most max_history_page
     history_page: int = field(default_factory=lambda: _env("NNPLAY_HISTORY_PAGE", 1000))
     max_history_page: int = field(default_factory=lambda: _env("NNPLAY_MAX_HISTORY_PAGE", 10_000))

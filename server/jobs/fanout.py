@@ -8,7 +8,30 @@ SlowClientError (the socket closes with 1008; the client reconnects with ?since=
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
+
+
+class Outgoing(dict):
+    """A message as it goes out: the dict, and its JSON text made once, on first use, for every viewer (a
+    boundary frame is ~17 KB of JSON, a histograms frame ~13 KB; 30 viewers of one projector share one)."""
+
+    __slots__ = ("_text",)
+
+    @property
+    def text(self) -> str:
+        try:
+            return self._text
+        except AttributeError:
+            self._text = json.dumps(self, separators=(",", ":"), ensure_ascii=False)   # as Starlette's send_json
+            return self._text
+
+
+def encoded(message: dict) -> str:
+    """The message's JSON text: an Outgoing's shared one, else made now."""
+    if isinstance(message, Outgoing):
+        return message.text
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
 class SlowClientError(RuntimeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from .fanout import Subscriber
+from .fanout import Outgoing, Subscriber
 
 
 @dataclass
@@ -27,5 +27,9 @@ class LiveJob:
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def broadcast(self, message: dict) -> None:
+        """Queue `message` for every viewer; its JSON text is made once, when the first one sends it."""
+        if not self.subscribers:
+            return
+        message = message if isinstance(message, Outgoing) else Outgoing(message)
         for sub in list(self.subscribers):
             sub.push(message)
