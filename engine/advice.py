@@ -18,6 +18,39 @@ def _final_activation(layers: list[dict]) -> str:
     return act.get("name") if isinstance(act, dict) else act
 
 
+def _steps(model_spec: dict) -> int:
+    """Time steps of a sequence model's input (N, T, D); 1 for other inputs."""
+    shape = model_spec.get("input_shape") or [1]
+    return shape[0] if len(shape) == 2 else 1
+
+
+def resolve_null_units(model_spec: dict, task: str | None, n_classes: int | None,
+                       n_targets: int | None) -> list[Problem]:
+    """Fill, in place, an output layer's `"units": null` from the data (classes, target width; 1 for a binary
+    head such as sigmoid + binary_crossentropy); a null anywhere else, or without known data, is a Problem."""
+    from .losses import output_heads
+    layers = model_spec["layers"]
+    found = _last_sized_layer(layers)
+    problems = []
+    for i, layer in enumerate(layers):
+        if "units" not in layer or layer["units"] is not None:
+            continue
+        path = f"model.layers.{i}.units"
+        if found is None or i != found[0]:
+            problems.append(Problem(path, "only the output layer's units may be null (taken from the dataset)"))
+        elif task is None:
+            problems.append(Problem(path, "is null, which takes the number from the dataset; the dataset is not "
+                                          "known here"))
+        else:
+            heads = output_heads(task, n_classes, n_targets or 1)
+            mine = [h for h in heads if h["activation"] == _final_activation(layers)
+                    and h["loss"] == loss_name(model_spec["loss"])]
+            layer["units"] = (mine or heads)[0]["units"]
+            if layer["type"] == "time_distributed" and task == "regression":   # per-step targets (N, T)
+                layer["units"] = max(1, layer["units"] // _steps(model_spec))
+    return problems
+
+
 def output_problems(model_spec: dict, task: str, n_classes: int | None, n_targets: int = 1) -> list[Problem]:
     """Errors: an output layer or loss that cannot be trained on this task (`n_targets`: regression
     target values per example, one output unit each)."""
@@ -28,6 +61,8 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None, n_target
     units, loss = last["units"], loss_name(model_spec["loss"])
     path = f"model.layers.{i}.units"
     if task == "regression":
+        if last["type"] == "time_distributed":   # + flatten: units per step, for each of the T steps
+            units *= _steps(model_spec)
         if units != n_targets:
             return [Problem(path, f"the dataset has {n_targets} target value(s) per example; the output layer "
                                   f"needs {n_targets} unit(s), not {units}")]

@@ -41,6 +41,11 @@ class Limits:
     max_inline_values: int = 1_000_000  # rows x columns of inline data
     max_inline_classes: int = 100
     max_csv_chars: int = 2_000_000
+    # sequences (engine/datasets/sequences.py) and text sampling (engine/sampling.py)
+    max_seq_len: int = 1000            # time steps of a sequence dataset
+    max_text_chars: int = 500_000      # characters of a text the user pastes (the shipped one is ~200 KB)
+    max_generate_chars: int = 2000     # characters one /generate call samples
+    max_prompt_chars: int = 1000       # characters of its prompt
     # drawings (the digit reader)
     max_image_side: int = 4096         # pixels per side of an image array
     max_stroke_points: int = 10_000    # points per drawing (a browser records a few hundred per digit)

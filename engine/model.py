@@ -123,16 +123,18 @@ class Model:
         return getattr(act, "name", "linear")
 
     def loss_and_backward(self, x: np.ndarray, y: np.ndarray | None = None,
-                          targets: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+                          targets: np.ndarray | None = None, training: bool = True) -> tuple[float, np.ndarray]:
         """One training forward + backward. Returns (data loss, output). Fills self.grads.
 
         `y`: labels or targets as the dataset gives them; or `targets`: already as the loss compares them
         (`self.loss.targets(y, out)`, which the trainer makes once for the whole training set).
+        `training=False` runs the forward as inference (no dropout, batchnorm's running statistics read,
+        not moved): the probes' gradients on a fixed batch change nothing.
 
         When the loss fuses with the final activation (softmax + categorical cross-entropy,
         sigmoid + binary cross-entropy), the gradient w.r.t. the pre-activation is exact and stable.
         """
-        out = self.forward(x, training=True)
+        out = self.forward(x, training=training)
         t = self.loss.targets(y, out) if targets is None else targets
         last = self.layers[-1]
         if self.loss.fused_with and self.loss.fused_with == self.final_activation():

@@ -66,6 +66,10 @@ class Probes:
         rows = max(4, min(ACTIVATION_ROWS, ACTIVATION_VALUES // max(1, int(np.prod(x.shape[1:]))))) if x is not None else 0
         self.batch = (None if x is None or not len(x) else
                       model.pipeline.preprocess(x[:rows]).astype(model.dtype, copy=False))
+        y = getattr(dataset, "y_train", None)
+        self.batch_y = None if self.batch is None or y is None else y[:rows]
+        # recurrent layers (engine/layers/recurrent.py) keep dL/dh_t after backward: the time_gradients frame
+        self.recurrent = [i for i, layer in enumerate(model.layers) if hasattr(layer, "time_gradient_norms")]
 
     def emit(self, emit, epoch: int, force: bool = False) -> None:
         """Send the frames, at most `max_fps` per second unless forced (first and last epoch)."""
@@ -78,6 +82,8 @@ class Probes:
         if self.stream["histograms"]:
             emit(self.histograms(epoch))
             emit(self.gradient_norms(epoch))
+        if self.recurrent and self.stream.get("time_gradients", True) and self.batch_y is not None:
+            emit(self.time_gradients(epoch))
 
     def boundary(self, epoch: int) -> dict:
         res = self.stream["resolution"]
@@ -183,3 +189,16 @@ class Probes:
     def gradient_norms(self, epoch: int) -> dict:
         return {"type": "gradients", "epoch": epoch,
                 "norms": {k: float(np.sqrt((g.astype(np.float64) ** 2).sum())) for k, g in self.model.grads.items()}}
+
+    def time_gradients(self, epoch: int) -> dict:
+        """||dL/dh_t|| for t = 1..T per recurrent layer, on the fixed training batch, forward at inference.
+
+        The model's gradients (what the histograms and gradient norms show) are put back afterwards."""
+        grads = self.model.grads
+        saved = {k: g.copy() for k, g in grads.items()}
+        self.model.loss_and_backward(self.batch, self.batch_y, training=False)
+        layers = [{"layer": i, "type": self.model.layers[i].name,
+                   "norms": self.model.layers[i].time_gradient_norms()} for i in self.recurrent]
+        for key, g in self.model.grads.items():      # the property syncs fresh arrays into the flat buffer
+            g[...] = saved[key]
+        return {"type": "time_gradients", "epoch": epoch, "layers": layers}

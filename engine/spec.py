@@ -39,6 +39,8 @@ STREAM_OPTIONS = [
     Param("resolution", "int", 64, 8, 256, help="boundary grid cells per side"),
     Param("neuron_resolution", "int", 16, 4, 64, help="per-neuron map cells per side"),
     Param("histograms", "bool", True, help="send weight and gradient histograms"),
+    Param("time_gradients", "bool", True,
+          help="send ||dL/dh_t|| per time step of each recurrent layer (networks with simple_rnn / lstm)"),
     Param("bins", "int", 30, 4, 200),
     Param("max_fps", "float", 20.0, 0.1, 1000, help="frames (boundary, histograms) per second at most"),
     Param("max_epochs_per_second", "float", None, 1, 100_000, nullable=True,
@@ -145,12 +147,17 @@ def _copy_spec(job_spec: dict) -> dict:
 def _normalize_model(given: dict, facts: DataFacts | None, limits: Limits, problems: list) -> dict | None:
     """Model part with defaults filled, its shapes walked through every layer and its output checked
     against the data. Without the data's facts (the dataset part has problems) only the layers are checked."""
-    from .advice import output_problems
+    from .advice import output_problems, resolve_null_units
     from .model import normalize_model_spec
     shape_known = facts is not None or "input_shape" in given
     model = _collect(problems, normalize_model_spec, given, facts.input_shape if facts else [1])
     if model is None:
         return None
+    unresolved = resolve_null_units(model, *((facts.task, facts.n_classes, facts.n_targets) if facts else
+                                             (None, None, None)))
+    if unresolved:                        # an unknown width: no shape walk, no output check
+        problems.extend(p for p in unresolved if facts is not None or "not known" not in p.message)
+        return model
     if facts is not None and tuple(model["input_shape"]) != tuple(facts.input_shape):
         problems.append(Problem("model.input_shape", f"is {list(model['input_shape'])} but the dataset's inputs have "
                                                      f"shape {list(facts.input_shape)}; leave it out to take the "

@@ -148,6 +148,13 @@ def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits
         model = normalize_model_spec(model_spec, (facts or {}).get("input_shape"))
     except SpecError as e:
         errors.extend(e.problems)
+    if model:   # an output layer's null units: the dataset's number, shown in the rows
+        from .advice import resolve_null_units
+        unresolved = resolve_null_units(model, *(facts.get(k) for k in ("task", "n_classes", "n_targets"))
+                                        if facts else (None, None, None))
+        if unresolved:
+            errors.extend(unresolved)
+            model = None
     rows = _layer_rows(model, errors) if model else []
     if model and facts:
         try:  # everything POST /api/jobs would refuse (limits, output vs task and targets, data checks)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-# registration, in the order the UI lists them: 2-D sets, gates, inline, images
+# registration, in the order the UI lists them: 2-D sets, gates, inline, images, sequences
 from . import toy2d  # noqa: F401, I001
 from . import gates  # noqa: F401
 from . import inline  # noqa: F401
 from . import mnist  # noqa: F401
+from . import sequences  # noqa: F401
 from .base import DATASETS, MAX_SAMPLES, Dataset
 from .features import DEFAULT_FEATURES, FEATURES, apply_features
 from .csvtext import parse_csv

@@ -13,11 +13,15 @@ MAX_UNITS = DEFAULT_LIMITS.max_units
 
 
 @LAYERS.register("dense", doc="fully connected: every input feeds every unit",
-                 params=[Param("units", "int", 8, 1, MAX_UNITS, help="number of neurons")] + weighted_options() + [
+                 params=[Param("units", "int", 8, 1, MAX_UNITS, nullable=True,
+                                      help="number of neurons; null on the output layer: the dataset's number "
+                                           "(classes, vocabulary, target width)")] + weighted_options() + [
                      Param("use_bias", "bool", True, help="add a bias b to every unit (z = x W + b); false: z = x W")])
 class Dense(WeightedLayer):
 
     def compute_output_shape(self, input_shape):
+        if self.config["units"] is None:   # engine.normalize fills an output layer's null from the dataset
+            raise SpecError("units is null: only a job's output layer may leave it to the dataset")
         if len(input_shape) != 1:
             raise SpecError(f"dense needs a flat input but gets shape {list(input_shape)}; add a flatten layer before it")
         return (self.config["units"],)

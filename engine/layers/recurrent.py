@@ -218,6 +218,8 @@ class LSTM(Recurrent):
 class TimeDistributedDense(Dense):
 
     def compute_output_shape(self, input_shape):
+        if self.config["units"] is None:
+            raise SpecError("units is null: only a job's output layer may leave it to the dataset")
         if len(input_shape) != 2:
             raise SpecError(f"time_distributed needs sequences of shape [steps, features] but gets shape "
                             f"{list(input_shape)}; use dense for flat inputs")

@@ -2,7 +2,7 @@
 import { classColor, el } from "./draw-util.js";
 import { familyOptions, familyParams, paramDefaults, paramFields, selectEl } from "./forms.js";
 
-const HIDDEN_KINDS = new Set(["image"]); // MNIST-like sets live on /digits
+const HIDDEN_KINDS = new Set(["image", "sequence"]); // MNIST-like sets live on /digits, sequences on /sequences
 const SPEC_KEYS = new Set(["features", "preprocessing"]);
 
 export function playgroundDatasets(catalog) {
