@@ -24,6 +24,8 @@ from engine.params import Param
 from engine.preprocessing import PREPROCESSORS
 from engine.registry import Registry
 from engine.regularization import REGULARIZATION_OPTIONS
+from engine.sampling import generate_options
+from engine.limits import DEFAULT_LIMITS
 from engine.spec import EARLY_STOPPING_OPTIONS, STREAM_OPTIONS, TRAINING_OPTIONS
 
 from .jobs.storage import JOB_STATES
@@ -302,6 +304,23 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
                               json_schema_extra={"examples": [{"inputs": [[0.5, -1.0], [2.0, 0.1]]}]})
     inputs: list[Any] = Field(min_length=1, description="rows of raw inputs (before features/preprocessing)")
+
+
+GenerateRequest = params_model("GenerateRequest", generate_options(DEFAULT_LIMITS))
+
+
+class GeneratePublic(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "job_id": "4375443c6a16", "epoch": 12, "prompt": "ROMEO:", "text": " what light through yonder...",
+        "length": 300, "temperature": 0.8, "seed": 0}]})
+    job_id: str
+    epoch: Optional[int] = Field(None, description="the job's epoch when the request came (a running job: its "
+                                                   "latest checkpoint's model)")
+    prompt: str
+    text: str = Field(description="the sampled characters, after the prompt")
+    length: int
+    temperature: float
+    seed: int
 
 
 class PredictPublic(BaseModel):

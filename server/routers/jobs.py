@@ -16,8 +16,9 @@ import engine
 from ..deps import Authorized, ManagerDep, SettingsDep
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
-from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationCellPublic, EvaluationPublic, HistoryPublic, JobCreate,
-                       JobList, JobPublic, JobRename, JobStatus, PredictPublic, PredictRequest, WeightsPublic)
+from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationCellPublic, EvaluationPublic, GeneratePublic,
+                       GenerateRequest, HistoryPublic, JobCreate, JobList, JobPublic, JobRename, JobStatus,
+                       PredictPublic, PredictRequest, WeightsPublic)
 
 ERRORS = {404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
 MAX_OFFSET = 10**9        # more jobs than any home holds; SQLite cannot even take 2**63
@@ -227,6 +228,24 @@ async def predict_job(job_id: str, body: PredictRequest, manager: ManagerDep, se
     path = await _model_path(job_id, manager)
     model = await run_in_threadpool(load_cached, path)
     return await run_in_threadpool(_predict, model, body.inputs, settings.max_predict_rows)
+
+
+@router.post("/{job_id}/generate", response_model=GeneratePublic, summary="Sample text from a character model")
+async def generate_job_text(job_id: str, body: GenerateRequest, manager: ManagerDep, settings: SettingsDep) -> dict:
+    """For a job trained on the `text` dataset (finished, or still training: its latest checkpoint): `length`
+    characters sampled after `prompt` at `temperature`, seeded. 422 naming the field: a prompt character outside
+    the model's vocabulary, a length over the limit, a job that is not a character model."""
+    from engine.sampling import check_generate, generate_text
+    job = await manager.get_job(job_id)
+    if (job["spec"].get("dataset") or {}).get("name") != "text":
+        raise engine.SpecError(f"job {job_id} was trained on {job['spec']['dataset'].get('name')}, not on the text "
+                               "dataset: only character models generate text", "job_id")
+    path = await _model_path(job_id, manager)
+    model = await run_in_threadpool(load_cached, path)
+    options = check_generate(body.model_dump(), model.class_names, settings.engine_limits())
+    text = await run_in_threadpool(generate_text, model, options["prompt"], options["length"],
+                                   options["temperature"], options["seed"])
+    return {"job_id": job_id, "epoch": job.get("epoch"), "text": text, **options}
 
 
 EVALUATIONS: dict[tuple[str, float], dict] = {}  # (job id, model file mtime) -> result; small, recomputed on change
