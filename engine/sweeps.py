@@ -40,9 +40,18 @@ SUGGESTED = [
     {"path": "training.regularization.l2", "label": "L2", "distribution": "log_uniform", "min": 1e-5, "max": 1.0},
     {"path": "training.regularization.l1", "label": "L1", "distribution": "log_uniform", "min": 1e-6, "max": 1e-1},
     {"path": "training.batch_size", "label": "batch size", "distribution": "int_uniform", "min": 4, "max": 128},
-    {"path": "model.layers.{i}.units", "label": "units of hidden layer {n}", "values": [4, 8, 16, 32],
+    {"path": "model.layers.{i}.units", "label": "units, layer {n}", "values": [4, 8, 16, 32],
      "hidden_layers": True},
 ]
+# the /sweeps page's first base: the lectures' spiral, a few epochs per trial (rate and L2 decide the result)
+DEFAULT_BASE = {
+    "dataset": {"name": "spiral", "n_samples": 300, "noise": 0.1, "test_ratio": 0.5, "seed": 1},
+    "model": {"layers": [{"type": "dense", "units": 16, "activation": "tanh"},
+                         {"type": "dense", "units": 16, "activation": "tanh"},
+                         {"type": "dense", "units": 2, "activation": "softmax"}],
+              "loss": "categorical_crossentropy"},
+    "training": {"optimizer": {"name": "adam", "learning_rate": 0.01}, "batch_size": 10, "epochs": 20},
+}
 
 
 @dataclass
@@ -249,4 +258,4 @@ def sweep_catalog() -> dict:
     """/api/catalog's "sweeps": the options, distributions, methods, early termination and suggestions."""
     return {"options": [p.to_json() for p in SWEEP_OPTIONS], "distributions": DISTRIBUTIONS.describe("scale"),
             "methods": METHODS.describe(), "early_termination": EARLY_TERMINATION.describe(),
-            "metrics": list(METRIC_NAMES), "suggested": SUGGESTED}
+            "metrics": list(METRIC_NAMES), "suggested": SUGGESTED, "base": DEFAULT_BASE}

@@ -28,6 +28,7 @@ PAGES = {
     "/": "index.html",
     "/digits": "digits.html",
     "/jobs": "jobs.html",
+    "/sweeps": "sweeps.html",
     "/lessons": "lessons.html",
     "/lessons/backprop": "lesson_backprop.html",
     "/lessons/optimizers": "lesson_optimizers.html",

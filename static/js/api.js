@@ -181,3 +181,10 @@ export const getEvaluationCell = (id, label, predicted) =>
   request("GET", `/api/jobs/${encodeURIComponent(id)}/evaluation/cell?${new URLSearchParams({ label, predicted })}`);
 export const getFirstLayer = (jobId) =>
   request("GET", `/api/digits/first-layer${jobId ? `?${new URLSearchParams({ job_id: jobId })}` : ""}`);
+// ---- hyperparameter sweeps (issue 13)
+export const createSweep = (body) => request("POST", "/api/sweeps", body);
+export const getSweep = (id) => request("GET", `/api/sweeps/${encodeURIComponent(id)}`);
+export const listSweeps = (params = {}) => request("GET", `/api/sweeps?${new URLSearchParams(params)}`);
+export const cancelSweep = (id) => request("POST", `/api/sweeps/${encodeURIComponent(id)}/cancel`);
+/** the next sweep's body: every range narrowed around the best trial (the engine's rule) */
+export const narrowedSweep = (id) => request("GET", `/api/sweeps/${encodeURIComponent(id)}/narrowed`);

@@ -205,4 +205,6 @@ def test_catalog_lists_the_sweep_options_and_limits():
     assert "halving" in cat["sweeps"]["early_termination"]
     assert cat["limits"]["max_sweep_trials"] == 100 and cat["limits"]["max_sweep_parallel"] == 8
     suggested = {s["path"]: s for s in cat["sweeps"]["suggested"]}
-    plan_sweep(body(parameters={LR: {k: suggested[LR][k] for k in ("distribution", "min", "max")}}))
+    parameters = {p: {k: suggested[p][k] for k in ("distribution", "min", "max")} for p in (LR, L2)}
+    sweep, trials = plan_sweep({"base": cat["sweeps"]["base"], "parameters": parameters})   # the page's first sweep
+    assert len(trials) == sweep["n_trials"] and sweep["metric"] == "test_accuracy"
