@@ -125,14 +125,22 @@ class Conv2D(WeightedLayer):
         win = windows(xp, self.kh, self.kw, self.sh, self.sw, self.ho, self.wo)  # (N, C, ho, wo, kh, kw) view
         # im2col for the whole batch, (C, kh, kw, N, ho, wo) = (K, N*L): one copy into a reused buffer, so
         # the forward product and the weight gradient are each one large GEMM (which OpenBLAS can also
-        # split over two threads) instead of N small per-sample products
-        cols = self.scratch("cols", (c, self.kh, self.kw, n, self.ho, self.wo), x.dtype)
-        np.copyto(cols, win.transpose(1, 4, 5, 0, 2, 3))
-        self.cols = cols.reshape(c * self.kh * self.kw, -1)                       # (K, N*L)
-        zf = self.params["W"].reshape(f, -1) @ self.cols                           # (F, K) @ (K, N*L) -> (F, N*L)
+        # split over two threads) instead of N small per-sample products. The buffer has one more row of
+        # ones, so the bias rides in the same GEMM: adding it to the transposed output afterwards was a
+        # slow broadcast pass (as long as conv1's whole product)
+        k, cells = c * self.kh * self.kw, n * self.ho * self.wo
+        buf = self.scratch("cols", (k + 1, cells), x.dtype)
+        if self.__dict__.get("_ones_row") is not buf:       # a new buffer: set its row of ones once
+            buf[k] = 1
+            self._ones_row = buf
+        np.copyto(buf[:k].reshape(c, self.kh, self.kw, n, self.ho, self.wo), win.transpose(1, 4, 5, 0, 2, 3))
+        self.cols = buf[:k]                                                        # (K, N*L)
+        wb = np.empty((f, k + 1), dtype=x.dtype)                                   # [W | b]
+        wb[:, :k] = self.params["W"].reshape(f, k)
+        wb[:, k] = self.params["b"] if self.has_bias else 0
+        zf = wb @ buf                                                              # (F, K+1) @ (K+1, N*L) -> (F, N*L)
         z = np.empty((n, f, self.ho, self.wo), dtype=zf.dtype)
-        bias = self.params["b"][:, None, None] if self.has_bias else zf.dtype.type(0)
-        np.add(zf.reshape(f, n, self.ho, self.wo).transpose(1, 0, 2, 3), bias, out=z)  # -> (N, F, ho, wo)
+        np.copyto(z, zf.reshape(f, n, self.ho, self.wo).transpose(1, 0, 2, 3))    # -> (N, F, ho, wo)
         return z
 
     def linear_backward(self, gz):
