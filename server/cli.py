@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="jobs that train at once; more wait in the queue (default: NNPLAY_WORKERS_JOBS, "
                             "else the number of cores)")
     serve.add_argument("--threads", type=_threads_arg, default=None,
-                       help="BLAS threads per job: auto (default, also NNPLAY_THREADS): every core for a job "
+                       help="BLAS threads per job: auto (default, also NNPLAY_THREADS): the free cores for a job "
                             "that trains alone, one thread each while several train; or a fixed number")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                        help="uvicorn's log level (default info: one access-log line per request)")

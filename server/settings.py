@@ -35,7 +35,7 @@ def _env(name: str, default, cast=int):
 class Settings:
     home: Path = field(default_factory=default_home)
     workers_jobs: int = field(default_factory=lambda: _env("NNPLAY_WORKERS_JOBS", os.cpu_count() or 1))
-    # BLAS threads per job: "auto" (every core for a job training alone, one each while several train) or
+    # BLAS threads per job: "auto" (the free cores for a job training alone, one each while several train) or
     # a fixed number; server/jobs/threads.py
     threads: str | int = field(default_factory=lambda: _env("NNPLAY_THREADS", "auto", parse_threads))
     max_body_bytes: int = field(default_factory=lambda: _env("NNPLAY_MAX_BODY_BYTES", 8 * 1024 * 1024))

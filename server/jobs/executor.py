@@ -12,10 +12,11 @@ import os
 import queue
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Protocol
 
-from .threads import AUTO, THREADS_COMMAND, job_threads
+from .threads import AUTO, REBALANCE_SECONDS, THREADS_COMMAND, job_threads, others_busy
 from .worker import run_job
 
 Message = tuple[str, str, dict]  # (job_id, kind, payload); kinds: event, result, error, exited
@@ -60,6 +61,7 @@ class LocalProcessExecutor:
         self.threads = threads              # the policy: AUTO or a fixed count per job
         self.cores = cores or os.cpu_count() or 1
         self._threads_lock = threading.Lock()
+        self._last_rebalance = 0.0
         self.train_path = train_path
         self.checkpoint_seconds = checkpoint_seconds
         self.cancel_grace = cancel_grace
@@ -81,7 +83,9 @@ class LocalProcessExecutor:
         for command in commands or []:
             command_queue.put(command)  # e.g. a pause sent while the job was queued
         with self._threads_lock:
-            threads = job_threads(self.threads, self.cores, len(self._training()) + 1)
+            training = self._training()
+            threads = job_threads(self.threads, self.cores, len(training) + 1,
+                                  self._busy(sum(w.threads for w in training)))
             process = self.ctx.Process(
                 target=run_job, name=f"nnplay-job-{job_id}", daemon=True,
                 args=(job_id, spec, model_path, events, command_queue, threads, self.train_path,
@@ -101,8 +105,10 @@ class LocalProcessExecutor:
         """After a job starts or ends: give every training worker the policy's count for the jobs now
         training (a lone job gets every core back; a second job brings the first down to one thread)."""
         with self._threads_lock:
+            self._last_rebalance = time.monotonic()
             training = self._training()
-            threads = job_threads(self.threads, self.cores, len(training))
+            threads = job_threads(self.threads, self.cores, len(training),
+                                  self._busy(sum(w.threads for w in training)))
             for worker in training:
                 if worker.threads != threads:
                     worker.threads = threads
@@ -110,6 +116,10 @@ class LocalProcessExecutor:
                         worker.commands.put({"cmd": THREADS_COMMAND, "threads": threads})
                     except (ValueError, OSError):   # its queue closed as the process ended
                         pass
+
+    def _busy(self, own_threads: int) -> float:
+        """Cores other processes keep busy (only the auto policy asks; tests may replace this)."""
+        return others_busy(own_threads) if self.threads == AUTO else 0.0
 
     def _post(self, job_id: str, kind: str, payload: dict) -> None:
         try:
@@ -124,6 +134,8 @@ class LocalProcessExecutor:
                 kind, payload = worker.events.get(timeout=0.2)
             except queue.Empty:
                 if worker.process.is_alive():
+                    if self.threads == AUTO and time.monotonic() - self._last_rebalance > REBALANCE_SECONDS:
+                        self._rebalance()   # the machine's load moves: a lone job gives back or takes a core
                     continue
                 self._drain(job_id, worker)
                 break

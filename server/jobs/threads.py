@@ -1,12 +1,14 @@
 """The BLAS thread policy for training jobs: how many threads each job's NumPy (OpenBLAS) may use.
 
-`auto` (the default, `nnplay serve --threads auto`, NNPLAY_THREADS): a job that trains alone gets every core,
-so its large products (a CNN's batch-wide im2col GEMMs) are split over them; while two or more jobs train,
-each gets one thread. One thread per job is what a busy machine needs: OpenBLAS workers spin-wait for a core
-another job holds (measured on a loaded 2-core machine: a conv layer's GEMMs became 24x slower with 2 threads).
-The executor applies the policy when a job starts, and again whenever a job starts or ends: running workers are
-told their new count through their command queue (`THREADS_COMMAND`, applied by the worker itself with
-`set_blas_threads`; the trainer never sees it). A number N instead of auto gives every job N threads, fixed.
+`auto` (the default, `nnplay serve --threads auto`, NNPLAY_THREADS): a job that trains alone gets the cores
+nobody else is using, all of them on an idle machine, so its large products (a CNN's batch-wide im2col GEMMs)
+are split over them; while two or more jobs train, each gets one thread. One thread is what a busy machine
+needs: OpenBLAS workers spin-wait for a core another process holds (measured on a loaded 2-core machine: a conv
+layer's GEMMs became 24x slower with 2 threads). "Nobody else" is the 1-minute load average less the threads
+of this server's own training jobs. The executor applies the policy when a job starts, when a job starts or
+ends, and every REBALANCE_SECONDS while jobs train: running workers are told their new count through their
+command queue (`THREADS_COMMAND`, applied by the worker itself with `set_blas_threads`; the trainer never sees
+it). A number N instead of auto gives every job N threads, fixed.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import ctypes
 import os
 
 AUTO = "auto"
+REBALANCE_SECONDS = 15.0          # how often a running job's count is checked against the machine's load
 THREADS_COMMAND = "_blas_threads"   # {"cmd": THREADS_COMMAND, "threads": n}: server -> worker, never to the trainer
 # OpenBLAS's runtime setter, as numpy's bundled scipy-openblas (64-bit ints) and a system OpenBLAS name it
 SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
@@ -33,11 +36,23 @@ def parse_threads(value: str | int) -> str | int:
     return n
 
 
-def job_threads(policy: str | int, cores: int, running: int) -> int:
-    """BLAS threads for each job while `running` jobs (this one included) train on `cores` cores."""
-    if policy == AUTO:
-        return max(1, cores) if running <= 1 else 1
-    return int(policy)
+def job_threads(policy: str | int, cores: int, running: int, busy: float = 0.0) -> int:
+    """BLAS threads for each job while `running` jobs (this one included) train on `cores` cores, with other
+    processes keeping about `busy` cores busy."""
+    if policy != AUTO:
+        return int(policy)
+    if running > 1:
+        return 1
+    return max(1, min(cores, round(cores - max(0.0, busy))))
+
+
+def others_busy(own_threads: int) -> float:
+    """Cores other processes keep busy: the 1-minute load average less this server's own training threads."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:     # no load average on this platform: assume an idle machine
+        return 0.0
+    return max(0.0, load - own_threads)
 
 
 def set_blas_threads(n: int) -> bool:

@@ -142,12 +142,14 @@ def test_status_machine_never_leaves_a_final_status():
     assert status.result_status("stopped", cancel_requested=False) == "cancelled"
 
 
-def test_a_job_training_alone_gets_every_core_under_the_default_thread_policy(tmp_path):
+@pytest.mark.parametrize("busy, expected", [(0.0, str(os.cpu_count() or 1)), (99.0, "1")])
+def test_a_job_training_alone_gets_the_free_cores_under_the_default_thread_policy(tmp_path, busy, expected):
     async def body():
         m = await make_manager(tmp_path)
+        m.executor._busy = lambda own_threads: busy     # idle machine / other processes on every core
         job = await m.create_job({"mode": "threads"})
         await wait_done(m, job["id"])
-        assert m.storage.get_epochs(job["id"])[0]["threads"] == str(os.cpu_count() or 1)
+        assert m.storage.get_epochs(job["id"])[0]["threads"] == expected
         await m.shutdown()
     run(body())
 

@@ -1,5 +1,6 @@
-"""The BLAS thread policy (server/jobs/threads.py): every core for a job training alone, one thread per job while
-several train; applied when a job starts and re-applied to the running workers when a job starts or ends."""
+"""The BLAS thread policy (server/jobs/threads.py): the free cores for a job training alone, one thread per job
+while several train; applied when a job starts and re-applied to the running workers when a job starts or ends
+and as the machine's load moves."""
 from __future__ import annotations
 
 import ctypes
@@ -9,7 +10,8 @@ import pytest
 
 from server.cli import build_parser
 from server.jobs.executor import LocalProcessExecutor, _Worker
-from server.jobs.threads import AUTO, THREADS_COMMAND, _loaded_openblas, job_threads, parse_threads, set_blas_threads
+from server.jobs.threads import (AUTO, THREADS_COMMAND, _loaded_openblas, job_threads, others_busy, parse_threads,
+                                 set_blas_threads)
 from server.jobs.worker import CommandReader
 from server.settings import Settings
 
@@ -20,8 +22,18 @@ def test_auto_gives_a_lone_job_every_core_and_one_thread_each_while_several_trai
     assert job_threads(AUTO, cores, running) == expected
 
 
-def test_a_fixed_count_is_the_same_whatever_else_trains():
-    assert [job_threads(3, 2, running) for running in (1, 2, 5)] == [3, 3, 3]
+@pytest.mark.parametrize("cores, busy, expected", [(2, 0.3, 2), (2, 0.7, 1), (2, 9.0, 1), (8, 3.2, 5), (8, 0.0, 8)])
+def test_auto_gives_a_lone_job_only_the_cores_other_processes_leave_free(cores, busy, expected):
+    assert job_threads(AUTO, cores, 1, busy) == expected
+
+
+def test_a_fixed_count_is_the_same_whatever_else_trains_or_runs():
+    assert [job_threads(3, 2, running, busy) for running, busy in ((1, 0), (2, 0), (5, 0), (1, 12))] == [3] * 4
+
+
+def test_others_busy_is_the_load_average_less_this_servers_own_threads(monkeypatch):
+    monkeypatch.setattr("os.getloadavg", lambda: (3.5, 1.0, 1.0))
+    assert others_busy(2) == 1.5 and others_busy(5) == 0.0
 
 
 @pytest.mark.parametrize("text, value", [("auto", AUTO), (" AUTO ", AUTO), ("1", 1), ("4", 4), (2, 2)])
@@ -66,8 +78,14 @@ def sent(w: _Worker) -> list[dict]:
     return out
 
 
+def idle_executor(**kw) -> LocalProcessExecutor:
+    executor = LocalProcessExecutor(cores=2, **kw)
+    executor._busy = lambda own_threads: 0.0           # an otherwise idle machine
+    return executor
+
+
 def test_executor_brings_a_lone_two_thread_job_down_to_one_when_a_second_starts_and_back_when_it_ends():
-    executor = LocalProcessExecutor(threads=AUTO, cores=2)
+    executor = idle_executor(threads=AUTO)
     first = executor.workers["a"] = worker(threads=2)
     executor._rebalance()
     assert sent(first) == []                                               # alone: keeps both cores
@@ -80,7 +98,7 @@ def test_executor_brings_a_lone_two_thread_job_down_to_one_when_a_second_starts_
 
 
 def test_executor_with_a_fixed_count_never_sends_thread_commands():
-    executor = LocalProcessExecutor(threads=1, cores=2)
+    executor = idle_executor(threads=1)
     workers = [worker(threads=1) for _ in range(3)]
     executor.workers.update(zip("abc", workers))
     executor._rebalance()
