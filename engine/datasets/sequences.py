@@ -1,7 +1,7 @@
 """Sequence datasets for recurrent networks: inputs (N, T, D) float32, T = `seq_len`.
 
 - sine: the next value of noisy sine waves (regression; `per_step` predicts it at every step)
-- memory: recall the first bit at the last step (classification; seq_len sets the distance)
+- memory: recall a marked bit from the first fifth of the sequence at the last step (classification)
 - adding: the sum of the two marked numbers (regression; Hochreiter & Schmidhuber's adding problem)
 - text: the next character after seq_len characters, one-hot (classification over the vocabulary)
 
@@ -73,9 +73,10 @@ def sine(options, spec):
     return _split("sine", x[:, :, None].astype(np.float32), y.astype(np.float32), options, "regression")
 
 
-@_register("memory", "the first step carries a bit (+1 or -1, marked by 1 on the second input); the other steps "
-                     "are distractors uniform in [-noise, noise]; output the bit at the last step. seq_len sets "
-                     "how far back the network must remember",
+@_register("memory", "one step carries a bit (+1 or -1), marked by 1 on the second input, at a random one of the "
+                     "first seq_len/5 steps; every other step is a distractor uniform in [-noise, noise]; output the "
+                     "bit at the last step. seq_len sets how far back the network must remember (at least 4/5 of "
+                     "it); the random start means a net cannot just latch onto its very first input",
            seq_options(20, 1000, 1.0), "classification", lambda o: ((o["seq_len"], 2), 2, None))
 def memory(options, spec):
     rng = np.random.default_rng(options["seed"])
@@ -83,8 +84,9 @@ def memory(options, spec):
     bits = rng.integers(0, 2, n)
     x = np.zeros((n, t, 2), dtype=np.float32)
     x[:, :, 0] = rng.uniform(-options["noise"], options["noise"], (n, t))
-    x[:, 0, 0] = 2 * bits - 1                                             # the bit to recall
-    x[:, 0, 1] = 1                                                        # "remember this one"
+    rows, at = np.arange(n), rng.integers(0, max(1, t // 5), n)         # (N,) the marked step
+    x[rows, at, 0] = 2 * bits - 1                                        # the bit to recall
+    x[rows, at, 1] = 1                                                   # "remember this one"
     return _split("memory", x, bits.astype(np.int64), options, "classification", n_classes=2,
                   class_names=["0", "1"])
 

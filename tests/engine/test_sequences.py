@@ -45,10 +45,15 @@ def test_sine_target_is_the_next_clean_value_of_the_wave():
     assert per_step.n_targets == 30
 
 
-def test_memory_label_is_the_first_bit_and_only_the_first_step_is_marked():
-    ds = load_dataset({"name": "memory", "seq_len": 50, "n_samples": 200, "noise": 1.0})
-    np.testing.assert_array_equal(ds.y_train, (ds.x_train[:, 0, 0] > 0).astype(np.int64))
-    assert np.all(ds.x_train[:, 0, 1] == 1) and np.all(ds.x_train[:, 1:, 1] == 0)
+def test_memory_label_is_the_marked_bit_from_the_first_fifth_of_the_sequence():
+    ds = load_dataset({"name": "memory", "seq_len": 50, "n_samples": 400, "noise": 1.0})
+    marks = ds.x_train[:, :, 1]
+    assert np.all(marks.sum(axis=1) == 1) and np.all(marks[:, 10:] == 0)
+    at = marks.argmax(axis=1)
+    assert len(set(at.tolist())) == 10                 # every one of the first 10 steps is used
+    bit = ds.x_train[np.arange(len(at)), at, 0]
+    np.testing.assert_array_equal(ds.y_train, (bit > 0).astype(np.int64))
+    assert set(np.abs(bit).tolist()) == {1.0}
     assert 0.35 < ds.y_train.mean() < 0.65      # balanced: chance is 50 %
 
 
