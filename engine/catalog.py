@@ -18,7 +18,7 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     from .augment import AUGMENTATION_OPTIONS
     from .datasets import DATASETS, DEFAULT_FEATURES, FEATURES
     from .preprocessing import PREPROCESSORS
-    from .presets import PRESETS
+    from .presets import PRESETS, SEQUENCE_PRESETS
     from .sweeps import sweep_catalog
     return {
         "layers": LAYERS.describe(),
@@ -34,6 +34,7 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "families": {"activation": "activations", "initializer": "initializers", "loss": "losses",
                      "optimizer": "optimizers", "schedule": "schedules", "dataset": "datasets",
                      "feature": "features", "preprocessing": "preprocessing", "layer": "layers"},
+        "sequence_presets": SEQUENCE_PRESETS,         # the /sequences page's gallery (recurrent networks)
         "presets": PRESETS,                            # the playground's gallery: specs the engine validates   # what a 2-D set uses when the spec names none
         "preprocessing": PREPROCESSORS.describe(),
         "training": [p.to_json() for p in TRAINING_OPTIONS],

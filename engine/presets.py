@@ -72,3 +72,31 @@ PRESETS = [
             optimizer={"name": "adam", "learning_rate": 0.03},
             early_stopping={"monitor": "test_loss", "patience": 30, "restore_best_weights": True}),
 ]
+
+
+def _sequence_preset(name, title, text, dataset, layers, **training) -> dict:
+    opt = training.pop("optimizer", {"name": "adam", "learning_rate": 0.01, "clipnorm": 1.0})
+    return {"name": name, "title": title, "text": text, "spec": {
+        "dataset": dataset,
+        "model": {"layers": [*layers, {"type": "dense", "units": None, "activation": "softmax"}],
+                  "loss": "categorical_crossentropy"},
+        "training": {"epochs": None, "batch_size": 32, "optimizer": opt, **training}}}
+
+
+# the /sequences page's gallery (catalog "sequence_presets"); the output layer's units come from the data
+SEQUENCE_PRESETS = [
+    _sequence_preset("rnn_forgets", "A simple RNN forgets after 20 steps",
+                     "The bit to recall is 32 to 40 steps back. A simple RNN's gradient through time shrinks by "
+                     "orders of magnitude on the way back to it, so it never learns which step mattered and stays "
+                     "near 50 %.",
+                     {"name": "memory", "seq_len": 40, "n_samples": 2000}, [{"type": "simple_rnn", "units": 32}]),
+    _sequence_preset("lstm_remembers", "An LSTM remembers 100 steps",
+                     "The same task 80 to 100 steps back. The LSTM's forget gate keeps the cell state, and its "
+                     "gradient, alive across the whole sequence: accuracy climbs to 100 % within a few epochs.",
+                     {"name": "memory", "seq_len": 100, "n_samples": 2000}, [{"type": "lstm", "units": 32}]),
+    _sequence_preset("char_rnn", "A char-RNN on the shipped text",
+                     "An LSTM reads 40 characters of Shakespeare and predicts the next one. Sample from it every "
+                     "few epochs: random letters first, then words, then something like verse.",
+                     {"name": "text", "seq_len": 40, "n_samples": 4000}, [{"type": "lstm", "units": 128}],
+                     optimizer={"name": "adam", "learning_rate": 0.005, "clipnorm": 1.0}, batch_size=64),
+]

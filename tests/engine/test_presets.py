@@ -32,3 +32,30 @@ def test_perceptron_preset_cannot_learn_xor_but_the_hidden_layer_preset_can():
         return r.history[-1]["test_accuracy"]
     assert acc("perceptron_xor", 60) < 0.7
     assert acc("xor_hidden", 60) > 0.9
+
+
+from engine.presets import SEQUENCE_PRESETS  # noqa: E402
+
+
+@pytest.mark.parametrize("preset", SEQUENCE_PRESETS, ids=[p["name"] for p in SEQUENCE_PRESETS])
+def test_sequence_preset_validates_and_trains_an_epoch_on_a_small_copy(preset):
+    spec = {**preset["spec"], "dataset": {**preset["spec"]["dataset"], "n_samples": 64},
+            "training": {**preset["spec"]["training"], "epochs": 1}}
+    norm = normalize(spec)
+    assert norm["model"]["layers"][-1]["units"] is not None      # taken from the data
+    result = train(spec)
+    assert len(result.history) == 1 and result.history[0]["train_loss"] == result.history[0]["train_loss"]
+    assert 2 <= preset["text"].count(". ") + 1 <= 4
+
+
+def test_sequence_presets_are_in_the_catalog_and_name_the_three_lessons():
+    assert [p["name"] for p in catalog()["sequence_presets"]] == ["rnn_forgets", "lstm_remembers", "char_rnn"]
+    cells = [p["spec"]["model"]["layers"][0]["type"] for p in SEQUENCE_PRESETS]
+    assert cells == ["simple_rnn", "lstm", "lstm"]
+
+
+def test_the_simple_rnn_preset_stays_near_chance_for_its_first_epochs():
+    spec = SEQUENCE_PRESETS[0]["spec"]
+    result = train({**spec, "dataset": {**spec["dataset"], "n_samples": 800},
+                    "training": {**spec["training"], "epochs": 4}, "stream": {"histograms": False}})
+    assert max(r["test_accuracy"] for r in result.history) < 0.7
