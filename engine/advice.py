@@ -60,6 +60,8 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None, n_target
     i, last = found
     units, loss = last["units"], loss_name(model_spec["loss"])
     path = f"model.layers.{i}.units"
+    if task == "reconstruction":
+        return _reconstruction_problems(model_spec, units, path, n_targets)
     if task == "regression":
         if last["type"] == "time_distributed":   # + flatten: units per step, for each of the T steps
             units *= _steps(model_spec)
@@ -75,6 +77,19 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None, n_target
         return [Problem(path, f"the dataset has {n_classes} classes; the output layer needs {need} unit(s), not {units}")]
     # the loss knows which output layers it can read (cross-entropies: their own activation or logits)
     problem = make_loss(model_spec["loss"]).activation_problem(_final_activation(model_spec["layers"]), units)
+    return [Problem("model.loss", problem)] if problem else []
+
+
+def _reconstruction_problems(model_spec: dict, units: int, path: str, n_values: int) -> list[Problem]:
+    """An autoencoder's output: one unit per input value, and a loss that compares values."""
+    if units != n_values:
+        return [Problem(path, f"the network rebuilds its inputs (dataset target \"input\"): {n_values} values per "
+                              f"example, so the output layer needs {n_values} unit(s), not {units}")]
+    loss = make_loss(model_spec["loss"])
+    if not loss.reconstruction_heads:
+        return [Problem("model.loss", f"{loss.name} cannot compare an output with its input; use "
+                                      "mean_squared_error, or binary_crossentropy for pixels in [0, 1]")]
+    problem = loss.activation_problem(_final_activation(model_spec["layers"]), units)
     return [Problem("model.loss", problem)] if problem else []
 
 

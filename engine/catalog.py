@@ -20,6 +20,9 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
     from .preprocessing import PREPROCESSORS
     from .presets import PRESETS, SEQUENCE_PRESETS
     from .sweeps import sweep_catalog
+    from .datasets.target import TARGET_OPTIONS
+    from .knn import KNN_OPTIONS
+    from .layer_flags import LAYER_FLAGS
     return {
         "layers": LAYERS.describe(),
         "activations": ACTIVATIONS.describe("zero_gradient"),
@@ -46,4 +49,8 @@ def catalog(limits: Limits = DEFAULT_LIMITS) -> dict:
         "outcomes": list(OUTCOMES),
         "sweeps": sweep_catalog(),                     # /sweeps: options, distributions, suggested ranges
         "limits": limits.to_json(),
+        # representations (issue 15): keys any dataset / any layer takes, and the k-NN model's options
+        "dataset_target": [p.to_json() for p in TARGET_OPTIONS],
+        "layer_flags": [p.to_json() for p in LAYER_FLAGS],
+        "knn": [p.to_json() for p in KNN_OPTIONS],
     }

@@ -40,6 +40,23 @@ class FlatParams:
             layer.grads[name] = gview
             self._grad_views.append((layer.grads, name, gview))
         self.kernels, self.kernel_grads = self.params[:self.n_kernel], self.grads[:self.n_kernel]
+        # frozen layers ("trainable": false): their slices get no gradient and are put back after each step,
+        # so neither the optimizer (momentum, decoupled decay) nor a penalty or max-norm moves them a bit
+        frozen = set(getattr(model, "frozen", ()))
+        self.frozen = [self.slices[k] for k in keys if int(k.split(".", 1)[0]) in frozen]
+        self.hold()
+
+    def hold(self) -> None:
+        """Remember the frozen layers' current values (after init_from or a weight edit changed them)."""
+        self._held = [self.params[s].copy() for s in self.frozen]
+
+    def zero_frozen_grads(self) -> None:
+        for s in self.frozen:
+            self.grads[s] = 0
+
+    def restore_frozen(self) -> None:
+        for s, values in zip(self.frozen, self._held):
+            self.params[s] = values
 
     def sync_grads(self) -> None:
         """Layers that assign a new gradient array (instead of writing into theirs) are copied back."""

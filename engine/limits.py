@@ -28,6 +28,12 @@ class Limits:
     # training
     max_epochs: int = 100_000          # also the cap of an open-ended run (training.epochs null)
     max_batch_size: int = 65_536
+    # k-NN (engine/knn.py): training rows x evaluated rows (test + validation), each pair one distance
+    max_knn_pairs: int = 100_000_000
+    # what a trained network's layers make of the data (engine/representations.py, /codes /decode /reconstructions)
+    max_code_rows: int = 10_000          # test examples per /codes answer
+    max_decode_rows: int = 1_000         # codes per /decode request
+    max_reconstruction_rows: int = 200   # examples per /reconstructions answer
     # peak memory of one job (engine/memory.py's estimate: weights, optimizer, one batch's activations,
     # boundary grid, data); half the machine, so a job cannot take the server down with it
     max_job_bytes: int = _machine_memory() // 2

@@ -50,6 +50,8 @@ class Loss:
     # "binary" = one unit (two classes only), "targets" = one unit per regression target
     heads: tuple = ()
     task = "classification"        # the task those heads are for
+    # heads for rebuilding the inputs (dataset target "input"): one unit per input value
+    reconstruction_heads: tuple = ()
     threshold = 0.5                # a single output above this reads as class 1
     classification_only = False
 
@@ -131,6 +133,7 @@ class Loss:
                  doc="Keras' mean squared error: mean over samples and outputs of (out - target)^2")
 class MeanSquaredError(Loss):
     heads, task = (("linear", "targets"),), "regression"
+    reconstruction_heads = (("linear", "targets"), ("sigmoid", "targets"))
     formula = "L = 1/(N·K) · Σₙ Σₖ (yₙₖ − tₙₖ)²;  ∂L/∂yₙₖ = 2 (yₙₖ − tₙₖ) / (N·K)"
 
     def prob_value(self, out, t):
@@ -151,6 +154,7 @@ class MeanSquaredError(Loss):
                       "is (out − target) with no factor 2 (the classic backprop worked examples use it)"))
 class HalfSquaredError(Loss):
     heads, task = (("linear", "targets"),), "regression"
+    reconstruction_heads = (("linear", "targets"), ("sigmoid", "targets"))
     formula = "L = 1/N · Σₙ ½ Σₖ (tₙₖ − yₙₖ)²;  ∂L/∂yₙₖ = (yₙₖ − tₙₖ) / N"
 
     def prob_value(self, out, t):
@@ -167,6 +171,7 @@ class BinaryCrossentropy(Loss):
     formula = "L = −1/(N·K) · Σₙ Σₖ [tₙₖ log pₙₖ + (1 − tₙₖ) log(1 − pₙₖ)];  ∂L/∂zₙₖ = (pₙₖ − tₙₖ) / (N·K)"
     fused_with = "sigmoid"
     heads = (("sigmoid", "binary"), ("linear", "binary"))   # probabilities, or logits
+    reconstruction_heads = (("sigmoid", "targets"),)         # pixels in [0, 1] read as probabilities
     accepts = tuple(activation for activation, _ in heads)
     classification_only = True
 
@@ -288,7 +293,8 @@ class Perceptron(Loss):
         return _sigmoid(2 * np.clip(out1, -20, 20))
 
 
-SUGGESTED = {"classification": "categorical_crossentropy", "regression": "mean_squared_error"}
+SUGGESTED = {"classification": "categorical_crossentropy", "regression": "mean_squared_error",
+             "reconstruction": "mean_squared_error"}
 
 
 def output_heads(task: str, n_classes: int | None, n_targets: int = 1) -> list[dict]:
@@ -298,9 +304,13 @@ def output_heads(task: str, n_classes: int | None, n_targets: int = 1) -> list[d
     out = []
     for name in names:
         loss = LOSSES.get(name)
-        if loss.task != task:
+        if task == "reconstruction":
+            heads = loss.reconstruction_heads
+        elif loss.task != task:
             continue
-        for activation, rule in loss.heads:
+        else:
+            heads = loss.heads
+        for activation, rule in heads:
             if rule == "binary" and n_classes != 2:
                 continue
             units = {"classes": n_classes, "binary": 1, "targets": n_targets}[rule]

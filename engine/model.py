@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import Problem, SpecError
+from .layer_flags import flag_problems, frozen_layers, normalize_flags
 from .layers import LAYERS, WeightedLayer
 from .losses import make_loss
 from .pipeline import InputPipeline
@@ -77,6 +78,7 @@ class Model:
         self.class_names: list[str] | None = None
         # flat views share memory with the layers, so in-place optimizer updates reach them
         self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
+        self.frozen = frozen_layers(spec)        # layers marked "trainable": false
         self.chunk_rows = inference_rows(spec)   # forward_batched's chunk: bounded memory for any network
         self.flat = None               # FlatParams when the trainer packed the parameters (engine/flat.py)
         self.optimizer = None          # set by the trainer; its state is saved with the model (engine/resume.py)
@@ -255,6 +257,12 @@ def normalize_model_spec(spec: dict, input_shape=None) -> dict:
     """Copy of `spec` with dtype, input_shape and every layer's options filled in (raises SpecError)."""
     if not isinstance(spec, dict):
         raise SpecError("must be an object with \"layers\" and \"loss\"", "model")
+    if "type" in spec:                     # a model that is not a stack of layers (engine/knn.py)
+        from .knn import is_knn, normalize_knn_spec
+        if not is_knn(spec):
+            raise SpecError(f"unknown model type {spec['type']!r}; allowed: knn (or leave type out and give layers)",
+                            "model.type")
+        return normalize_knn_spec(spec, input_shape)
     spec = copy.deepcopy(spec)
     problems: list[Problem] = []
     spec.setdefault("dtype", "float32")
@@ -283,9 +291,12 @@ def normalize_model_spec(spec: dict, input_shape=None) -> dict:
         try:
             layer = _instantiate(layer_spec, f"model.layers.{i}")
             layers[i] = {"type": layer_spec["type"], **layer.config,
+                         **normalize_flags(layer_spec, f"model.layers.{i}"),
                          **({"weights": layer_spec["weights"]} if "weights" in layer_spec else {})}
         except SpecError as e:
             problems.extend(e.problems)
+    if not problems:
+        problems.extend(flag_problems(layers))
     unknown = set(spec) - {"input_shape", "dtype", "layers", "loss"}
     problems.extend(Problem(f"model.{k}", "unknown key; allowed: input_shape, dtype, layers, loss") for k in sorted(unknown))
     if problems:
@@ -311,6 +322,9 @@ def build_model(spec: dict, seed: int = 0, rng: np.random.Generator | None = Non
                 pipeline: InputPipeline | None = None, input_shape=None) -> Model:
     """Build and initialise a Model from a model spec. All randomness comes from `rng` (or `seed`)."""
     spec = normalize_model_spec(spec, input_shape)
+    if spec.get("type") == "knn":
+        from .knn import KNNModel
+        return KNNModel(spec, pipeline)    # fitted by engine.train
     rng = rng if rng is not None else np.random.default_rng(seed)
     dtype = np.dtype(spec["dtype"])
     shape, layers = tuple(spec["input_shape"]), []
@@ -376,6 +390,26 @@ def _declared_params(spec: dict) -> list[str]:
     return keys
 
 
+def layer_param_shapes(spec: dict) -> list[dict[str, tuple]]:
+    """Per layer of a normalized model spec, its parameter shapes ({"W": (784, 32), "b": (32,)}), from shapes alone."""
+    return [params for _, params in _layer_shapes(spec)]
+
+
+def layer_output_shapes(spec: dict) -> list[tuple]:
+    """Per layer of a normalized model spec, its per-sample output shape, from shapes alone."""
+    return [out for out, _ in _layer_shapes(spec)]
+
+
+def _layer_shapes(spec: dict) -> list[tuple[tuple, dict[str, tuple]]]:
+    shape, out = tuple(spec["input_shape"]), []
+    for i, layer_spec in enumerate(spec["layers"]):
+        layer = _instantiate(layer_spec, f"model.layers.{i}")
+        next_shape = tuple(layer.compute_output_shape(shape))
+        out.append((next_shape, {k: tuple(v) for k, v in layer.param_shapes(shape).items()}))
+        shape = next_shape
+    return out
+
+
 def load_model(path: str | os.PathLike, limits=None) -> Model:
     """Load a model saved by Model.save. Never unpickles.
 
@@ -387,6 +421,9 @@ def load_model(path: str | os.PathLike, limits=None) -> Model:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = _read_meta(data)
+            if meta["spec"].get("type") == "knn":
+                from .knn import knn_from_file
+                return knn_from_file(meta, data, limits or DEFAULT_LIMITS)
             spec = _checked_spec(meta, data, limits or DEFAULT_LIMITS)
             arrays = {k: data[k] for k in data.files if k != "meta_json"}
         return _model_from_file(spec, meta, arrays)

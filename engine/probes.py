@@ -70,6 +70,8 @@ class Probes:
         self.batch_y = None if self.batch is None or y is None else y[:rows]
         # recurrent layers (engine/layers/recurrent.py) keep dL/dh_t after backward: the time_gradients frame
         self.recurrent = [i for i, layer in enumerate(model.layers) if hasattr(layer, "time_gradient_norms")]
+        from .hidden_space import HiddenSpace
+        self.hidden = HiddenSpace.for_run(model, dataset, stream)   # stream.hidden_layer set: hidden_space frames
 
     def emit(self, emit, epoch: int, force: bool = False) -> None:
         """Send the frames, at most `max_fps` per second unless forced (first and last epoch)."""
@@ -79,6 +81,8 @@ class Probes:
         self.last = now
         if self.domain is not None:
             emit(self.boundary(epoch))
+        if self.hidden is not None:
+            emit(self.hidden.frame(epoch))
         if self.stream["histograms"]:
             emit(self.histograms(epoch))
             emit(self.gradient_norms(epoch))

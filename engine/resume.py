@@ -1,8 +1,11 @@
-"""Continue a run: start a new training run from a saved model's weights and optimizer state.
+"""Continue a run, or fine-tune: start a new training run from a saved model.
 
 The model file (engine/model.py) carries the optimizer's per-parameter slots ("optimizer/{key}/{slot}")
-and its name and step count; `start_from` copies both into a freshly built model and optimizer, after
-checking that the saved network has exactly the same parameters.
+and its name and step count; `start_from(path)` copies both into a freshly built model and optimizer, after
+checking that the saved network has exactly the same parameters. `start_from({"path", "layers": [0, 1]})`
+copies only the named layers' weights (and batchnorm state), shapes checked layer by layer, and leaves the
+rest of the network and the optimizer fresh: transfer learning, e.g. a digit model's convolutions reused
+for Fashion-MNIST, or a pre-trained encoder under a new softmax.
 """
 from __future__ import annotations
 
@@ -45,9 +48,52 @@ def architecture_problems(model_spec: dict, saved) -> list[Problem]:
     return []
 
 
-def start_from(path, model, optimizer) -> None:
+def layer_problems(model_spec: dict, saved, layers: list[int]) -> list[Problem]:
+    """Why the saved model's `layers` cannot be copied into a network built from `model_spec` (empty when
+    they can): each must exist in both, be of the same type and have parameters of the same shapes."""
+    from .model import layer_param_shapes
+    mine, theirs = layer_param_shapes(model_spec), saved.layers
+    problems = []
+    for n, i in enumerate(layers):
+        path = f"{PATH}.layers.{n}"
+        if layers.index(i) != n:
+            problems.append(Problem(path, f"layer {i} is listed twice"))
+        elif not 0 <= i < min(len(mine), len(theirs)):
+            problems.append(Problem(path, f"layer {i} does not exist: the saved model has {len(theirs)} layers, "
+                                          f"this network {len(mine)}"))
+        elif model_spec["layers"][i]["type"] != theirs[i].name:
+            problems.append(Problem(path, f"layer {i} is {model_spec['layers'][i]['type']} here but "
+                                          f"{theirs[i].name} in the saved model"))
+        else:
+            have = {k: tuple(v.shape) for k, v in theirs[i].params.items()}
+            for key in sorted(set(mine[i]) | set(have)):
+                if mine[i].get(key) != have.get(key):
+                    problems.append(Problem(path, f"layer {i} ({theirs[i].name}): {key} has shape "
+                                                  f"{list(have.get(key) or [])} in the saved model but "
+                                                  f"{list(mine[i].get(key) or [])} in this network"))
+                    break
+    return problems
+
+
+def copy_layers(saved, model, layers: list[int]) -> None:
+    """Copy the parameters and state of `layers` from `saved` into `model` (checked by layer_problems)."""
+    weights = saved.get_weights()
+    prefixes = tuple(f"{i}." for i in layers)
+    model.set_weights({k: v for k, v in weights.items() if k.startswith(prefixes)})
+
+
+def start_from(init_from, model, optimizer) -> None:
     """Copy the saved weights (and state) into `model`, and the saved optimizer state into `optimizer`
-    when it is the same optimizer (a different one starts with fresh state, as switching in Keras)."""
+    when it is the same optimizer (a different one starts with fresh state, as switching in Keras).
+    `init_from` is the model file's path, or {"path", "layers": [i, ...]} to copy only those layers."""
+    if isinstance(init_from, dict) and init_from.get("layers") is not None:
+        saved = saved_model(init_from["path"])
+        problems = layer_problems(model.spec, saved, list(init_from["layers"]))
+        if problems:
+            raise SpecError(problems)
+        copy_layers(saved, model, list(init_from["layers"]))
+        return
+    path = init_from["path"] if isinstance(init_from, dict) else init_from
     saved = saved_model(path)
     problems = architecture_problems(model.spec, saved)
     if problems:

@@ -29,7 +29,8 @@ TRAINING_OPTIONS = [
 ]
 EARLY_STOPPING_OPTIONS = [
     Param("monitor", "choice", "val_loss", choices=("val_loss", "val_accuracy", "test_loss", "test_accuracy",
-                                                    "train_loss", "train_accuracy", "val_r2", "test_r2")),
+                                                    "train_loss", "train_accuracy", "val_r2", "test_r2",
+                                                    "val_reconstruction_error", "test_reconstruction_error")),
     Param("patience", "int", 10, 0, 100_000, help="epochs without improvement before stopping"),
     Param("min_delta", "float", 0.0, 0, 1e6, help="smallest change that counts as improvement"),
     Param("restore_best_weights", "bool", True),
@@ -45,6 +46,10 @@ STREAM_OPTIONS = [
     Param("max_fps", "float", 20.0, 0.1, 1000, help="frames (boundary, histograms) per second at most"),
     Param("max_epochs_per_second", "float", None, 1, 100_000, nullable=True,
           help="pace training so people can watch it learn; empty = full speed"),
+    Param("hidden_layer", "int", None, 0, DEFAULT_LIMITS.max_layers - 1, nullable=True,
+          help="2-D data: also stream the hidden space, the data and the input grid as this layer sees them"),
+    Param("hidden_units", "int_list", None, 0, DEFAULT_LIMITS.max_units - 1, nullable=True,
+          help="the two units to draw of a wider hidden layer; empty = its first two principal directions"),
 ]
 TOP_KEYS = ("dataset", "model", "training", "stream")
 TRAINING_SECTIONS = ("optimizer", "regularization", "lr_schedule", "early_stopping", "augmentation")
@@ -119,11 +124,15 @@ def normalize(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     if training.get("augmentation") and dataset and DATASETS.get(dataset["name"]).kind != "image":
         problems.append(Problem("training.augmentation", "augmentation applies to image datasets (mnist, fashion_mnist) only"))
     problems.extend(_training_fits_data(training, dataset, facts))
+    if stream and model:
+        from .hidden_space import hidden_space_problems
+        problems.extend(hidden_space_problems(model, stream, dataset))
     if problems:
         raise SpecError(problems)
     out = {"dataset": dataset, "model": model, "training": training, "stream": stream}
     from .memory import memory_problems  # a spec that passes every other check: does it fit in memory?
-    problems.extend(memory_problems(out, facts, limits))
+    if model.get("type") != "knn":       # k-NN's cost is its distance pairs, capped by max_knn_pairs
+        problems.extend(memory_problems(out, facts, limits))
     if problems:
         raise SpecError(problems)
     return out
@@ -163,6 +172,11 @@ def _normalize_model(given: dict, facts: DataFacts | None, limits: Limits, probl
                                                      f"shape {list(facts.input_shape)}; leave it out to take the "
                                                      "dataset's"))
         return model
+    if model.get("type") == "knn":
+        from .knn import knn_problems
+        if facts is not None:
+            problems.extend(knn_problems(model, facts, limits))
+        return model
     _check_model_limits(model, limits, problems, shape_known)
     if facts is not None:
         problems.extend(output_problems(model, facts.task, facts.n_classes, facts.n_targets or 1))
@@ -173,6 +187,7 @@ def _training_fits_data(training: dict, dataset: dict | None, facts: DataFacts |
     """Training options that only the data can rule out: a monitor the task never computes, a
     validation split that leaves nothing to train on."""
     from .datasets.base import validation_count
+    from .metrics import score_name
     problems = []
     es = training.get("early_stopping")
     if es and es["monitor"].startswith("val_") and not training.get("validation_split") \
@@ -182,7 +197,7 @@ def _training_fits_data(training: dict, dataset: dict | None, facts: DataFacts |
                                 "or monitor test_loss / test_accuracy"))
     if facts is None:
         return problems
-    score = "accuracy" if facts.task == "classification" else "r2"
+    score = score_name(facts.task)
     if es and not es["monitor"].endswith(("_loss", f"_{score}")):
         problems.append(Problem("training.early_stopping.monitor",
                                 f"{es['monitor']} is not computed for a {facts.task} dataset; monitor a loss "
@@ -201,10 +216,12 @@ def prepare_dataset(spec: dict, limits: Limits = DEFAULT_LIMITS) -> tuple[dict, 
     problem the loader can find is found here, with its field path; image sets are never read here,
     they declare their shapes. Inline data gets the task, class count and features the data implies."""
     from .datasets import DATASETS, load_dataset
+    from .datasets.target import reconstruction_facts
     out = normalize_dataset_spec(spec, limits)
     entry = DATASETS.get(out["name"])
     if hasattr(entry, "declared"):
-        return out, entry.declared(out)
+        facts = entry.declared(out)
+        return out, (reconstruction_facts(facts) if out["target"] == "input" else facts)
     try:
         ds = load_dataset(out)
     except SpecError:
@@ -213,8 +230,9 @@ def prepare_dataset(spec: dict, limits: Limits = DEFAULT_LIMITS) -> tuple[dict, 
         raise SpecError(str(e), "dataset") from None
     except Exception as e:  # noqa: BLE001 - a loader bug must reach the user as a field problem, not a traceback
         raise SpecError(f"could not be built from these values ({type(e).__name__})", "dataset") from None
-    if entry.kind == "inline":
-        out.update(task=ds.task, n_classes=ds.n_classes, features=ds.features)
+    if entry.kind == "inline":   # an autoencoder keeps the labels' own task (the data's, not the model's)
+        out.update(features=ds.features, **({} if out["target"] == "input" else
+                                            {"task": ds.task, "n_classes": ds.n_classes}))
     return out, ds.facts()
 
 
@@ -238,6 +256,8 @@ def normalize_dataset_spec(spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
         out["features"] = None if given is None else _collect(problems, check_features, given, "dataset.features")
     elif spec.get("features") is not None:
         problems.append(Problem("dataset.features", f"input features apply to 2-D datasets only, not {spec['name']}"))
+    from .datasets.target import normalize_target
+    out.update(_collect(problems, normalize_target, spec, "dataset") or {})
     if spec.get("preprocessing"):
         pre = spec["preprocessing"]
         pre = {"name": pre} if isinstance(pre, str) else pre

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from .metrics import lower_is_better
+
 NOT_LEARNING_EPOCHS = 50   # epochs in a row above the starting loss before we call it
 
 
@@ -16,7 +18,7 @@ class EarlyStopping:
     def __init__(self, monitor: str, patience: int, min_delta: float, restore_best_weights: bool):
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.restore = restore_best_weights
-        self.sign = 1.0 if monitor.endswith("loss") else -1.0   # losses go down, scores go up
+        self.sign = 1.0 if lower_is_better(monitor) else -1.0   # losses go down, scores go up
         self.best, self.best_epoch, self.best_weights, self.wait = math.inf, None, None, 0
 
     def update(self, record: dict, model) -> bool:

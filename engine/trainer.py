@@ -86,6 +86,7 @@ class Trainer:
         if init_from is not None:
             from .resume import start_from
             start_from(init_from, self.model, self.optimizer)
+            self.flat.hold()
         # epochs null: until paused or cancelled, at most the epoch limit
         self.epochs = t["epochs"] or limits.max_epochs
         self.schedule = make_schedule(t["lr_schedule"], self.epochs * self.steps_per_epoch)
@@ -115,15 +116,21 @@ class Trainer:
         self.optimizer.learning_rate = self.schedule(self.control.learning_rate, self.iteration)
         self.optimizer.step(self.flat_params, self.flat_grads)
         apply_max_norm(self.model.params, self.reg["max_norm"])
+        if self.flat.frozen:               # "trainable": false layers end bit-identical
+            self.flat.restore_frozen()
         self.iteration += 1
         return loss, out
 
     def _penalty_and_grads(self) -> float:
         """The L1/L2 term for the loss, and its gradient added to the kernels' (one slice of the flat buffer)."""
         l1, l2 = self.reg["l1"], self.reg["l2"]
+        if self.flat.frozen:               # frozen layers show (and take) no gradient
+            self.flat.zero_frozen_grads()
         if not (l1 or l2):
             return 0.0
         add_flat_penalty_grads(self.flat.kernels, self.flat.kernel_grads, l1, l2)
+        if self.flat.frozen:
+            self.flat.zero_frozen_grads()
         return flat_penalty(self.flat.kernels, l1, l2)
 
     def _starting_gradients(self) -> float:
@@ -165,6 +172,7 @@ class Trainer:
             target[index] = value          # the layer's own array (a view of the flat buffer): training goes on from it
             applied.append({"key": key, "index": list(index), "value": float(target[index])})
         if applied:
+            self.flat.hold()               # an edit of a frozen layer is kept, not undone by the next step
             self.emit({"type": "weights_set", "epoch": self.control.epoch, "edits": applied})
             self.probes.emit(self.emit, self.control.epoch, force=True)
 
@@ -301,4 +309,7 @@ def train(job_spec: dict, on_event: Callable[[dict], None] | None = None,
     trainer = Trainer(job_spec, on_event, should_stop, commands, limits, init_from, normalized)
     if on_model is not None:
         on_model(trainer.model)
+    if trainer.spec["model"].get("type") == "knn":
+        from .knn import fit_knn
+        return fit_knn(trainer)        # no epochs: k-NN stores the training set
     return trainer.run()

@@ -23,7 +23,8 @@ from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
 from .jobs.sweeps import SweepRunner
 from .limits import BodySizeLimitMiddleware
-from .routers import catalog, datasets, digits, health, jobs, lessons, models, pages, stream, sweeps
+from .routers import (catalog, datasets, digits, health, jobs, lessons, models, pages, representations, stream,
+                      sweeps)
 from .security import SameSiteMiddleware, install_log_redaction
 from .settings import VERSION, Settings
 
@@ -165,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SameSiteMiddleware, allowed_hosts=settings.allowed_hosts)
     install_log_redaction()  # `uvicorn server.main:app` too, not only `nnplay serve`: no token in the logs
     install_error_handlers(app)
-    for module in (health, catalog, datasets, models, jobs, sweeps, digits, lessons, stream, pages):
+    for module in (health, catalog, datasets, models, jobs, representations, sweeps, digits, lessons, stream, pages):
         app.include_router(module.router)
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static")

@@ -18,6 +18,9 @@ import engine
 from engine.augment import AUGMENTATION_OPTIONS
 from engine.control import COMMANDS
 from engine.datasets import DATASETS, FEATURES
+from engine.datasets.target import TARGET_OPTIONS
+from engine.knn import KNN_OPTIONS
+from engine.layer_flags import LAYER_FLAGS
 from engine.layers import WeightedLayer
 from engine.model import DTYPES
 from engine.params import Param
@@ -139,19 +142,36 @@ ScheduleSpec = ref(engine.SCHEDULES)
 
 def _layer_model(entry) -> type[BaseModel]:
     weights = {"weights": (Optional[dict[str, Any]], Field(None, description="explicit starting weights {W, b}"))}
-    return entry_model(engine.LAYERS, entry, **(weights if issubclass(entry, WeightedLayer) else {}))
+    flags = {p.name: param_field(p) for p in LAYER_FLAGS}       # any layer: trainable, code
+    return entry_model(engine.LAYERS, entry, **flags, **(weights if issubclass(entry, WeightedLayer) else {}))
 
 
 LayerSpec = union(engine.LAYERS, {name: _layer_model(e) for name, e in engine.LAYERS.items()})
 
 
 class ModelSpec(BaseModel):
+    """A network: layers and a loss."""
     model_config = STRICT
     input_shape: Optional[list[Annotated[int, Strict()]]] = Field(
         None, description="per-sample shape; inferred from the dataset if omitted")
     dtype: Literal[DTYPES] = "float32"
     layers: list[LayerSpec] = Field(min_length=1)
     loss: LossRef
+
+
+KnnModelSpec = params_model(
+    "KnnModelSpec", KNN_OPTIONS, type=(Literal["knn"], ...),
+    input_shape=(Optional[list[Annotated[int, Strict()]]], None), dtype=(Literal[DTYPES], "float32"))
+KnnModelSpec.__doc__ = "k-nearest neighbours (engine/knn.py): no layers; training stores the training set"
+
+
+def _model_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "<knn>" if kind == "knn" else "<layers>"     # "<...>": a branch label server/main.py drops from locs
+
+
+JobModelSpec = Annotated[Union[Annotated[ModelSpec, Tag("<layers>")], Annotated[KnnModelSpec, Tag("<knn>")]],
+                      Discriminator(_model_kind)]
 
 
 SERVER_ONLY_DATASET_KEYS = ("path", "download")
@@ -169,7 +189,8 @@ def no_server_side_files(data: Any) -> Any:
 
 def _dataset_model(entry) -> type[BaseModel]:
     own = {"features": (Optional[list[names(FEATURES)]], Field(None, description="2-D sets: the input columns")),
-           "preprocessing": (Optional[PreprocessingRef], Field(None, description="fitted on the training set"))}
+           "preprocessing": (Optional[PreprocessingRef], Field(None, description="fitted on the training set")),
+           **{p.name: param_field(p) for p in TARGET_OPTIONS}}       # any dataset: target, input_noise
     data = {key: (Any, Field(None, description="data, read by the dataset itself (see its doc)"))
             for key in entry.extra_keys}
     return entry_model(DATASETS, entry, skip=SERVER_ONLY_DATASET_KEYS, **own, **data)
@@ -202,16 +223,19 @@ JOB_EXAMPLE = {
 }
 
 
-class InitFrom(BaseModel):  # helper A: continue a job
+class InitFrom(BaseModel):  # continue a job, or fine-tune from some of its layers
     model_config = ConfigDict(extra="forbid")
     job_id: str = Field(description="a job with a saved model and the same network (layers, input shape)")
+    layers: Optional[list[Annotated[int, Strict(), Field(ge=0)]]] = Field(
+        None, min_length=1, description="copy only these layers' weights (same type and shapes; the rest and the "
+                                        "optimizer start fresh); null: the whole model and its optimizer state")
 
 
 class JobCreate(BaseModel):
     """A job spec (docs/DESIGN.md "Job spec"); unset options take the engine's defaults."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [JOB_EXAMPLE]})
     dataset: DatasetSpec
-    model: ModelSpec
+    model: JobModelSpec
     training: Optional[TrainingSpec] = None
     stream: Optional[StreamSpec] = None
     init_from: Optional[InitFrom] = Field(None, description="start from this job's final weights and optimizer state")
@@ -584,7 +608,7 @@ class ModelPreviewRequest(BaseModel):
     """A job spec as POST /api/jobs takes it (without init_from); nothing is queued or stored."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [JOB_EXAMPLE]})
     dataset: DatasetSpec
-    model: ModelSpec
+    model: ModelSpec                # an untrained k-NN has nothing to preview
     training: Optional[TrainingSpec] = None
     stream: Optional[StreamSpec] = None
 
@@ -748,3 +772,42 @@ class SweepProposal(BaseModel):
     """The next sweep: POST it to /api/sweeps as it is."""
     sweep: dict[str, Any]
 # ==== end sweeps ====
+
+
+# ==== representations (issue 15): codes, decoding, reconstructions ====
+class CodesPublic(BaseModel):
+    layer: int = Field(description="the layer whose outputs these are (default: the code layer)")
+    units: int = Field(description="values per code")
+    split: str
+    codes: list[list[float]] = Field(description="(N, units) the layer's outputs for the first N examples")
+    labels: Optional[list[int]] = Field(None, description="the examples' class labels (coloured by), when known")
+    label_names: Optional[list[str]] = None
+
+
+class DecodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
+                              json_schema_extra={"examples": [{"codes": [[0.5, -1.0], [2.0, 0.1]]}]})
+    codes: list[list[Annotated[float, Strict()]]] = Field(
+        min_length=1, max_length=engine.DEFAULT_LIMITS.max_decode_rows,
+        description="rows of the code layer's outputs (as many values as it has units)")
+    layer: Optional[Annotated[int, Strict(), Field(ge=0)]] = Field(None, description="default: the code layer")
+
+
+class DecodePublic(BaseModel):
+    layer: int
+    encoding: Literal["uint8", "numbers"] = Field(description="uint8: 28x28 base64 pictures; numbers: output rows")
+    images: Optional[list[str]] = None
+    outputs: Optional[list[list[float]]] = None
+
+
+class ReconstructionsPublic(BaseModel):
+    n: int
+    encoding: Literal["uint8", "numbers"]
+    height: Optional[int] = None
+    width: Optional[int] = None
+    originals: list[Any] = Field(description="the clean test examples (base64 uint8 pictures or rows)")
+    inputs: Optional[list[Any]] = Field(None, description="what the network saw, when input_noise made it noisy")
+    reconstructions: list[Any]
+    errors: list[float] = Field(description="each example's mean squared error")
+    labels: Optional[list[int]] = None
+    label_names: Optional[list[str]] = None

@@ -11,6 +11,7 @@ from . import sequences  # noqa: F401
 from .base import DATASETS, MAX_SAMPLES, Dataset
 from .features import DEFAULT_FEATURES, FEATURES, apply_features
 from .csvtext import parse_csv
+from .target import apply_target, normalize_target
 
 def load_dataset(spec: dict) -> Dataset:
     """Build the dataset a job spec's "dataset" part describes; SpecError names the bad field."""
@@ -19,7 +20,8 @@ def load_dataset(spec: dict) -> Dataset:
     if not isinstance(spec, dict):
         raise SpecError("must be an object like {\"name\": \"spiral\"}", "dataset")
     entry, options = DATASETS.resolve(spec, "dataset")
-    return entry(options, spec, spec.get("features"))
+    normalize_target(spec)   # raises SpecError for a bad target / input_noise
+    return apply_target(entry(options, spec, spec.get("features")), spec)
 
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "FEATURES", "apply_features", "parse_csv",

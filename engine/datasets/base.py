@@ -13,7 +13,8 @@ from ..registry import Registry
 # every entry is fn(options: dict, spec: dict, features: list | None) -> Dataset; `kind` ("2d", "gates",
 # "inline", "image") tells the catalog and UI what the set is; `extra_keys` are spec keys the entry reads
 # itself (inline's x / y) rather than through Params
-DATASETS = Registry("dataset", data_keys=("features", "preprocessing"),  # read by the pipeline, not the entry
+DATASETS = Registry("dataset", data_keys=("features", "preprocessing",  # read by the pipeline, not the entry
+                                          "target", "input_noise"),     # read by datasets/target.py
                     defaults={"task": "classification", "extra_keys": ()})
 
 MAX_SAMPLES = DEFAULT_LIMITS.max_generated_points   # generated 2-D sets
@@ -51,6 +52,10 @@ class Dataset:
     points_test: np.ndarray | None = None
     input_names: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. where image files came from
+    # reconstruction (target "input"): the class labels per split ("train", "val", "test") and their names,
+    # kept to colour the codes by; the targets are the inputs (engine/datasets/target.py)
+    labels: dict[str, np.ndarray] | None = None
+    label_names: list[str] | None = None
 
     @property
     def n_targets(self) -> int | None:
@@ -58,9 +63,11 @@ class Dataset:
         return None if self.task == "classification" else int(self.y_train.reshape(len(self.y_train), -1).shape[1])
 
     def facts(self) -> "DataFacts":
+        n_eval = sum(len(x) for x in (self.x_test, self.x_val) if x is not None)
         return DataFacts(tuple(self.input_shape), self.task, self.n_classes, self.n_targets, len(self.x_train),
                          has_validation=self.x_val is not None and len(self.x_val) > 0,
-                         has_test=self.x_test is not None and len(self.x_test) > 0)
+                         has_test=self.x_test is not None and len(self.x_test) > 0,
+                         n_eval=n_eval, n_train_max=len(self.x_train))
 
     def summary(self) -> dict:
         """JSON-ready sizes and metadata (no arrays)."""
@@ -70,7 +77,7 @@ class Dataset:
                 "class_names": self.class_names, "input_shape": list(self.input_shape),
                 "n_train": n(self.x_train), "n_val": n(self.x_val), "n_test": n(self.x_test),
                 "domain": self.domain, "features": self.features, "input_names": self.input_names,
-                "n_targets": self.n_targets}
+                "n_targets": self.n_targets, "label_names": self.label_names}
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,8 @@ class DataFacts:
     n_train: int | None = None     # training rows, when known without reading files
     has_validation: bool = False   # the data brings its own validation rows (training.validation_split adds some)
     has_test: bool = True          # a test set exists, so epochs report test_* metrics
+    n_eval: int | None = None      # test + validation rows (at most), what k-NN compares with every training row
+    n_train_max: int | None = None  # training rows at most (image files without a limit: the whole file)
 
 
 def validation_count(n_train: int, fraction: float) -> int:

@@ -20,7 +20,8 @@ SHARED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"        # <r
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 DIGIT_CLASSES = [str(d) for d in range(10)]
-IMAGE_SHAPE = (1, 28, 28)   # (channels, height, width) of both sets
+IMAGE_SHAPE = (1, 28, 28)
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000   # both sets' files (at most: a class subset has fewer)   # (channels, height, width) of both sets
 
 IMAGE_OPTIONS = [
     Param("path", "str", None, nullable=True,
@@ -29,6 +30,9 @@ IMAGE_OPTIONS = [
     Param("validation_split", "float", 0.0, 0.0, 0.5,
           help="fraction of the (limited) training images, taken from the end, held out for validation"),
     Param("flatten", "bool", False, help="true: (784,) vectors; false: (1, 28, 28) images"),
+    Param("classes", "int_list", None, 0, 9, nullable=True,
+          help="keep only these classes, relabelled 0, 1, ... in the order given ([5, 6, 7, 8, 9]: 5 becomes 0); "
+               "null: all ten"),
     Param("download", "bool", True, help="download into the per-user cache when the files are nowhere on disk"),
 ]
 
@@ -100,6 +104,11 @@ def _images_entry(name: str, class_names: list[str], doc: str):
         files = locate(name, options["path"], options["download"])
         x_tr, y_tr = read_image_label_pair(files["train_images"], files["train_labels"])
         x_te, y_te = read_image_label_pair(files["test_images"], files["test_labels"])
+        names = list(class_names)
+        if options["classes"] is not None:
+            classes = _checked_classes(options["classes"])
+            (x_tr, y_tr), (x_te, y_te) = (subset_classes(x_tr, y_tr, classes), subset_classes(x_te, y_te, classes))
+            names = [class_names[c] for c in classes]
         if options["limit"] is not None:
             x_tr, y_tr = x_tr[:options["limit"]], y_tr[:options["limit"]]
         n_val = int(round(len(x_tr) * options["validation_split"]))
@@ -112,18 +121,40 @@ def _images_entry(name: str, class_names: list[str], doc: str):
             x_val=to_float(x_tr[n_fit:], shape) if n_val else None,
             y_val=y_tr[n_fit:].astype(np.int64) if n_val else None,
             x_test=to_float(x_te, shape), y_test=y_te.astype(np.int64), task="classification",
-            n_classes=len(class_names), class_names=list(class_names), input_shape=shape,
+            n_classes=len(names), class_names=names, input_shape=shape,
             extra={"source": str(files["train_images"].parent)})
 
     def declared(options: dict) -> DataFacts:
         """The shapes these files have, so a spec is checked without reading 60,000 images."""
         shape = (IMAGE_SHAPE[1] * IMAGE_SHAPE[2],) if options.get("flatten") else IMAGE_SHAPE
         limit = options.get("limit")   # the files hold more images than any limit the API allows
-        n_train = None if limit is None else limit - int(round(limit * (options.get("validation_split") or 0)))
-        return DataFacts(shape, "classification", len(class_names), n_train=n_train,
-                         has_validation=bool(options.get("validation_split")), has_test=True)
+        n_val = int(round((limit or TRAIN_IMAGES) * (options.get("validation_split") or 0)))
+        n_train = None if limit is None else limit - n_val
+        classes = options.get("classes")
+        if classes is not None:
+            _checked_classes(classes)
+        return DataFacts(shape, "classification", len(classes or class_names), n_train=n_train,
+                         has_validation=bool(options.get("validation_split")), has_test=True,
+                         n_eval=TEST_IMAGES + n_val, n_train_max=(limit or TRAIN_IMAGES) - n_val)
     load.declared = declared
     return load
+
+
+def _checked_classes(classes: list[int]) -> list[int]:
+    if len(set(classes)) != len(classes):
+        raise SpecError(f"lists a class twice: {classes}", "dataset.classes")
+    if len(classes) < 2:
+        raise SpecError("needs at least two classes to tell apart", "dataset.classes")
+    return list(classes)
+
+
+def subset_classes(x: np.ndarray, y: np.ndarray, classes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The examples of `classes` only, labels renumbered by their position in `classes` (order kept)."""
+    relabel = np.full(max(int(y.max()), max(classes)) + 1, -1, dtype=np.int64)
+    relabel[classes] = np.arange(len(classes))                      # old label -> new label, -1 = dropped
+    new = relabel[y.astype(np.int64)]                               # (N,)
+    keep = new >= 0
+    return x[keep], new[keep].astype(y.dtype)
 
 
 def to_float(images: np.ndarray, shape: tuple) -> np.ndarray:

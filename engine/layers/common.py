@@ -6,7 +6,9 @@ from ..initializers import INITIALIZERS
 from ..params import Param
 from ..registry import Registry
 
-LAYERS = Registry("layer", key="type", data_keys=("weights",))  # {"type": "dense", "units": 8, "weights"?}
+# {"type": "dense", "units": 8, "weights"?, "trainable"?, "code"?}: weights and the flags (engine/layer_flags.py)
+# are not options of one layer type but apply to every layer
+LAYERS = Registry("layer", key="type", data_keys=("weights", "trainable", "code"))
 
 
 def weighted_options(kernel_default: str = "glorot_uniform") -> list[Param]:

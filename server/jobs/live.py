@@ -12,6 +12,7 @@ class LiveJob:
     id: str
     spec: dict = field(default_factory=dict)  # the normalized spec the worker trains (kept: starting needs no await)
     init_from: str | None = None              # the job whose model file this one starts from
+    init_layers: list[int] | None = None      # only these layers of it (fine-tuning); None: the whole model
     status: str = "queued"
     epoch: int = 0
     best: dict | None = None

@@ -88,7 +88,8 @@ class JobManager:
         out["queue_position"] = self.queue_position(job["id"])
         out["n_params"] = job["n_params"]
         out["has_model"] = bool(job["model_path"]) and os.path.exists(job["model_path"])
-        out["init_from"] = {"job_id": job["init_from"]} if job["init_from"] else None
+        out["init_from"] = ({"job_id": job["init_from"], **({"layers": job["init_layers"]} if job.get("init_layers")
+                                                            is not None else {})} if job["init_from"] else None)
         out["name"] = job.get("name") or run_name(job["spec"])   # a rename, else the spec's readable name
         out["renamed"] = bool(job.get("name"))
         return out
@@ -116,13 +117,13 @@ class JobManager:
                                 "a running job saves one every few seconds")
         return path
 
-    async def check_init_from(self, job_id: str, model_spec: dict) -> None:
+    async def check_init_from(self, job_id: str, model_spec: dict, layers: list[int] | None = None) -> None:
         """A job can continue `job_id` when that job exists, has a model file and the same network.
 
         Raises SpecError naming `init_from.job_id` (or the model field that differs), so it is a 422
         at POST /api/jobs, before anything is queued.
         """
-        from engine.resume import architecture_problems, saved_model
+        from engine.resume import architecture_problems, layer_problems, saved_model
 
         field = "init_from.job_id"
         job = await asyncio.to_thread(self.storage.get_job, job_id)
@@ -132,13 +133,17 @@ class JobManager:
         if not path or not os.path.exists(path):
             raise SpecError(f"job {job_id} has no saved model to continue from (status {job['status']})", field)
         saved = await asyncio.to_thread(saved_model, path)
-        problems = architecture_problems(model_spec, saved)
+        if model_spec.get("type") == "knn" or saved.spec.get("type") == "knn":
+            raise SpecError("a knn model has no weights to start from or to give", field)
+        problems = (architecture_problems(model_spec, saved) if layers is None
+                    else layer_problems(model_spec, saved, layers))
         if problems:  # the engine names `init_from` for the whole file: over the API that is the job id
             raise SpecError([Problem(field if p.path == "init_from" else p.path, p.message) for p in problems])
 
     # -- mutations ----------------------------------------------------------------------------
     async def create_job(self, spec: dict, summary: list | None = None, n_params: int | None = None,
-                         init_from: str | None = None, job_id: str | None = None) -> dict:
+                         init_from: str | None = None, job_id: str | None = None,
+                         init_layers: list[int] | None = None) -> dict:
         """Queue a normalized spec (validated by the caller, trained as is); `init_from`: a job id that
         `check_init_from` accepted, whose model file the worker starts from; `job_id`: an id given out
         beforehand (a sweep's trial), else a new one."""
@@ -148,12 +153,14 @@ class JobManager:
         try:
             await asyncio.to_thread(self._check_room, spec, n_params)  # 507 before anything is stored
             epochs = (spec.get("training") or {}).get("epochs")
-            job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from, job_id)
+            job = await asyncio.to_thread(self.storage.create_job, spec, int(epochs or 0), init_from, job_id,
+                                          init_layers)
             await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
         except BaseException:
             self.admission.unreserve()
             raise
-        self.live[job["id"]] = LiveJob(job["id"], spec=spec, init_from=init_from, best_key=best_key_for(spec))
+        self.live[job["id"]] = LiveJob(job["id"], spec=spec, init_from=init_from, init_layers=init_layers,
+                                       best_key=best_key_for(spec))
         self.admission.admit(job["id"])
         await self._pump()
         return await self.get_job(job["id"])
@@ -192,6 +199,8 @@ class JobManager:
                 continue
             commands, live.pending_commands = live.pending_commands, []
             init_path = self.model_path(live.init_from) if live.init_from else None
+            if init_path is not None and live.init_layers is not None:   # fine-tuning: those layers only
+                init_path = {"path": init_path, "layers": live.init_layers}
             self.executor.submit(job_id, live.spec, self.model_path(job_id), commands,
                                  init_from=init_path, limits=self.limits)
             self._broadcast_status(job_id)

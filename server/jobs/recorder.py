@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
+from engine.metrics import lower_is_better
+
 from . import status
 from .live import LiveJob
 from .storage import Storage
@@ -18,7 +20,7 @@ def best_key_for(spec: dict) -> tuple[str, int]:
     """(metric, sign) that ranks epochs: the early-stopping monitor, else val_loss; losses go down."""
     stopping = (spec.get("training") or {}).get("early_stopping") or {}
     metric = stopping.get("monitor") or "val_loss"
-    return metric, (1 if "loss" in metric else -1)
+    return metric, (1 if lower_is_better(metric) else -1)
 
 
 def is_better(job: LiveJob, record: dict, best_record: dict | None = None) -> bool:

@@ -71,13 +71,15 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (job_id, epoch)
 ) WITHOUT ROWID;
 """
-JSON_COLUMNS = ("spec", "latest", "best", "summary")
+JSON_COLUMNS = ("spec", "latest", "best", "summary", "init_layers")
 COLUMNS = ("id", "seq", "status", "spec", "created_at", "started_at", "finished_at", "epoch", "epochs",
-           "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from", "name")
+           "latest", "best", "outcome", "message", "summary", "n_params", "model_path", "init_from", "name",
+           "init_layers")
 SWEEP_COLUMNS = ("id", "seq", "status", "spec", "created_at", "finished_at", "message")
 TRIAL_COLUMNS = ("idx", "job_id", "params", "state", "best", "message")
 # columns added after the first release: ALTER TABLE on open, so an existing database keeps working
-ADDED_COLUMNS = {"init_from": "TEXT", "name": "TEXT"}  # name: set by a rename; null = engine.naming's
+# name: set by a rename (null = engine.naming's); init_layers: the layers init_from copies (null = the whole model)
+ADDED_COLUMNS = {"init_from": "TEXT", "name": "TEXT", "init_layers": "TEXT"}
 SIDE_FILES = ("-wal", "-shm")  # SQLite's write-ahead log and index: they belong to the database file
 
 
@@ -199,15 +201,17 @@ class Storage:
         return uuid.uuid4().hex[:12]
 
     @_writes
-    def create_job(self, spec: dict, epochs: int, init_from: str | None = None, job_id: str | None = None) -> dict:
-        """`epochs` 0 = no fixed count; `init_from` = the id of the job this one continues; `job_id`: an id
-        given out beforehand (a sweep's trial), else a new one."""
+    def create_job(self, spec: dict, epochs: int, init_from: str | None = None, job_id: str | None = None,
+                   init_layers: list[int] | None = None) -> dict:
+        """`epochs` 0 = no fixed count; `init_from` = the id of the job this one continues (or copies
+        `init_layers` from); `job_id`: an id given out beforehand (a sweep's trial), else a new one."""
         job_id = job_id or self.new_id()
         with self._lock:
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
             self._db.execute(
-                "INSERT INTO jobs (id, seq, status, spec, created_at, epochs, init_from) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?)", (job_id, seq, json.dumps(spec), time.time(), epochs, init_from))
+                "INSERT INTO jobs (id, seq, status, spec, created_at, epochs, init_from, init_layers) "
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)", (job_id, seq, json.dumps(spec), time.time(), epochs, init_from,
+                                                          None if init_layers is None else json.dumps(init_layers)))
         return self.get_job(job_id)
 
     def get_job(self, job_id: str) -> dict | None:

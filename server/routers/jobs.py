@@ -52,11 +52,13 @@ async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep
     """Validates the job spec (422 naming the field), stores it and queues it; 429 when the queue is full.
     `init_from` starts from another job's saved weights and optimizer state."""
     raw = body.model_dump(exclude_unset=True)
-    init_from = (raw.pop("init_from", None) or {}).get("job_id")  # not part of the job spec the engine checks
+    given = raw.pop("init_from", None) or {}      # not part of the job spec the engine checks
+    init_from, init_layers = given.get("job_id"), given.get("layers")
     spec, summary, n_params = await run_in_threadpool(prepare_spec, raw, settings.engine_limits())
     if init_from is not None:
-        await manager.check_init_from(init_from, spec["model"])  # 422 before queueing
-    return manager.public(await manager.create_job(spec, summary, n_params, init_from=init_from))
+        await manager.check_init_from(init_from, spec["model"], init_layers)  # 422 before queueing
+    return manager.public(await manager.create_job(spec, summary, n_params, init_from=init_from,
+                                                   init_layers=init_layers))
 
 
 @router.get("", response_model=JobList, summary="List jobs, newest first")
