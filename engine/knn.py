@@ -199,17 +199,27 @@ def knn_from_file(meta: dict, data, limits) -> KNNModel:
     return model
 
 
-def fit_knn(trainer) -> "TrainResult":  # noqa: F821  (engine.trainer.TrainResult)
-    """engine.train for a knn spec: store the training rows, then one epoch record of test (and validation)
-    loss and accuracy, with the seconds the fit and each prediction took (the lesson: no training, slow
-    prediction), and the frames (the decision boundary on 2-D data)."""
+def fit_knn(spec: dict, on_event=None, on_model=None) -> "TrainResult":  # noqa: F821  (engine.trainer's)
+    """engine.train for a normalized knn spec: store the training rows, then one epoch record of test (and
+    validation) loss and accuracy, with the seconds the fit and each prediction took (the lesson: no training,
+    slow prediction), and the frames (the decision boundary on 2-D data)."""
+    from .datasets import load_dataset
     from .metrics import accuracy
-    from .trainer import TrainResult
-    model, splits = trainer.model, trainer.splits
+    from .probes import Probes
+    from .trainer import TrainResult, _splits
+    emit = on_event or (lambda event: None)
+    ds = load_dataset(spec["dataset"])
+    model = KNNModel({**spec["model"], "input_shape": list(ds.input_shape)},
+                     InputPipeline(ds.features, spec["dataset"].get("preprocessing")))
+    model.class_names = ds.class_names
+    splits = _splits(ds, model.pipeline, spec["training"]["validation_split"], model.dtype)
     start = time.perf_counter()
-    model.fit(splits["train"].x, splits["train"].y, trainer.ds.n_classes)
+    model.fit(splits["train"].x, splits["train"].y, ds.n_classes)
     record = {"epoch": 1, "fit_seconds": time.perf_counter() - start}
-    trainer.probes.emit(trainer.emit, 0, force=True)
+    if on_model is not None:
+        on_model(model)
+    probes = Probes(model, ds, spec["stream"])
+    probes.emit(emit, 0, force=True)
     for name in ("val", "test"):
         if name in splits:
             s = splits[name]
@@ -219,7 +229,7 @@ def fit_knn(trainer) -> "TrainResult":  # noqa: F821  (engine.trainer.TrainResul
             record[f"{name}_loss"] = model.loss.value(out, model.loss.targets(s.y, out))
             record[f"{name}_accuracy"] = accuracy(model.loss.labels(out), s.y)
     record["seconds"] = time.perf_counter() - start
-    trainer.emit({"type": "epoch", **record})
-    trainer.probes.emit(trainer.emit, 1, force=True)
-    return TrainResult(model, history=[record], dataset=trainer.ds.summary(),
+    emit({"type": "epoch", **record})
+    probes.emit(emit, 1, force=True)
+    return TrainResult(model, history=[record], dataset=ds.summary(),
                        message=f"stored {len(model.x):,} training rows (k = {model.k}, {model.metric})")

@@ -42,6 +42,18 @@ def score_name(task: str) -> str:
     return SCORES[task]
 
 
+SPLITS = ("train", "val", "test")
+# every metric an epoch record can carry (engine/trainer.py: {split}_loss and {split}_{score_name(task)})
+METRIC_NAMES = tuple(f"{split}_{kind}" for split in SPLITS for kind in ("loss", *SCORES.values()))
+
+
+def epoch_metrics(task: str, validation: bool, test: bool) -> list[str]:
+    """The metrics a job's epoch records will have: train always, val with a validation set, test with a
+    test set; the loss and the task's score. The trainer's rule, asked by sweeps."""
+    splits = ["train"] + (["val"] if validation else []) + (["test"] if test else [])
+    return [f"{s}_{kind}" for s in splits for kind in ("loss", score_name(task))]
+
+
 def lower_is_better(metric: str) -> bool:
     """Whether `metric` (an epoch record key like "val_loss", "test_accuracy") improves by going down."""
     return metric.endswith(LOWER_IS_BETTER)

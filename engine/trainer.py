@@ -306,10 +306,11 @@ def train(job_spec: dict, on_event: Callable[[dict], None] | None = None,
     `normalized=True`: `job_spec` is already the output of `normalize` (under the caller's limits) and
     is trained as is, without normalizing it again with the default limits.
     """
-    trainer = Trainer(job_spec, on_event, should_stop, commands, limits, init_from, normalized)
+    spec = job_spec if normalized else normalize(job_spec, limits)
+    if spec["model"].get("type") == "knn":
+        from .knn import fit_knn
+        return fit_knn(spec, on_event, on_model)   # no epochs: k-NN stores the training set
+    trainer = Trainer(spec, on_event, should_stop, commands, limits, init_from, normalized=True)
     if on_model is not None:
         on_model(trainer.model)
-    if trainer.spec["model"].get("type") == "knn":
-        from .knn import fit_knn
-        return fit_knn(trainer)        # no epochs: k-NN stores the training set
     return trainer.run()
