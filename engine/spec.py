@@ -162,8 +162,8 @@ def _normalize_model(given: dict, facts: DataFacts | None, limits: Limits, probl
     model = _collect(problems, normalize_model_spec, given, facts.input_shape if facts else [1])
     if model is None:
         return None
-    unresolved = resolve_null_units(model, *((facts.task, facts.n_classes, facts.n_targets) if facts else
-                                             (None, None, None)))
+    unresolved = [] if model.get("type") == "knn" else resolve_null_units(
+        model, *((facts.task, facts.n_classes, facts.n_targets) if facts else (None, None, None)))
     if unresolved:                        # an unknown width: no shape walk, no output check
         problems.extend(p for p in unresolved if facts is not None or "not known" not in p.message)
         return model

@@ -92,8 +92,9 @@ class DataFacts:
     n_train: int | None = None     # training rows, when known without reading files
     has_validation: bool = False   # the data brings its own validation rows (training.validation_split adds some)
     has_test: bool = True          # a test set exists, so epochs report test_* metrics
-    n_eval: int | None = None      # test + validation rows (at most), what k-NN compares with every training row
-    n_train_max: int | None = None  # training rows at most (image files without a limit: the whole file)
+    # upper bounds for k-NN's pair limit, not part of what the data is (left out of ==)
+    n_eval: int | None = field(default=None, compare=False)       # test + validation rows, at most
+    n_train_max: int | None = field(default=None, compare=False)  # training rows at most (image files: the file)
 
 
 def validation_count(n_train: int, fraction: float) -> int:
