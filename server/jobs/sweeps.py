@@ -26,6 +26,7 @@ from .manager import JobManager
 log = logging.getLogger("nnplay.sweeps")
 ACTIVE_JOB = ("queued", "running", "paused")
 FULL_QUEUE_WAIT = 5.0   # the server queue is full of other jobs: try again when one ends, at most this late
+FULL_QUEUE_RETRY = 0.2  # ... or this soon when no job is left to wait for (a worker is still exiting)
 
 
 class SweepRunner:
@@ -194,7 +195,9 @@ class SweepRunner:
         """Create the trial's job; True when it runs, False when it could not start (marked failed), None
         when the server's queue is full (after waiting, if nothing of ours will free a place)."""
         try:
-            job_spec, summary, n_params = await asyncio.to_thread(self._trial_spec, spec, trial["params"])
+            if "prepared" not in trial:   # normalized once, however often a full queue sends it back
+                trial["prepared"] = await asyncio.to_thread(self._trial_spec, spec, trial["params"])
+            job_spec, summary, n_params = trial["prepared"]
             await self.manager.create_job(job_spec, summary, n_params, job_id=trial["job_id"])
         except JobError as e:
             if e.status != 429:
@@ -223,7 +226,8 @@ class SweepRunner:
     async def _wait_for_room(self) -> None:
         """Until some job ends (a place in the server's queue frees up), at most FULL_QUEUE_WAIT seconds."""
         waits = [asyncio.create_task(live.done.wait()) for live in list(self.manager.live.values())]
-        if not waits:
+        if not waits:   # the last job has ended but its worker still holds the slot until it exits
+            await asyncio.sleep(FULL_QUEUE_RETRY)
             return
         try:
             await asyncio.wait(waits, timeout=FULL_QUEUE_WAIT, return_when=asyncio.FIRST_COMPLETED)

@@ -107,8 +107,8 @@ export function createScatter(canvas) {
     ctx.restore();
     let drawn = 0;
     for (const t of trials) {
-      const vx = t.params[view.xPath], vy = t.params[view.yPath];
-      const X = px(vx), Y = py(vy);
+      const X = px(view.xValue(t)), Y = py(view.yValue(t));
+      if (!Number.isFinite(Y)) continue;   // the metric as y: no value yet
       const c = color(t.best?.value);
       const fill = c === null ? null : metricColor(c);
       // rug ticks: each trial's value projected on both axes (the lecture's grid-vs-random figure)

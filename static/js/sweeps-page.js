@@ -9,6 +9,7 @@ import { readUrl, serialize } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
+const METRIC_AXIS = "<metric>";
 const ACTIVE = new Set(["waiting", "queued", "running", "paused"]);
 const DEFAULT_VARIED = ["training.optimizer.learning_rate", "training.regularization.l2"];
 
@@ -124,6 +125,9 @@ function pickAxes(sweep) {
   const y = paths.find((p) => p.endsWith(".l2") && p !== x) || paths.find((p) => p !== x) || x;
   fill($("scatter-x"), x);
   fill($("scatter-y"), y);
+  // the metric itself as y: the only choice that says something when one setting is swept
+  $("scatter-y").append(el("option", { value: METRIC_AXIS, text: sweep.metric }));
+  if (paths.length === 1) $("scatter-y").value = METRIC_AXIS;
 }
 
 function draw() {
@@ -139,12 +143,15 @@ function draw() {
   const color = metricScale(sweep.trials, sweep.goal);
   const axes = Object.fromEntries(Object.entries(sweep.parameters).map(([p, spec]) =>
     [p, settingAxis(p, spec, page.catalog, labelOf(p))]));
-  const xPath = $("scatter-x").value, yPath = $("scatter-y").value;
-  page.scatter.set({ trials: sweep.trials, xPath, yPath, x: axes[xPath], y: axes[yPath], color, selected: page.selected });
   const values = sweep.trials.map((t) => t.best?.value).filter(Number.isFinite);
   const paths = Object.keys(sweep.parameters);
   const metricAxis = numericAxis(sweep.metric, values.length ? Math.min(...values) : 0,
                                  values.length ? Math.max(...values) : 1, "linear");
+  const xPath = $("scatter-x").value, yPath = $("scatter-y").value;
+  const onMetric = yPath === METRIC_AXIS;
+  page.scatter.set({ trials: sweep.trials, x: axes[xPath], y: onMetric ? metricAxis : axes[yPath], color,
+                     xValue: (t) => t.params[xPath], yValue: (t) => (onMetric ? t.best?.value : t.params[yPath]),
+                     selected: page.selected });
   page.parallel.set({ trials: sweep.trials, paths, axes: [...paths.map((p) => axes[p]), metricAxis], color });
   legend(values, sweep);
   table(sweep, paths);

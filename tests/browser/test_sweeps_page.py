@@ -42,6 +42,8 @@ def test_a_six_trial_sweep_fills_the_scatter_and_the_table(page, server, shot):
         sweep_id = start_sweep(page)
         page.wait_for_selector("#sweep-scatter[data-points='6']")
         page.wait_for_selector("#sweep-scatter[data-filled='6']", timeout=120_000)   # every trial has its metric
+        page.wait_for_function("document.getElementById('sweep-status').textContent.startsWith('completed')",
+                               timeout=120_000)   # the page polls until the sweep has ended
         assert page.locator("#sweep-table tbody tr").count() == 6
         assert "best: trial" in page.locator("#sweep-best").inner_text()
         sweep = httpx.get(f"{server.url}/api/sweeps/{sweep_id}", timeout=30).json()

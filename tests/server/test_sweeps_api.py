@@ -153,3 +153,15 @@ def test_a_sweep_survives_a_restart(tmp_path):
         assert [t["status"] for t in sweep["trials"]] == ["interrupted", "cancelled", "cancelled"]
         assert client.get(f"/api/jobs/{sweep['trials'][1]['job_id']}").status_code == 200
         assert client.get(f"/api/jobs/{sweep['trials'][2]['job_id']}").status_code == 404
+
+
+def test_a_full_server_queue_keeps_the_trial_waiting_in_the_sweep_until_there_is_room(make_client):
+    client = make_client(workers_jobs=1, max_queued_jobs=0)
+    blocker = client.post("/api/jobs", json=tiny_spec(epochs=500) | {"stream": {"max_epochs_per_second": 20}}).json()
+    assert client.post("/api/jobs", json=tiny_spec()).status_code == 429   # the server is full
+    sweep_id = client.post("/api/sweeps", json=sweep_body(n_trials=2, max_parallel=1)).json()["id"]
+    wait_for(lambda: client.get(f"/api/jobs/{blocker['id']}").json()["epoch"] >= 2)
+    sweep = client.get(f"/api/sweeps/{sweep_id}").json()
+    assert [t["status"] for t in sweep["trials"]] == ["waiting", "waiting"]   # the 429 did not fail them
+    client.post(f"/api/jobs/{blocker['id']}/cancel")
+    assert finished(client, sweep_id)["counts"] == {"completed": 2}
