@@ -18,7 +18,7 @@ from engine.errors import DataError, SpecError
 
 from . import modelcache
 from .home import HomeLock, remove_temp_files
-from .jobs.executor import LocalProcessExecutor
+from .jobs.executor import make_executor
 from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
 from .jobs.sweeps import SweepRunner
@@ -37,9 +37,7 @@ API_DESCRIPTION = (
 
 
 def make_manager(settings: Settings) -> JobManager:
-    executor = LocalProcessExecutor(
-        threads=settings.threads, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"),
-        checkpoint_seconds=settings.checkpoint_seconds, cancel_grace=settings.cancel_grace_seconds)
+    executor = make_executor(settings, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"))
     storage = Storage(settings.db_path, settings.models_dir)
     return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,
                       max_queued=settings.max_queued_jobs, limits=settings.engine_limits())

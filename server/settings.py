@@ -63,6 +63,10 @@ class Settings:
     api_token: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_API_TOKEN") or None)
     # names served besides 127.0.0.1, localhost and [::1] (server/security.py: DNS rebinding and Origin checks)
     allowed_hosts: list[str] = field(default_factory=lambda: split_names(os.environ.get("NNPLAY_ALLOWED_HOSTS")))
+    # where jobs train: "local" (a process per job), "thread" (threads of the server; tests) or "ray" (tasks on
+    # a Ray cluster at ray_address; none: a Ray instance of this server's own on 127.0.0.1)
+    executor: str = field(default_factory=lambda: os.environ.get("NNPLAY_EXECUTOR") or "local")
+    ray_address: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_RAY_ADDRESS") or None)
     # engine limit overrides, e.g. NNPLAY_MAX_UNITS=256 -> engine.Limits(max_units=256)
     engine_overrides: dict = field(default_factory=dict)
 

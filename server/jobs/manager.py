@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -19,10 +18,12 @@ from engine.errors import Problem, SpecError
 
 from . import status
 from .admission import Admission
+from .artifacts import ArtifactStore, LocalArtifactStore
 from .errors import JobError
 from .executor import Executor
 from .fanout import Subscriber
 from .live import LiveJob
+from .messages import Event, Failed, Finished, Message
 from .recorder import Recorder, best_key_for
 from .storage import Storage, StorageUnavailable
 from ..home import NoRoom, check_room
@@ -36,13 +37,16 @@ MODEL_FILE_EXTRA = 1 << 20
 
 
 class JobManager:
-    def __init__(self, storage: Storage, executor: Executor, models_dir: Path, max_running: int = 1,
-                 max_queued: int = 32, limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, storage: Storage, executor: Executor, artifacts: ArtifactStore | Path | str,
+                 max_running: int = 1, max_queued: int = 32, limits: Limits = DEFAULT_LIMITS):
+        """`artifacts`: where model files live (a folder: a LocalArtifactStore on it)."""
         self.storage = storage
         self.limits = limits  # the engine limits specs were validated under; workers train with the same
         self.executor = executor
-        self.models_dir = Path(models_dir)
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        if isinstance(artifacts, (str, Path)):
+            artifacts = LocalArtifactStore(artifacts)
+        self.artifacts = artifacts
+        self.models_dir = getattr(artifacts, "folder", None)  # a local store's folder: the free-space check
         self.admission = Admission(max_running, max_queued)
         self.recorder = Recorder(storage)
         self.live: dict[str, LiveJob] = {}
@@ -56,6 +60,7 @@ class JobManager:
             self.storage.mark_interrupted, "the server stopped while this job was queued or running")
         if ids:
             log.warning("marked %d unfinished job(s) interrupted", len(ids))
+        self.executor.start(self.artifacts)
         self._task = asyncio.create_task(self._consume(), name="nnplay-job-events")
 
     async def shutdown(self) -> None:
@@ -69,8 +74,8 @@ class JobManager:
 
     # -- queries ------------------------------------------------------------------------------
     def model_path(self, job_id: str) -> str:
-        """Where the job's model file is (or will be) written."""
-        return str(self.models_dir / f"{job_id}.npz")
+        """The artifact store's file for the job's model (the server's disk, never a worker's)."""
+        return self.artifacts.path(job_id)
 
     def queue_position(self, job_id: str) -> int | None:
         return self.admission.position(job_id)
@@ -87,7 +92,7 @@ class JobManager:
         out["progress"] = round(min(1.0, job["epoch"] / epochs), 4) if epochs else None
         out["queue_position"] = self.queue_position(job["id"])
         out["n_params"] = job["n_params"]
-        out["has_model"] = bool(job["model_path"]) and os.path.exists(job["model_path"])
+        out["has_model"] = self.artifacts.exists(job["id"])
         out["init_from"] = ({"job_id": job["init_from"], **({"layers": job["init_layers"]} if job.get("init_layers")
                                                             is not None else {})} if job["init_from"] else None)
         out["name"] = job.get("name") or run_name(job["spec"])   # a rename, else the spec's readable name
@@ -109,10 +114,10 @@ class JobManager:
         return await self.recorder.history(job_id, since, limit)
 
     async def model_file(self, job_id: str) -> str:
-        """Path of the job's saved model; 404 when the job has none (yet)."""
+        """Path of the job's saved model in the artifact store; 404 when the job has none (yet)."""
         job = await self.get_job(job_id)
-        path = job["model_path"]
-        if not path or not os.path.exists(path):
+        path = self.artifacts.path(job_id)
+        if not self.artifacts.exists(job_id):
             raise JobError(404, f"job {job_id} has no saved model yet (status {job['status']}); "
                                 "a running job saves one every few seconds")
         return path
@@ -129,8 +134,8 @@ class JobManager:
         job = await asyncio.to_thread(self.storage.get_job, job_id)
         if job is None:
             raise SpecError(f"no job {job_id!r} to continue from", field)
-        path = job["model_path"]
-        if not path or not os.path.exists(path):
+        path = self.artifacts.path(job_id)
+        if not self.artifacts.exists(job_id):
             raise SpecError(f"job {job_id} has no saved model to continue from (status {job['status']})", field)
         saved = await asyncio.to_thread(saved_model, path)
         if model_spec.get("type") == "knn" or saved.spec.get("type") == "knn":
@@ -167,6 +172,8 @@ class JobManager:
 
     def _check_room(self, spec: dict, n_params: int | None) -> None:
         """JobError 507 when the models folder cannot take this job's model file (weights, optimizer slots)."""
+        if self.models_dir is None:
+            return
         item = 8 if (spec.get("model") or {}).get("dtype") == "float64" else 4
         try:
             check_room(self.models_dir, MODEL_FILE_FACTOR * item * (n_params or 0) + MODEL_FILE_EXTRA)
@@ -198,11 +205,8 @@ class JobManager:
                 await self._finish(job_id, "cancelled", None, "cancelled before it started")
                 continue
             commands, live.pending_commands = live.pending_commands, []
-            init_path = self.model_path(live.init_from) if live.init_from else None
-            if init_path is not None and live.init_layers is not None:   # fine-tuning: those layers only
-                init_path = {"path": init_path, "layers": live.init_layers}
-            self.executor.submit(job_id, live.spec, self.model_path(job_id), commands,
-                                 init_from=init_path, limits=self.limits)
+            self.executor.submit(job_id, live.spec, commands, init_from=live.init_from, limits=self.limits,
+                                 init_layers=live.init_layers)
             self._broadcast_status(job_id)
         for job_id in self.admission.queue:
             self._broadcast_status(job_id)
@@ -258,10 +262,7 @@ class JobManager:
         if job_id in self.live:
             await self.cancel_job(job_id)
         await asyncio.to_thread(self.storage.delete_job, job_id)
-        try:
-            os.remove(job["model_path"] or self.model_path(job_id))
-        except FileNotFoundError:
-            pass
+        await asyncio.to_thread(self.artifacts.delete, job_id)
         self.live.pop(job_id, None)
 
     async def send_command(self, job_id: str, command: object) -> dict:
@@ -315,31 +316,31 @@ class JobManager:
 
     # -- the single writer ----------------------------------------------------------------------
     async def _consume(self) -> None:
-        async for batch in self.executor.events():
+        async for batch in self.executor.messages():
             try:
                 try:
                     await self.recorder.record(batch, self.live)
                 except StorageUnavailable as e:  # nothing of the batch is stored: nobody is told about it
                     batch = self._unrecorded(batch, e.message)
-                for job_id, kind, payload in batch:
-                    await self._dispatch(job_id, kind, payload)
+                for message in batch:
+                    await self._dispatch(message)
             except Exception:  # noqa: BLE001  one bad batch must not stop every job's stream
                 log.exception("failed to handle a batch of job events")
 
-    def _unrecorded(self, batch: list, reason: str) -> list:
+    def _unrecorded(self, batch: list[Message], reason: str) -> list[Message]:
         """A batch the database refused (disk full): its epochs and status changes are dropped (a client
         never sees what is not on disk) and the jobs that reported them are stopped, to fail with `reason`;
-        results, errors and exits still go through."""
+        terminal messages still go through."""
         log.error("could not record job events: %s", reason)
         kept = []
-        for job_id, kind, payload in batch:
-            live = self.live.get(job_id)
-            if kind == "event" and payload.get("type") in ("epoch", "status"):
+        for message in batch:
+            if isinstance(message, Event) and message.event.get("type") in ("epoch", "status"):
+                live = self.live.get(message.job_id)
                 if live is not None and not live.finalized and live.storage_error is None:
                     live.storage_error = f"stopped: its progress could not be recorded ({reason})"
-                    self._background(self.executor.cancel(job_id))
+                    self._background(self.executor.cancel(message.job_id))
                 continue
-            kept.append((job_id, kind, payload))
+            kept.append(message)
         return kept
 
     def _background(self, coro) -> None:
@@ -347,41 +348,29 @@ class JobManager:
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
-    async def _dispatch(self, job_id: str, kind: str, payload: dict) -> None:
+    async def _dispatch(self, message: Message) -> None:
+        job_id = message.job_id
         live = self.live.get(job_id)
-        if kind == "event" and live is not None:
+        if isinstance(message, Event):
+            if live is None:
+                return
+            payload = message.event
             if payload.get("type") == "status":
                 self._broadcast_status(job_id)  # the recorder has moved and stored the status
                 return
             if payload.get("type") != "epoch":
                 live.frames[payload.get("type", "frame")] = payload
             live.broadcast(payload)
-        elif kind in ("result", "error", "exited") and live is not None and live.storage_error:
-            await self._finish(job_id, "failed", "failed", live.storage_error, model_path=payload.get("model_path"))
-            if kind == "exited":
-                await self._exited(job_id)
-        elif kind == "result":
-            final = status.result_status(payload.get("outcome"), live is not None and live.cancel_requested)
-            await self._finish(job_id, final, payload.get("outcome"), payload.get("message"),
-                               best_epoch=payload.get("best_epoch"), model_path=payload.get("model_path"))
-        elif kind == "error":
-            await self._finish(job_id, "failed", "failed", payload.get("message") or "training failed")
-        elif kind == "exited":
-            if not payload.get("finished"):
-                if payload.get("cancelled"):
-                    await self._finish(job_id, "cancelled", "stopped",
-                                       f"cancelled; the worker was stopped ({payload['reason']})")
-                else:
-                    await self._finish(job_id, "failed", "failed",
-                                       f"the worker process died unexpectedly ({payload['reason']}); "
-                                       "the server is fine, the job is lost")
-            await self._exited(job_id)
-
-    async def _exited(self, job_id: str) -> None:
-        """The worker is gone: free its slot and start the next queued job."""
-        self.admission.release(job_id)
-        if hasattr(self.executor, "forget"):
-            self.executor.forget(job_id)
+            return
+        # the job's one terminal message: its worker is gone
+        if live is not None and live.storage_error:
+            await self._finish(job_id, "failed", "failed", live.storage_error)
+        elif isinstance(message, Finished):
+            final = status.result_status(message.outcome, live is not None and live.cancel_requested)
+            await self._finish(job_id, final, message.outcome, message.message, best_epoch=message.best_epoch)
+        elif isinstance(message, Failed):
+            await self._finish(job_id, "failed", "failed", message.message or "training failed")
+        self.admission.release(job_id)  # free its slot and start the next queued job
         await self._pump()
 
     async def _finish_later(self, *args) -> None:
@@ -389,14 +378,12 @@ class JobManager:
         await self._finish(*args)
 
     async def _finish(self, job_id: str, final: str, outcome: str | None, message: str | None,
-                      best_epoch: int | None = None, model_path: str | None = None) -> None:
+                      best_epoch: int | None = None) -> None:
         live = self.live.get(job_id)
         if live is None or live.finalized or final == live.status or not status.can_move(live.status, final):
             return
         live.finalized = True  # no second finish meanwhile; the status itself moves once the row has it
         fields = {"status": final, "outcome": outcome or final, "message": message, "finished_at": time.time()}
-        if model_path:
-            fields["model_path"] = model_path
         if best_epoch:  # early stopping restored this epoch's weights: it is the best one
             record = await self.recorder.epoch_record(job_id, best_epoch)
             if record is not None:
@@ -408,7 +395,7 @@ class JobManager:
             live.finalized = False
             log.error("job %s: could not record its end (%s); retrying every %g s", job_id, e.message,
                       FINISH_RETRY_SECONDS)
-            self._background(self._finish_later(job_id, final, outcome, message, best_epoch, model_path))
+            self._background(self._finish_later(job_id, final, outcome, message, best_epoch))
             return
         status.move(live, final)
         live.broadcast({"type": "done", "status": final, "outcome": outcome or final, "message": message})

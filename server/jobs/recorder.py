@@ -13,6 +13,7 @@ from engine.metrics import lower_is_better
 
 from . import status
 from .live import LiveJob
+from .messages import Event, Message
 from .storage import Storage
 
 
@@ -40,17 +41,20 @@ class Recorder:
     def __init__(self, storage: Storage):
         self.storage = storage
 
-    async def record(self, batch: list[tuple[str, str, dict]], live: dict[str, LiveJob]) -> None:
-        """Persist the epochs and status changes in `batch` [(job_id, kind, payload)], then update `live`.
+    async def record(self, batch: list[Message], live: dict[str, LiveJob]) -> None:
+        """Persist the epochs and status changes in `batch` (its Events), then update `live`.
 
         The live jobs change only once the write landed: when storage refuses it (StorageUnavailable, e.g.
         the disk is full) it raises and the API keeps saying what the database says."""
         epochs: list[tuple[str, dict]] = []
         updates: dict[str, dict] = {}
         staged: dict[str, tuple[LiveJob, dict]] = {}  # job id -> (job, its new epoch / best / status)
-        for job_id, kind, payload in batch:
+        for message in batch:
+            if not isinstance(message, Event):
+                continue
+            job_id, payload = message.job_id, message.event
             job = live.get(job_id)
-            if job is None or job.finalized or kind != "event":
+            if job is None or job.finalized:
                 continue
             now = staged.setdefault(job_id, (job, {}))[1]
             if payload.get("type") == "epoch":

@@ -1,8 +1,10 @@
 """The body of a job's worker process: runs engine.train and talks to the server through two queues.
 
-Messages to the server (events queue) are tuples (kind, payload):
+`train_job` is the part every executor shares (process, thread, Ray task): train, checkpoint, save.
+`run_job` is LocalProcessExecutor's process entry; its messages to the server (events queue) are tuples
+(kind, payload), private to that executor, which turns them into messages.Event / Finished / Failed:
   ("event", trainer_event_dict)             every trainer event, unchanged
-  ("result", {"outcome", "message", "best_epoch", "model_path"})
+  ("result", {"outcome", "message", "best_epoch"})
   ("error", {"message"})                    the spec/data was bad or train raised
 Commands from the server (commands queue) are the trainer's command dicts.
 
@@ -41,13 +43,13 @@ def load_function(path: str):
 class CommandReader:
     """The trainer's `commands(timeout)`: reads the command queue; cancels itself if the server died."""
 
-    def __init__(self, commands, parent_pid: int):
-        self.commands = commands
-        self.parent_pid = parent_pid
+    def __init__(self, commands, parent_pid: int | None = None):
+        self.commands = commands  # a multiprocessing or queue.Queue
+        self.parent_pid = parent_pid  # None: no parent to watch (a thread of the server)
         self.orphaned = False
 
     def __call__(self, timeout: float = 0.0) -> list[dict]:
-        if os.getppid() != self.parent_pid:
+        if self.parent_pid is not None and os.getppid() != self.parent_pid:
             self.orphaned = True
             return [{"cmd": "cancel"}]
         out = []
@@ -91,8 +93,10 @@ class Checkpointer:
     is skipped, `warn` is called once with the reason (a recoverable error event), and the next period
     tries again. Only the final save decides whether the job has a model (see run_job)."""
 
-    def __init__(self, path: str, seconds: float, warn=None):
+    def __init__(self, path: str, seconds: float, warn=None, save=None):
+        """`save(model, path)`: how a model is stored (default Model.save: a file on this machine)."""
         self.path, self.seconds = path, seconds
+        self.save = save or (lambda model, path: model.save(path))
         self.warn = warn
         self.warned = False
         self.model = None
@@ -105,7 +109,7 @@ class Checkpointer:
         if self.model is None or time.monotonic() - self.last < self.seconds:
             return
         try:
-            self.model.save(self.path)
+            self.save(self.model, self.path)
         except OSError as e:
             if self.warn is not None and not self.warned:
                 self.warn(f"checkpoint skipped, training goes on: {save_problem(e, self.path)}")
@@ -113,18 +117,68 @@ class Checkpointer:
         self.last = time.monotonic()
 
 
-def save_final(model, path: str) -> None:
+def save_final(model, path: str, save=None) -> None:
     """The finished model's file; ModelSaveError (a plain message) when it cannot be written."""
     try:
-        model.save(path)
+        (save or (lambda model, path: model.save(path)))(model, path)
     except OSError as e:
         raise ModelSaveError(save_problem(e, path)) from None
+
+
+def error_message(e: BaseException) -> str:
+    """What a job that raised `e` reports: the engine's own errors as they are, anything else with its type."""
+    if isinstance(e, ModelSaveError):
+        return str(e)
+    if isinstance(e, MemoryError):
+        return "out of memory while training: make the model, batch or dataset smaller"
+    if type(e).__name__ in ("SpecError", "DataError", "UnknownNameError"):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
+
+
+def init_option(path: str, layers: list[int] | None = None):
+    """engine.train's `init_from`: a model file on this machine, or {"path", "layers"} for those layers only."""
+    return path if layers is None else {"path": path, "layers": layers}
+
+
+def train_job(spec: dict, train, on_event, commands, model_path: str, checkpoint_seconds: float = 2.0,
+              init_from=None, limits=None, save=None) -> dict:
+    """Train the normalized `spec` with `train` (engine.train's signature) wherever the worker runs.
+
+    `on_event(dict)` gets every trainer event (and a recoverable error when a checkpoint is skipped);
+    `commands(timeout)` is the trainer's command source; the model is saved to `model_path` on this machine
+    (`save(model, path)`, default Model.save): a checkpoint at most every `checkpoint_seconds`, after an epoch
+    event, and the final one; `init_from`: engine.train's (init_option: a model file on this machine). Returns the result
+    payload {"outcome", "message", "best_epoch"}; raises what train raises, ModelSaveError for the final save.
+    """
+    def warn(message: str) -> None:
+        on_event({"type": "error", "recoverable": True, "message": message})
+
+    checkpointer = Checkpointer(model_path, checkpoint_seconds, warn, save)
+
+    def event(e: dict) -> None:
+        on_event(e)
+        if e.get("type") == "epoch":
+            checkpointer.maybe_save()
+
+    # the spec is the one the API validated and stored, under the server's limits: train it as is
+    options = {"normalized": True}
+    if init_from is not None:
+        options["init_from"] = init_from
+    if limits is not None:
+        options["limits"] = limits
+    result = train(spec, on_event=event, commands=commands, on_model=checkpointer.watch, **options)
+    if getattr(commands, "orphaned", False):
+        return {"outcome": "stopped", "message": "the server went away", "best_epoch": None}
+    save_final(result.model, model_path, save)
+    return {"outcome": result.outcome, "message": result.message, "best_epoch": getattr(result, "best_epoch", None)}
 
 
 def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads: int = 1,
             train_path: str = "engine:train", checkpoint_seconds: float = 2.0, parent_pid: int | None = None,
             init_from: str | None = None, limits=None):
-    """Process entry point. Never raises: every failure becomes an ("error", ...) message."""
+    """Process entry point (LocalProcessExecutor). Never raises: every failure becomes an ("error", ...)
+    message; the model is saved to `model_path`, the local artifact store's file for this job."""
     set_thread_env(threads)
     try:  # training yields the CPU to the web server: the API stays responsive while jobs run
         os.nice(WORKER_NICENESS)
@@ -133,35 +187,13 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
     reader = CommandReader(commands, parent_pid or os.getppid())
     try:
         train = load_function(train_path)
-        def warn(message: str) -> None:
-            events.put(("event", {"type": "error", "recoverable": True, "message": message}))
-
-        checkpointer = Checkpointer(model_path, checkpoint_seconds, warn)
-
-        def on_event(event: dict) -> None:
-            events.put(("event", event))
-            if event.get("type") == "epoch":
-                checkpointer.maybe_save()
-
-        # the spec is the one the API validated and stored, under the server's limits: train it as is
-        options = {"normalized": True}
-        if init_from is not None:
-            options["init_from"] = init_from
-        if limits is not None:
-            options["limits"] = limits
-        result = train(spec, on_event=on_event, commands=reader, on_model=checkpointer.watch, **options)
+        result = train_job(spec, train, lambda e: events.put(("event", e)), reader, model_path,
+                           checkpoint_seconds, init_from, limits)
         if reader.orphaned:
             events.cancel_join_thread()
             return
-        save_final(result.model, model_path)
-        events.put(("result", {"outcome": result.outcome, "message": result.message,
-                               "best_epoch": getattr(result, "best_epoch", None), "model_path": model_path}))
-    except ModelSaveError as e:
-        events.put(("error", {"message": str(e)}))
-    except MemoryError:
-        events.put(("error", {"message": "out of memory while training: make the model, batch or dataset smaller"}))
+        events.put(("result", result))
     except Exception as e:  # noqa: BLE001  the worker reports every failure to the server
-        message = str(e) if type(e).__name__ in ("SpecError", "DataError", "UnknownNameError") \
-            else f"{type(e).__name__}: {e}"
-        traceback.print_exc()
-        events.put(("error", {"message": message}))
+        if not isinstance(e, ModelSaveError):
+            traceback.print_exc()
+        events.put(("error", {"message": error_message(e)}))

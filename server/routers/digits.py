@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-
 from typing import Optional
 
 from fastapi import APIRouter, HTTPException, Query
@@ -29,11 +27,10 @@ async def _job_model(job_id: str, manager):
     if job["spec"]["dataset"]["name"] not in DIGIT_DATASETS:
         raise HTTPException(422, f"job_id: job {job_id} trains on {job['spec']['dataset']['name']!r}, "
                                  f"not a digit dataset ({', '.join(DIGIT_DATASETS)})")
-    path = job["model_path"]
-    if not path or not os.path.exists(path):
+    if not manager.artifacts.exists(job_id):  # the server's artifact store, never a worker's path
         raise HTTPException(409, f"job_id: job {job_id} has no saved model yet (status {job['status']}); "
                                  "try again after its first epoch")
-    return await run_in_threadpool(load_cached, path)
+    return await run_in_threadpool(load_cached, manager.model_path(job_id))
 
 
 def _read(body: DigitRequest, settings):

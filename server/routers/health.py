@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+
+from fastapi import APIRouter, Request
 
 from ..limits import StrictJSONRoute
 from ..schemas import HealthPublic
@@ -9,7 +11,12 @@ from ..settings import VERSION
 router = APIRouter(prefix="/api", tags=["health"], route_class=StrictJSONRoute)
 
 
-@router.get("/health", response_model=HealthPublic, summary="Liveness and version")
-async def read_health() -> dict:
-    """Answers while the server runs, with its version; needs no token."""
-    return {"status": "ok", "version": VERSION}
+@router.get("/health", response_model=HealthPublic, response_model_exclude_none=True,
+            summary="Liveness, version and where jobs run")
+async def read_health(request: Request) -> dict:
+    """Answers while the server runs, with its version and the executor jobs train on (`local`: a process per
+    job, `thread`: threads of the server, `ray`: tasks on a Ray cluster, with its nodes); needs no token."""
+    manager = getattr(request.app.state, "manager", None)  # None: an app whose lifespan has not run
+    if manager is None:
+        return {"status": "ok", "version": VERSION, "executor": request.app.state.settings.executor}
+    return {"status": "ok", "version": VERSION, **await asyncio.to_thread(manager.executor.describe)}

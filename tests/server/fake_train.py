@@ -32,6 +32,13 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
     mode = job_spec.get("mode", "ok")
     if mode == "crash":
         os._exit(3)
+    if mode == "crash_thread":  # what a dying worker looks like to a thread: not an Exception
+        raise SystemExit(3)
+    if mode == "where":  # which process (and, on Ray, which node) the job runs on
+        on_event({"type": "where", "pid": os.getpid(), "node_id": _ray_node_id()})
+    if engine_options.get("init_from"):  # the model file it starts from, as the worker's machine sees it
+        with open(engine_options["init_from"], "rb") as f:
+            on_event({"type": "init", "content": f.read().decode()})
     if mode == "raise":
         raise ValueError("bad data in fake spec")
     if mode == "threads":
@@ -43,11 +50,21 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         if control.check():
             return FakeResult(model, outcome="stopped", message="stopped by request")
         if mode == "stuck" and epoch == 2:
-            while True:  # ignores commands, like a job stuck inside numpy
+            deadline = time.monotonic() + 30  # bounded: a thread executor can only abandon it
+            while time.monotonic() < deadline:  # ignores commands, like a job stuck inside numpy
                 time.sleep(0.05)
         time.sleep(job_spec.get("seconds", 0.0))
         model.epochs = epoch
-        on_event({"type": "epoch", "epoch": epoch, "train_loss": 1.0 / epoch})
+        on_event({"type": "epoch", "epoch": epoch, "train_loss": 1.0 / epoch,
+                  "learning_rate": control.learning_rate})
         on_event({"type": "boundary", "epoch": epoch})
         control.end_epoch(epoch)
     return FakeResult(model, outcome="completed", message=f"{model.epochs} epochs", best_epoch=model.epochs)
+
+
+def _ray_node_id() -> str | None:
+    try:
+        import ray
+    except ImportError:
+        return None
+    return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None

@@ -30,8 +30,19 @@ def run_job(client, spec) -> dict:
     return client.get(f"/api/jobs/{r.json()['id']}").json()
 
 
-def test_health_reports_ok_and_version(client):
-    assert client.get("/api/health").json() == {"status": "ok", "version": "0.1.0"}
+def test_health_reports_ok_version_and_the_executor_in_use(client):
+    assert client.get("/api/health").json() == {"status": "ok", "version": "0.1.0", "executor": "local"}
+
+
+def test_health_reports_the_thread_executor_when_settings_choose_it(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from server.main import create_app
+    from server.settings import Settings
+
+    app = create_app(Settings(home=tmp_path / "home", executor="thread", allowed_hosts=["testserver"]))
+    with TestClient(app) as c:
+        assert c.get("/api/health").json()["executor"] == "thread"
 
 
 def test_catalog_lists_every_registry_name_and_the_server_limits(client):

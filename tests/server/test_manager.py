@@ -186,3 +186,31 @@ def test_a_database_from_before_init_from_opens_and_keeps_its_jobs(tmp_path):
     s = Storage(tmp_path / "old.sqlite3")
     assert s.get_job("old")["init_from"] is None and s.get_job("old")["epochs"] == 3
     assert s.get_job(s.create_job({}, 0, init_from="old")["id"])["init_from"] == "old"
+
+
+class SlowStartStorage(Storage):
+    """The write that records a job's start takes a while (a busy disk)."""
+
+    def update_job(self, job_id, **fields):
+        if "started_at" in fields:
+            import time
+            time.sleep(0.3)
+        return super().update_job(job_id, **fields)
+
+
+def test_a_job_that_ends_before_its_start_is_stored_still_ends_in_the_database(tmp_path):
+    # a thread (or warm) worker can crash within microseconds of submit; the "running" row written after
+    # submit must not land over the job's final status
+    from server.jobs.thread_executor import ThreadExecutor
+
+    async def body():
+        executor = ThreadExecutor(train_path="fake_train:train", checkpoint_seconds=0.0)
+        m = JobManager(SlowStartStorage(tmp_path / "db.sqlite3"), executor, tmp_path / "models")
+        await m.start()
+        job = await m.create_job({"mode": "raise"})
+        done = await wait_done(m, job["id"])
+        await m.shutdown()
+        return done, m.storage.get_job(job["id"])
+
+    done, stored = run(body())
+    assert done["status"] == stored["status"] == "failed"
