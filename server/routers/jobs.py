@@ -250,6 +250,24 @@ async def generate_job_text(job_id: str, body: GenerateRequest, manager: Manager
     return {"job_id": job_id, "epoch": job.get("epoch"), "text": text, **options}
 
 
+def _sequence_examples(job: dict, path: str, count: int) -> dict:
+    from engine.sequence_examples import sequence_examples
+    return sequence_examples(load_cached(path), engine.load_dataset(job["spec"]["dataset"]), count)
+
+
+@router.get("/{job_id}/sequences", summary="Test sequences with the model's predictions (sequence datasets)")
+async def read_job_sequences(job_id: str, manager: ManagerDep, count: int = Query(8, ge=1, le=32)) -> dict:
+    """The first `count` test sequences of a job on a sequence dataset (sine, memory, adding, text): the first
+    input channel over time, the target and the prediction (engine.sequence_examples); 422 for other datasets."""
+    job = await manager.get_job(job_id)
+    name = (job["spec"].get("dataset") or {}).get("name")
+    from engine.datasets import DATASETS
+    if name not in DATASETS or DATASETS.get(name).kind != "sequence":
+        raise engine.SpecError(f"job {job_id} was trained on {name}, not on a sequence dataset", "job_id")
+    path = await _model_path(job_id, manager)
+    return await run_in_threadpool(_sequence_examples, job, path, count)
+
+
 EVALUATIONS: dict[tuple[str, float], dict] = {}  # (job id, model file mtime) -> result; small, recomputed on change
 MAX_CACHED_EVALUATIONS = 16
 CELL_EXAMPLES = 24  # test examples kept per confusion cell, for /evaluation/cell (16 jobs x 100 cells x 24 x ~1 KB)

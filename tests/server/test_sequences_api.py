@@ -76,3 +76,30 @@ def test_generate_needs_a_character_model_and_an_existing_job(client):
     refused = client.post(f"/api/jobs/{r.json()['id']}/generate", json={"prompt": "a"})
     assert refused.status_code == 422 and "job_id" in refused.text and "text dataset" in refused.text
     assert client.post("/api/jobs/nope/generate", json={"prompt": "a"}).status_code == 404
+
+
+def test_sequences_route_shows_test_windows_with_the_models_next_character(client, char_job):
+    job, _ = char_job
+    body = client.get(f"/api/jobs/{job['id']}/sequences?count=3").json()
+    assert body["task"] == "classification" and body["dataset"] == "text" and len(body["examples"]) == 3
+    row = body["examples"][0]
+    assert isinstance(row["inputs"], str) and len(row["inputs"]) == 8 and row["inputs"] in TEXT
+    assert len(row["prediction"]) == 1 and 0 < row["probability"] <= 1
+
+
+def test_sequences_route_marks_the_memory_bit_and_refuses_other_datasets(client):
+    spec = {"dataset": {"name": "memory", "seq_len": 10, "n_samples": 100},
+            "model": {"layers": [{"type": "lstm", "units": 4},
+                                 {"type": "dense", "units": None, "activation": "softmax"}],
+                      "loss": "categorical_crossentropy"}, "training": {"epochs": 1}}
+    job = client.post("/api/jobs", json=spec).json()
+    watch(client, job["id"])
+    rows = client.get(f"/api/jobs/{job['id']}/sequences").json()["examples"]
+    assert len(rows) == 8
+    for row in rows:
+        assert row["inputs"][row["marked_step"]] in (-1.0, 1.0) and row["target"] == int(row["inputs"][row["marked_step"]] > 0)
+        assert row["correct"] == (row["prediction"] == row["target"])
+    other = client.post("/api/jobs", json=tiny_spec(epochs=1)).json()
+    watch(client, other["id"])
+    r = client.get(f"/api/jobs/{other['id']}/sequences")
+    assert r.status_code == 422 and "sequence dataset" in r.text
