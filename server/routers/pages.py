@@ -29,6 +29,7 @@ PAGES = {
     "/digits": "digits.html",
     "/jobs": "jobs.html",
     "/sweeps": "sweeps.html",
+    "/sequences": "sequences.html",
     "/lessons": "lessons.html",
     "/lessons/backprop": "lesson_backprop.html",
     "/lessons/optimizers": "lesson_optimizers.html",

@@ -188,3 +188,6 @@ export const listSweeps = (params = {}) => request("GET", `/api/sweeps?${new URL
 export const cancelSweep = (id) => request("POST", `/api/sweeps/${encodeURIComponent(id)}/cancel`);
 /** the next sweep's body: every range narrowed around the best trial (the engine's rule) */
 export const narrowedSweep = (id) => request("GET", `/api/sweeps/${encodeURIComponent(id)}/narrowed`);
+// ---- sequences (issue 14): text from a character model, test sequences with predictions
+export const generateText = (id, body) => request("POST", `/api/jobs/${encodeURIComponent(id)}/generate`, body);
+export const getSequences = (id, count = 8) => request("GET", `/api/jobs/${encodeURIComponent(id)}/sequences?count=${count}`);
