@@ -93,6 +93,11 @@ class Conv2D(WeightedLayer):
 
     def forward(self, x, training=False):
         self.training = training   # training passes reuse this layer's scratch buffers (see scratch())
+        if not training:
+            # an inference pass (the end-of-epoch evaluation, predict) lets the training buffers go, so they are
+            # not held on top of its own chunk's arrays; the next training batch allocates them again
+            self.__dict__.pop("_scratch", None)
+            self._ones_row = self.cols = None      # self.cols was a view of the training columns buffer
         return super().forward(x, training)
 
     def scratch(self, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
