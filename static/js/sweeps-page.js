@@ -50,6 +50,12 @@ function mountBase() {
   $("sweep-run").addEventListener("change", async () => {
     const id = $("sweep-run").value.trim();
     if (!id) return;
+    if (id.includes("#s=")) {   // a playground share link: its configuration, as state.js wrote it
+      const linked = readUrl(new URL(id, location.href));
+      if (linked?.dataset && linked?.model) setBase(linked, "the pasted playground link");
+      else $("sweep-error").textContent = "that link holds no playground configuration";
+      return;
+    }
     try {
       const job = await getJob(id);
       setBase(job.spec, `run ${job.name}`);

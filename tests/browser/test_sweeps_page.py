@@ -112,3 +112,30 @@ def test_sweeps_page_fits_a_phone(browser, server):
             pg.screenshot(path=str(SHOTS / "sweeps-390.png"), full_page=True)
     finally:
         cancel_sweeps(server)
+
+
+def test_a_pasted_playground_link_is_the_sweeps_base(page, server):
+    from browser_support import share_link
+
+    link = share_link(server.url, {"dataset": {"name": "circle", "n_samples": 200},
+                                   "model": {"layers": [{"type": "dense", "units": 3, "activation": "relu"},
+                                                        {"type": "dense", "units": 2, "activation": "softmax"}],
+                                             "loss": "categorical_crossentropy"},
+                                   "training": {"optimizer": {"name": "sgd", "learning_rate": 0.1}}})
+    try:
+        page.goto("/sweeps")
+        page.wait_for_selector("body[data-ready=true]")
+        page.fill("#sweep-run", link)
+        page.press("#sweep-run", "Tab")
+        page.wait_for_function("document.getElementById('sweep-base-text').textContent.includes('pasted')")
+        assert page.locator("#sweep-params tr[data-path='model.layers.0.units']").count() == 1
+        page.fill("#sweep-n-trials", "2")
+        page.fill("#sweep-epochs", "3")
+        page.click("#sweep-start")
+        page.wait_for_selector("#sweep-scatter[data-points='2']")
+        sweep_id = page.evaluate("new URLSearchParams(location.search).get('id')")
+        sweep = httpx.get(f"{server.url}/api/sweeps/{sweep_id}", timeout=30).json()
+        assert sweep["base"]["dataset"]["name"] == "circle" and sweep["base"]["model"]["layers"][0]["units"] == 3
+        assert sweep["base"]["training"]["optimizer"]["name"] == "sgd"
+    finally:
+        cancel_sweeps(server)
