@@ -120,8 +120,8 @@ class SweepRunner:
                 "best": None if best is None else {k: best[k] for k in ("index", "job_id", "params", "best")}}
 
     def _trial_public(self, sweep_id: str, t: dict, job: dict | None) -> dict:
-        if job is None:
-            status = "waiting" if t["state"] == "waiting" else t["state"]
+        if job is None:   # not started yet, never started (cancelled / failed), or its job was deleted
+            status = "deleted" if t["state"] == "started" else t["state"]
         else:
             live = self.manager.live.get(job["id"])
             status = live.status if live is not None else job["status"]

@@ -47,6 +47,8 @@ def test_a_sweep_runs_every_trial_and_names_the_best(client):
     assert sweep["best"]["job_id"] == best["job_id"]
     listed = client.get("/api/sweeps").json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == created["id"]
+    assert client.delete(f"/api/jobs/{sweep['trials'][0]['job_id']}").status_code == 204
+    assert client.get(f"/api/sweeps/{created['id']}").json()["trials"][0]["status"] == "deleted"
 
 
 def test_same_sweep_draws_the_same_trials(client):
