@@ -37,7 +37,7 @@ def train(page, **fields):
 def test_memory_preset_trains_and_shows_gradient_through_time_and_the_recall_table(page, shot):
     open_sequences(page, "rnn_forgets")
     assert page.locator("#seq-cell").input_value() == "simple_rnn"
-    assert "20 steps" in page.locator("#seq-preset option:checked").inner_text()
+    assert "50 steps" in page.locator("#seq-preset option:checked").inner_text()
     train(page, len=12, samples=200, epochs=3)
     page.wait_for_selector("#seq-examples tbody tr")
     frames = int(page.locator("#seq-time").get_attribute("data-frames"))
