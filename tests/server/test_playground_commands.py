@@ -41,11 +41,13 @@ def test_set_takes_any_of_its_options_and_says_which_it_needs_when_given_none():
 
 
 def test_set_changes_penalty_batch_size_and_pace_of_a_running_trainer():
-    t = Trainer(tiny_spec(epochs=3), commands=scripted([], [{"cmd": "set", "l2": 0.5, "batch_size": 10,
-                                                             "max_epochs_per_second": 1000}]))
+    # the set arrives with the first check, before epoch 1's first batch (whether or not the trainer also
+    # polls between layers): the batch size changes from the next epoch, the penalty and pace at once
+    t = Trainer(tiny_spec(epochs=3), commands=scripted([{"cmd": "set", "l2": 0.5, "batch_size": 10,
+                                                         "max_epochs_per_second": 1000}]))
     t.run()
     assert t.reg["l2"] == 0.5 and t.batch_size == 10 and t.steps_per_epoch == -(-t.n_train // 10)
-    # epoch 1 ran its batches of 50; the set landed at its second batch, epochs 2 and 3 ran batches of 10
+    # epoch 1 ran its batches of 50 (a size set mid-epoch lands between epochs), epochs 2 and 3 batches of 10
     assert t.iteration == -(-t.n_train // 50) + 2 * t.steps_per_epoch
     assert t.spec["stream"]["max_epochs_per_second"] == 1000
 
