@@ -27,6 +27,7 @@ def _page(request: Request, name: str, **context) -> HTMLResponse:
 PAGES = {
     "/": "index.html",
     "/digits": "digits.html",
+    "/autoencoder": "autoencoder.html",
     "/jobs": "jobs.html",
     "/sweeps": "sweeps.html",
     "/sequences": "sequences.html",

@@ -191,3 +191,10 @@ export const narrowedSweep = (id) => request("GET", `/api/sweeps/${encodeURIComp
 // ---- sequences (issue 14): text from a character model, test sequences with predictions
 export const generateText = (id, body) => request("POST", `/api/jobs/${encodeURIComponent(id)}/generate`, body);
 export const getSequences = (id, count = 8) => request("GET", `/api/jobs/${encodeURIComponent(id)}/sequences?count=${count}`);
+
+// ---- representations (issue 15): an autoencoder's code space, its decoder, its reconstructions
+export const getCodes = (id, params = {}) =>
+  request("GET", `/api/jobs/${encodeURIComponent(id)}/codes?${new URLSearchParams(params)}`);
+export const decodeCodes = (id, codes) => request("POST", `/api/jobs/${encodeURIComponent(id)}/decode`, { codes });
+export const getReconstructions = (id, limit = 8) =>
+  request("GET", `/api/jobs/${encodeURIComponent(id)}/reconstructions?limit=${limit}`);
