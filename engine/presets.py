@@ -10,10 +10,12 @@ def _dense(units: int, activation: str, **extra) -> dict:
 
 def _preset(name, title, text, dataset, layers, loss="binary_crossentropy", **training) -> dict:
     opt = training.pop("optimizer", {"name": "sgd", "learning_rate": 0.1})
+    stream = training.pop("stream", None)          # e.g. the hidden space of a bottleneck layer
     return {"name": name, "title": title, "text": text, "spec": {
         "dataset": {"features": ["x1", "x2"], **dataset},
         "model": {"layers": layers, "loss": loss},
-        "training": {"epochs": None, "batch_size": 10, "optimizer": opt, **training}}}
+        "training": {"epochs": None, "batch_size": 10, "optimizer": opt, **training},
+        **({"stream": stream} if stream else {})}}
 
 
 OUT = _dense(1, "sigmoid")
@@ -71,6 +73,17 @@ PRESETS = [
             {"name": "circle", "n_samples": 60, "noise": 0.5}, [_dense(16, "relu"), _dense(16, "relu"), OUT],
             optimizer={"name": "adam", "learning_rate": 0.03},
             early_stopping={"monitor": "test_loss", "patience": 30, "restore_best_weights": True}),
+    _preset("bottleneck_circle", "A 2-unit bottleneck: the circle in hidden space",
+            "Two tanh units are all the output sees. The hidden space shows the data and the input grid as those two "
+            "units see them. Training folds the plane until the inner ring and the outer ring sit on either side of "
+            "a straight line.",
+            {"name": "circle"}, [_dense(8, "tanh"), _dense(2, "tanh"), OUT],
+            optimizer={"name": "adam", "learning_rate": 0.03}, stream={"hidden_layer": 1}),
+    _preset("bottleneck_spiral", "A 2-unit bottleneck: pulling the spiral apart",
+            "The spiral's arms wind around each other in the input. After two wide tanh layers, a 2-unit layer must "
+            "hold them apart. Watch its hidden space: the arms are stretched until one straight line separates them.",
+            {"name": "spiral"}, [_dense(16, "tanh"), _dense(16, "tanh"), _dense(2, "tanh"), OUT],
+            optimizer={"name": "adam", "learning_rate": 0.01}, stream={"hidden_layer": 2}),
 ]
 
 
