@@ -17,6 +17,7 @@ import { mountTokenBox } from "./auth.js";
 import { mountQuickControls, mountQuickData } from "./quick-controls.js";
 import { applyLesson, readLesson } from "./lesson-mode.js";
 import { mountPresets } from "./presets.js";
+import { mountHiddenSpace } from "./hidden-space.js";
 
 const URL_KEYS = ["dataset", "model", "training", "view"];
 const DEFAULT_VIEW = { discretize: false, showTest: true, logScale: false, smoothing: 0 };
@@ -151,6 +152,9 @@ function mountViews() {
       const ds = paintPoint(store, x, y);
       if (ds) changeConfig({ dataset: ds });
     },
+  });
+  mountHiddenSpace($("hidden-space"), store, {
+    onLayer: (layer) => changeConfig({ stream: { ...store.get().stream, hidden_layer: layer, hidden_units: null } }),
   });
   mountDataPanel($("data-panel"), store, { onChange: (dataset) => changeConfig({ dataset }), onUi: setUi });
   mountBuilder($("builder"), store, { onChange: (model) => changeConfig({ model }) });

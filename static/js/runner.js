@@ -12,7 +12,8 @@ export const EMPTY_RUN = { status: "idle", epoch: 0, epochs: 0, message: "", out
 const CONTINUES = new Set(["completed", "early_stopped"]);
 
 export function emptyResults() {
-  return { history: [], boundary: null, histograms: [], gradients: [], weights: null, run: { ...EMPTY_RUN } };
+  return { history: [], boundary: null, hiddenSpace: null, histograms: [], gradients: [], weights: null,
+    run: { ...EMPTY_RUN } };
 }
 
 export function createRunner(store, { buildSpec }) {
@@ -84,6 +85,9 @@ export function createRunner(store, { buildSpec }) {
       case "boundary":
         frameSeq += 1;   // a frame at the same epoch (a step_batch, a set_weight) is still a new picture
         store.update({ boundary: { ...msg, epoch: msg.epoch + offset, seq: frameSeq } });
+        break;
+      case "hidden_space":
+        store.update({ hiddenSpace: { ...msg, epoch: msg.epoch + offset } });
         break;
       case "histograms": {
         const frames = s.histograms;
