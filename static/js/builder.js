@@ -85,14 +85,25 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
         setLayers(layers.map((l, j) => (j === i ? fresh : l)));
       }, { "aria-label": `layer ${i + 1} type` });
       const fields = paramFields(params, layer,
-        (v) => setLayers(layers.map((l, j) => (j === i ? resized(l, { ...v, type: layer.type }) : l))),
+        (v) => setLayers(layers.map((l, j) => (j === i ? resized(l, {
+          ...v, type: layer.type, ...(l.trainable === false ? { trainable: false } : {}) }) : l))),
         { compact: true, catalog });
       const move = (d) => {
         const copy = layers.slice();
         [copy[i], copy[i + d]] = [copy[i + d], copy[i]];
         setLayers(copy);
       };
-      list.append(el("li", { class: "layer-card", dataset: { index: String(i) } },
+      // any layer can be frozen (the catalog's layer_flags: trainable); the engine keeps it bit-identical
+      const frozen = layer.trainable === false;
+      const freeze = el("label", { class: "freeze", title: "frozen: training takes no step on this layer's weights" },
+        el("input", { type: "checkbox", checked: !frozen, "aria-label": `layer ${i + 1} trainable`,
+          onchange: (ev) => setLayers(layers.map((l, j) => {
+            if (j !== i) return l;
+            const { trainable, ...rest } = l;
+            return ev.target.checked ? rest : { ...rest, trainable: false };
+          })) }),
+        frozen ? " frozen" : " trainable");
+      list.append(el("li", { class: `layer-card${frozen ? " frozen" : ""}`, dataset: { index: String(i) } },
         el("div", { class: "layer-head" },
           el("strong", { text: `Layer ${i + 1}` }), typeSel,
           el("span", { class: "param-count", dataset: { row: String(i) }, text: "…" }),
@@ -100,7 +111,7 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
             el("button", { type: "button", class: "icon", title: "move up", "aria-label": "move up", disabled: i === 0, onclick: () => move(-1), text: "↑" }),
             el("button", { type: "button", class: "icon", title: "move down", "aria-label": "move down", disabled: i === hidden.length - 1, onclick: () => move(1), text: "↓" }),
             el("button", { type: "button", class: "icon danger", title: "remove layer", "aria-label": "remove layer", onclick: () => setLayers(layers.filter((_, j) => j !== i)), text: "×" }))),
-        givenBadge(layer), fields));
+        givenBadge(layer), freeze, fields));
     });
 
     const addBtn = el("button", {

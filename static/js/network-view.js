@@ -32,7 +32,7 @@ export function diagramColumns(model, features, width = features.length) {
     const last = i === layers.length - 1;
     if (l.units === undefined) { cols.push({ label: `layer ${i + 1}`, layerIndex: i, kind: "pass", text: passLabel(l) }); return; }
     cols.push({ label: last ? "output" : `layer ${i + 1}`, layerIndex: i, units: l.units, kind: last ? "output" : "hidden",
-      type: l.type, activation: actName(l.activation) });
+      type: l.type, activation: actName(l.activation), frozen: l.trainable === false });
   });
   return cols;
 }
@@ -256,9 +256,11 @@ export function mountNetworkView(container, store, handlers = {}) {
         nodesBox.append(el("div", { class: "net-head out", style: `left:${left}px;top:16px`, text: col.activation || "linear" }));
       }
       const more = col.kind === "pass" ? 0 : col.units - pos[c].length;
-      nodesBox.append(el("div", { class: "net-col-label", style: `left:${left}px;top:${height - FOOT + 2}px`,
-        title: more > 0 ? `${pos[c].length} of ${col.units} neurons shown` : undefined,
-        text: more > 0 ? `${col.label} (+${more})` : col.label }));
+      // a frozen layer ("trainable": false) says so under its column: no step changes its weights
+      const label = `${col.label}${more > 0 ? ` (+${more})` : ""}${col.frozen ? " · frozen" : ""}`;
+      nodesBox.append(el("div", { class: `net-col-label${col.frozen ? " frozen" : ""}`,
+        style: `left:${left}px;top:${height - FOOT + 2}px`, "data-layer": String(col.layerIndex),
+        title: more > 0 ? `${pos[c].length} of ${col.units} neurons shown` : undefined, text: label }));
     });
     nodesBox.append(el("div", { class: "net-col-label", style: `left:0;top:${height - FOOT + 2}px`, text: "input" }));
     // add / remove hidden layers, on the diagram itself
