@@ -40,7 +40,8 @@ def make_manager(settings: Settings) -> JobManager:
     executor = make_executor(settings, train_path=os.environ.get("NNPLAY_TRAIN_FN", "engine:train"))
     storage = Storage(settings.db_path, settings.models_dir)
     return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,
-                      max_queued=settings.max_queued_jobs, limits=settings.engine_limits())
+                      max_queued=settings.max_queued_jobs, limits=settings.engine_limits(),
+                      max_light=settings.max_light_jobs)
 
 
 def _loc_text(loc) -> str:

@@ -67,6 +67,11 @@ class Settings:
     # a Ray cluster at ray_address; none: a Ray instance of this server's own on 127.0.0.1)
     executor: str = field(default_factory=lambda: os.environ.get("NNPLAY_EXECUTOR") or "local")
     ray_address: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_RAY_ADDRESS") or None)
+    # light jobs (engine/cost.py: an epoch and a set of frames within the engine's light_job_flops) run beside
+    # the workers_jobs heavy ones, up to this many at a time, queued apart (0: one queue for every job)
+    max_light_jobs: int = field(default_factory=lambda: _env("NNPLAY_MAX_LIGHT_JOBS", 64))
+    # the local executor's warm processes for light jobs (engine imported, a thread per job; 0: a process per job)
+    pool_processes: int = field(default_factory=lambda: _env("NNPLAY_POOL_PROCESSES", os.cpu_count() or 1))
     # engine limit overrides, e.g. NNPLAY_MAX_UNITS=256 -> engine.Limits(max_units=256)
     engine_overrides: dict = field(default_factory=dict)
 
@@ -102,6 +107,8 @@ class Settings:
             "max_json_depth": self.max_json_depth,
             "max_json_containers": self.max_json_containers,
             "workers_jobs": self.workers_jobs,
+            "max_light_jobs": self.max_light_jobs,
+            "pool_processes": self.pool_processes,
             "threads": self.threads,
             "slow_client_seconds": self.slow_client_seconds,
             "max_client_messages": self.max_client_messages,

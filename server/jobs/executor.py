@@ -31,10 +31,12 @@ class Executor(Protocol):
         """Called once by the manager, on its event loop, before any submit: where models go."""
 
     def submit(self, job_id: str, spec: dict, commands: list[dict] | None = None, init_from: str | None = None,
-               limits=None, init_layers: list[int] | None = None) -> None:
+               limits=None, init_layers: list[int] | None = None, lane: str | None = None) -> None:
         """Start training the normalized `spec` (never blocks the loop). `commands`: sent while it was queued,
         delivered first; `init_from`: a job id whose artifact the job starts from (`init_layers`: only those
-        layers' weights, fine-tuning); `limits`: the engine.Limits the spec was validated under."""
+        layers' weights, fine-tuning); `limits`: the engine.Limits the spec was validated under; `lane`: the
+        admission lane ("light" | "heavy", from engine/cost.py), a placement hint (PooledExecutor runs light
+        jobs in its warm pool; the others ignore it)."""
 
     def send_command(self, job_id: str, command: dict) -> bool:
         """Deliver a checked command; False when the job is not running here (any more)."""
@@ -69,6 +71,16 @@ class MessageQueue:
         """Thread-safe; a message posted after the loop closed (the server is stopping) is dropped."""
         try:
             self._loop.call_soon_threadsafe(self._out.put_nowait, message)
+        except RuntimeError:
+            pass
+
+    def post_many(self, messages: list[Message]) -> None:
+        """Several messages in one wake-up of the loop (a pool process's reader forwards bundles)."""
+        def put_all():
+            for message in messages:
+                self._out.put_nowait(message)
+        try:
+            self._loop.call_soon_threadsafe(put_all)
         except RuntimeError:
             pass
 
@@ -145,7 +157,7 @@ class LocalProcessExecutor:
         return {"executor": self.name}
 
     def submit(self, job_id: str, spec: dict, commands: list[dict] | None = None, init_from: str | None = None,
-               limits=None, init_layers: list[int] | None = None) -> None:
+               limits=None, init_layers: list[int] | None = None, lane: str | None = None) -> None:
         events, command_queue = self.ctx.Queue(), self.ctx.Queue()
         for command in commands or []:
             command_queue.put(command)  # e.g. a pause sent while the job was queued
@@ -271,7 +283,11 @@ def make_executor(settings, train_path: str = "engine:train") -> Executor:
     common = {"train_path": train_path, "checkpoint_seconds": settings.checkpoint_seconds,
               "cancel_grace": settings.cancel_grace_seconds}
     if settings.executor == "local":
-        return LocalProcessExecutor(threads=settings.threads, **common)
+        heavy = LocalProcessExecutor(threads=settings.threads, **common)
+        if settings.pool_processes <= 0:
+            return heavy
+        from .pooled_executor import PooledExecutor   # light jobs in warm processes, heavy ones as before
+        return PooledExecutor(heavy, processes=settings.pool_processes, **common)
     if settings.executor == "thread":
         from .thread_executor import ThreadExecutor
         return ThreadExecutor(**common)

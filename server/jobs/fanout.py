@@ -18,6 +18,14 @@ class Outgoing(dict):
 
     __slots__ = ("_text",)
 
+    @classmethod
+    def encoded_as(cls, text: str, **keys) -> "Outgoing":
+        """A message whose JSON `text` was made elsewhere (a worker encodes its frames): the dict holds only
+        `keys` (type, epoch: what routing reads); viewers get `text`."""
+        message = cls(keys)
+        message._text = text
+        return message
+
     @property
     def text(self) -> str:
         try:

@@ -13,6 +13,7 @@ class LiveJob:
     spec: dict = field(default_factory=dict)  # the normalized spec the worker trains (kept: starting needs no await)
     init_from: str | None = None              # the job whose model file this one starts from
     init_layers: list[int] | None = None      # only these layers of it (fine-tuning); None: the whole model
+    lane: str | None = None                   # "light" | "heavy" (engine/cost.py); None: lanes are off
     status: str = "queued"
     epoch: int = 0
     best: dict | None = None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine import DEFAULT_LIMITS, Limits
 from engine.control import check_command
+from engine.cost import job_cost
 from engine.naming import run_name
 from engine.errors import Problem, SpecError
 
@@ -38,8 +39,9 @@ MODEL_FILE_EXTRA = 1 << 20
 
 class JobManager:
     def __init__(self, storage: Storage, executor: Executor, artifacts: ArtifactStore | Path | str,
-                 max_running: int = 1, max_queued: int = 32, limits: Limits = DEFAULT_LIMITS):
-        """`artifacts`: where model files live (a folder: a LocalArtifactStore on it)."""
+                 max_running: int = 1, max_queued: int = 32, limits: Limits = DEFAULT_LIMITS, max_light: int = 0):
+        """`artifacts`: where model files live (a folder: a LocalArtifactStore on it); `max_light`: light jobs
+        that may run beside the `max_running` heavy ones (admission.py's lanes; 0: one queue for all)."""
         self.storage = storage
         self.limits = limits  # the engine limits specs were validated under; workers train with the same
         self.executor = executor
@@ -47,7 +49,7 @@ class JobManager:
             artifacts = LocalArtifactStore(artifacts)
         self.artifacts = artifacts
         self.models_dir = getattr(artifacts, "folder", None)  # a local store's folder: the free-space check
-        self.admission = Admission(max_running, max_queued)
+        self.admission = Admission(max_running, max_queued, max_light)
         self.recorder = Recorder(storage)
         self.live: dict[str, LiveJob] = {}
         self._task: asyncio.Task | None = None
@@ -154,7 +156,8 @@ class JobManager:
         beforehand (a sweep's trial), else a new one."""
         # the 429 comes before anything is stored; the place is held across the awaits below, so
         # simultaneous creates cannot all pass the check and then all queue
-        self.admission.reserve()
+        cost_lane = await self._lane(spec)       # light or heavy (the engine's estimate); None: lanes are off
+        lane = self.admission.reserve(cost_lane)
         try:
             await asyncio.to_thread(self._check_room, spec, n_params)  # 507 before anything is stored
             epochs = (spec.get("training") or {}).get("epochs")
@@ -162,13 +165,24 @@ class JobManager:
                                           init_layers)
             await asyncio.to_thread(self.storage.update_job, job["id"], summary=summary, n_params=n_params)
         except BaseException:
-            self.admission.unreserve()
+            self.admission.unreserve(lane)
             raise
         self.live[job["id"]] = LiveJob(job["id"], spec=spec, init_from=init_from, init_layers=init_layers,
-                                       best_key=best_key_for(spec))
-        self.admission.admit(job["id"])
+                                       best_key=best_key_for(spec), lane=cost_lane)
+        self.admission.admit(job["id"], lane)
         await self._pump()
         return await self.get_job(job["id"])
+
+    async def _lane(self, spec: dict) -> str | None:
+        """"light" when the engine says the job is cheap (engine/cost.py, limits.light_job_flops), else "heavy";
+        None while the light lane is closed (max_light_jobs 0: no estimate, the executor places the job)."""
+        if not self.admission.lanes["light"].capacity:
+            return None
+        try:
+            return (await asyncio.to_thread(job_cost, spec, self.limits)).lane
+        except Exception:  # noqa: BLE001  a spec the engine accepted but cannot cost: treat it as heavy
+            log.exception("could not estimate the cost of a job; it runs in the heavy lane")
+            return "heavy"
 
     def _check_room(self, spec: dict, n_params: int | None) -> None:
         """JobError 507 when the models folder cannot take this job's model file (weights, optimizer slots)."""
@@ -206,7 +220,7 @@ class JobManager:
                 continue
             commands, live.pending_commands = live.pending_commands, []
             self.executor.submit(job_id, live.spec, commands, init_from=live.init_from, limits=self.limits,
-                                 init_layers=live.init_layers)
+                                 init_layers=live.init_layers, lane=live.lane)
             self._broadcast_status(job_id)
         for job_id in self.admission.queue:
             self._broadcast_status(job_id)

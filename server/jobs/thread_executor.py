@@ -47,7 +47,7 @@ class ThreadExecutor:
         return {"executor": self.name}
 
     def submit(self, job_id: str, spec: dict, commands: list[dict] | None = None, init_from: str | None = None,
-               limits=None, init_layers: list[int] | None = None) -> None:
+               limits=None, init_layers: list[int] | None = None, lane: str | None = None) -> None:
         job = _Job()
         for command in commands or []:
             job.commands.put(command)

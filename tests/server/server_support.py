@@ -48,8 +48,11 @@ def make_client(tmp_path):
 
     def make(**overrides):
         # TestClient sends Host: testserver, a name the server only answers to when told (server/security.py)
-        settings = Settings(home=tmp_path / "home", workers_jobs=2, checkpoint_seconds=0.0,
-                            allowed_hosts=["testserver"])
+        # one queue for every job (the light lane closed, no warm pool): these tests are about admission,
+        # status and results with tiny jobs, which the lanes would run at once; test_pooled_executor,
+        # test_admission_lanes and test_concurrency open the light lane
+        settings = Settings(home=tmp_path / "home", workers_jobs=2, checkpoint_seconds=0.0, max_light_jobs=0,
+                            pool_processes=0, allowed_hosts=["testserver"])
         for key, value in overrides.items():
             setattr(settings, key, value)
         client = TestClient(create_app(settings))

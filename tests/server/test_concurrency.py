@@ -40,8 +40,9 @@ class Watch:
 
 
 def test_sixty_parallel_creates_never_pass_the_running_or_queue_limit(tmp_path):
-    settings = Settings(home=tmp_path / "home", workers_jobs=RUNNING, max_queued_jobs=QUEUED,
-                        checkpoint_seconds=0.0, allowed_hosts=["testserver"])
+    # one queue (the tiny jobs are light: with lanes open they would run beside the workers)
+    settings = Settings(home=tmp_path / "home", workers_jobs=RUNNING, max_queued_jobs=QUEUED, max_light_jobs=0,
+                        pool_processes=0, checkpoint_seconds=0.0, allowed_hosts=["testserver"])
     app = create_app(settings)
 
     async def body():
@@ -76,3 +77,33 @@ def test_sixty_parallel_creates_never_pass_the_running_or_queue_limit(tmp_path):
     assert listed["total"] == RUNNING + QUEUED
     print(f"max running {watch.max_running}/{RUNNING}, max queued {watch.max_queued}/{QUEUED}, "
           f"{codes.count(429)} refused with 429")
+
+
+def test_sixty_parallel_light_creates_never_pass_the_light_lane_or_the_queue(tmp_path):
+    """With lanes open the tiny job is light: at most max_light_jobs train (in the warm pool), the rest wait."""
+    light = 10
+    settings = Settings(home=tmp_path / "home", workers_jobs=RUNNING, max_queued_jobs=QUEUED, max_light_jobs=light,
+                        pool_processes=1, checkpoint_seconds=0.0, allowed_hosts=["testserver"])
+    app = create_app(settings)
+
+    async def body():
+        async with app.router.lifespan_context(app):
+            manager = app.state.manager
+            most = 0
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
+                replies = []
+                for batch in range(6):   # 10 at a time, sampling the pool's running jobs between them
+                    replies += await asyncio.gather(*(http.post("/api/jobs", json=tiny_spec(epochs=100_000))
+                                                      for _ in range(10)))
+                    most = max(most, len(manager.executor.light), len(manager.admission.lanes["light"].running))
+                codes = sorted(r.status_code for r in replies)
+                heavy_started = len(manager.executor.heavy.workers)
+                for r in replies:
+                    if r.status_code == 201:
+                        await http.post(f"/api/jobs/{r.json()['id']}/cancel")
+            return codes, most, heavy_started
+
+    codes, most, heavy_started = run(body())
+    assert codes.count(201) == light + QUEUED and codes.count(429) == CREATES - light - QUEUED
+    assert most <= light and heavy_started == 0

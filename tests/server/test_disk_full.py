@@ -47,8 +47,8 @@ def fill(folder: Path) -> Path:
 
 
 def app(home: Path) -> TestClient:
-    return TestClient(create_app(Settings(home=home, workers_jobs=1, checkpoint_seconds=0.0,
-                                          allowed_hosts=["testserver"])))
+    return TestClient(create_app(Settings(home=home, workers_jobs=1, checkpoint_seconds=0.0, max_light_jobs=0,
+                                          pool_processes=0, allowed_hosts=["testserver"])))  # one queue
 
 
 def db_status(home: Path, job_id: str) -> str:

@@ -17,8 +17,9 @@ from server.jobs.manager import JobManager
 from server.jobs.messages import Event, Failed, Finished
 from server.jobs.storage import Storage
 
-EXECUTORS = ["local", "thread"]
-CRASH_MODE = {"local": "crash", "thread": "crash_thread", "ray": "crash"}  # a dying worker, as each sees it
+# "pooled": PooledExecutor's warm pool (light jobs as threads of a shared process), every job sent there
+EXECUTORS = ["local", "thread", "pooled"]
+CRASH_MODE = {"local": "crash", "thread": "crash_thread", "ray": "crash", "pooled": "crash"}  # a dying worker
 LONG = {"epochs": 100_000, "seconds": 0.02}  # runs until cancelled; answers commands every epoch
 
 
@@ -37,6 +38,10 @@ def make_executor(kind: str, grace: float = 2.0):
     if kind == "thread":
         from server.jobs.thread_executor import ThreadExecutor
         return ThreadExecutor(**common)
+    if kind == "pooled":
+        from server.jobs.executor import LocalProcessExecutor
+        from server.jobs.pooled_executor import PooledExecutor
+        return PooledExecutor(LocalProcessExecutor(**common), processes=1, default_lane="light", **common)
     from ray_support import ray_executor
     return ray_executor(**common)
 

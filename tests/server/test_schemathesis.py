@@ -22,7 +22,7 @@ SENT: list[str] = []  # one entry per request, for the count printed at the end
 
 HOME = Path(tempfile.mkdtemp(prefix="nnplay-schemathesis-"))
 # schemathesis' client sends Host: testserver; one worker and a short queue: extra creates get a (documented) 429
-APP = create_app(Settings(home=HOME, workers_jobs=1, max_queued_jobs=2, checkpoint_seconds=0.0,
+APP = create_app(Settings(home=HOME, workers_jobs=1, max_queued_jobs=2, checkpoint_seconds=0.0, max_light_jobs=0,
                           allowed_hosts=["testserver"]))
 # a fixed seed, fuzzing only: the coverage phase's boundary cases are unbounded on the job spec's large unions
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
