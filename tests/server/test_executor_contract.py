@@ -1,7 +1,7 @@
 """The executor contract (docs/DESIGN.md, "Executors"): one suite, run against every executor.
 
-Each test is parametrised over EXECUTORS ("local": a process per job, "thread": threads of this process, "ray":
-tasks on a two-node local Ray cluster, see ray_support.py). The train function is tests/server/fake_train.py
+Each test is parametrised over EXECUTORS ("local": a process per job, "thread": threads of this process,
+"pooled": the warm pool); a new executor is added to that list. The train function is tests/server/fake_train.py
 (no engine, behaviour chosen by the spec), so the suite tests the executor and the manager, not training.
 """
 from __future__ import annotations
@@ -19,14 +19,12 @@ from server.jobs.storage import Storage
 
 # "pooled": PooledExecutor's warm pool (light jobs as threads of a shared process), every job sent there
 EXECUTORS = ["local", "thread", "pooled"]
-CRASH_MODE = {"local": "crash", "thread": "crash_thread", "ray": "crash", "pooled": "crash"}  # a dying worker
+CRASH_MODE = {"local": "crash", "thread": "crash_thread", "pooled": "crash"}  # a dying worker
 LONG = {"epochs": 100_000, "seconds": 0.02}  # runs until cancelled; answers commands every epoch
 
 
 @pytest.fixture(params=EXECUTORS)
 def kind(request):
-    if request.param == "ray":
-        request.getfixturevalue("ray_cluster")  # skips (or fails under NNPLAY_REQUIRE_RAY=1) without ray
     return request.param
 
 
@@ -42,8 +40,7 @@ def make_executor(kind: str, grace: float = 2.0):
         from server.jobs.executor import LocalProcessExecutor
         from server.jobs.pooled_executor import PooledExecutor
         return PooledExecutor(LocalProcessExecutor(**common), processes=1, default_lane="light", **common)
-    from ray_support import ray_executor
-    return ray_executor(**common)
+    raise ValueError(kind)
 
 
 def run(coro, timeout: float = 60):
