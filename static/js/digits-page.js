@@ -12,6 +12,7 @@ import { familyParams, paramDefaults, paramFields } from "./forms.js";
 import { imageRows, renderConfusion, renderFilters, renderGallery } from "./evaluation.js";
 import { CLASS_COLORS, fitCanvas, formatDuration, frameScheduler, watchSize } from "./draw-util.js";
 import { mountTokenBox } from "./auth.js";
+import { mountFinetune } from "./digits-finetune.js";
 
 const $ = (id) => document.getElementById(id);
 const DIGIT_DATASET = "mnist";
@@ -239,6 +240,7 @@ function mountTraining(catalog) {
       evaluatedFor = run.job_id;
       showEvaluation(run.job_id);
       refreshModels(run.job_id);   // the model just trained reads the pad from now on
+      finetune?.refresh();         // and can be started from
     }
   };
   const request = frameScheduler(draw);
@@ -301,6 +303,7 @@ async function showEvaluation(jobId) {
 }
 
 let pad = null;
+let finetune = null;
 let sampleRows = null;
 
 /** read what is on the pad again (after the model changed) */
@@ -345,6 +348,7 @@ async function init() {
     training: defaultTraining(catalog, { epochs: 5, batch_size: 64, optimizer: { name: "adam", ...paramDefaults(familyParams(catalog.optimizers, "adam")) } }),
   });
   mountTraining(catalog);
+  finetune = mountFinetune(catalog);
   document.body.dataset.ready = "true";
 }
 
