@@ -1,6 +1,7 @@
 """The FastAPI application: create_app() wires settings, the job manager (lifespan), routers and errors."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from .jobs.executor import make_executor
 from .jobs.manager import JobError, JobManager
 from .jobs.storage import Storage
 from .jobs.sweeps import SweepRunner
+from .examples import add_examples, computed_examples
 from .limits import BodySizeLimitMiddleware
 from .routers import (catalog, datasets, digits, health, jobs, lessons, models, pages, representations, stream,
                       sweeps)
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if removed:
                 log.warning("removed %d leftover temporary model file(s) in %s", len(removed), settings.models_dir)
             modelcache.use_limits(settings.engine_limits())
+            # the docs' computed response examples (about a second, once per process): ready before /docs asks
+            asyncio.get_running_loop().run_in_executor(None, computed_examples)
             app.state.manager = make_manager(settings)
             await app.state.manager.start()
             app.state.sweeps = SweepRunner(app.state.manager)
@@ -160,6 +164,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="NN Playground", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description=API_DESCRIPTION)
     app.state.settings = settings
+    default_openapi = app.openapi
+
+    def openapi_with_examples() -> dict:
+        if app.openapi_schema is None:  # FastAPI caches its schema there; the examples go in once
+            app.openapi_schema = add_examples(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi_with_examples
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # added last, so it runs first: a request for another name or from another site is refused before anything
     app.add_middleware(SameSiteMiddleware, allowed_hosts=settings.allowed_hosts)

@@ -26,7 +26,12 @@ async def read_catalog(settings: SettingsDep) -> dict:
     """Every registry name (layers, activations, losses, initializers, optimizers, schedules, datasets, features,
     commands) with its options' types, ranges, defaults and help, plus the server's limits. The UI builds its
     controls from this; nothing is listed twice."""
-    body = dict(await run_in_threadpool(_catalog, settings.engine_limits()))
+    return await run_in_threadpool(catalog_body, settings)
+
+
+def catalog_body(settings) -> dict:
+    """The engine's catalog under the server's limits, with the server's own facts (the docs' example too)."""
+    body = dict(_catalog(settings.engine_limits()))
     body["limits"] = {**body["limits"], **settings.server_limits()}
     body["job_states"] = list(JOB_STATES)
     body["auth_required"] = bool(settings.api_token)
