@@ -1,18 +1,19 @@
 """Request hygiene: body size cap (ASGI middleware, before the body is read) and strict JSON
 (NaN/Infinity, absurd nesting and too many arrays/objects refused with 422 before pydantic sees the body).
 
-Bodies are parsed and validated in a small thread pool, off the event loop, so /api/health and the sockets
-answer while a big body is read.
+Bodies are parsed and validated in a small thread pool, off the event loop, and a big body is counted and
+parsed in a separate process (server/jsonparse.py), so /api/health and the sockets answer while it is read.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse
+
+from . import jsonparse
 
 
 class BodyTooLarge(Exception):
@@ -62,36 +63,9 @@ class BodySizeLimitMiddleware:
 from .settings import DEFAULT_MAX_JSON_DEPTH as MAX_DEPTH   # routes use their app's Settings.max_json_depth
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON here: numbers must be finite")
-
-
-def _depth(value, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth of lists/dicts without recursion, stopping once it passes `limit`."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (list, dict)):
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                return deepest
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((c, depth + 1) for c in children if isinstance(c, (list, dict)))
-    return deepest
-
-
 def parse_json(body: bytes, max_depth: int = MAX_DEPTH) -> tuple[object, str | None]:
     """(value, None) if `body` is acceptable JSON, else (None, why not)."""
-    too_deep = f"JSON nested too deeply (limit max_json_depth = {max_depth} levels)"
-    try:
-        value = json.loads(body, parse_constant=_reject_constant)
-    except RecursionError:
-        return None, too_deep
-    except (ValueError, UnicodeDecodeError) as e:
-        return None, f"invalid JSON: {e}"
-    if _depth(value, max_depth) > max_depth:
-        return None, too_deep
-    return value, None
+    return jsonparse.parse_json(body, max_depth)
 
 
 def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> str | None:
@@ -100,7 +74,6 @@ def check_json(body: bytes, max_depth: int = MAX_DEPTH) -> str | None:
 
 
 MAX_CONTAINERS = 50_000  # Settings.max_json_containers' default
-COUNT_CHUNK = 128 * 1024
 
 # parsing and validating a body runs here, not on the event loop: a 6 MB body costs seconds of CPU on a busy
 # machine, and /api/health and every socket must not wait for it. Bounded: more big bodies wait their turn.
@@ -108,25 +81,10 @@ BODY_THREADS = 2
 _body_pool = ThreadPoolExecutor(max_workers=BODY_THREADS, thread_name_prefix="nnplay-body")
 
 
-def _containers(body: bytes, limit: int) -> str | None:
-    """Why `body` holds too many arrays and objects to parse (a bracket inside a string counts too: an
-    over-count, never an under-count), None when it is fine. A C-speed byte count, no parse."""
-    n = 0
-    for start in range(0, len(body), COUNT_CHUNK):  # chunks: the GIL can pass to the event loop in between
-        n += body.count(b"[", start, start + COUNT_CHUNK) + body.count(b"{", start, start + COUNT_CHUNK)
-        if n > limit:
-            return (f"request body has more than {limit:,} JSON arrays and objects (max_json_containers); "
-                    f"a drawing or a job spec needs far fewer")
-    return None
-
-
 def _read_body(body: bytes, depth: int, containers: int, field) -> tuple[object, str | None]:
     """In the body pool: parse and check the JSON, then validate it against the route's body model (the
     model instance it gives passes FastAPI's own validation on the loop without being walked again)."""
-    problem = _containers(body, containers)
-    if problem:
-        return None, problem
-    value, problem = parse_json(body, depth)
+    value, problem = jsonparse.parse_body(body, depth, containers)  # a big body: in the parse process
     if problem or field is None:
         return value, problem
     model, errors = field.validate(value, {}, loc=("body",))

@@ -213,14 +213,23 @@ class JobManager:
                 live.starting = False
                 await self._start_refused(job_id, live, e.message)
                 break  # the head of the queue cannot start: nor can the others behind it
-            live.starting = False
             if live.finalized or live.cancel_requested:  # cancelled (or shut down) while its start was written
+                live.starting = False
                 self.admission.release(job_id)
                 await self._finish(job_id, "cancelled", None, "cancelled before it started")
                 continue
             commands, live.pending_commands = live.pending_commands, []
-            self.executor.submit(job_id, live.spec, commands, init_from=live.init_from, limits=self.limits,
-                                 init_layers=live.init_layers, lane=live.lane)
+            # spawning writes the spec down a pipe that the new process reads once its interpreter is up:
+            # for a spec with inline rows that is seconds on a busy machine, so it happens off the event loop
+            await asyncio.to_thread(self.executor.submit, job_id, live.spec, commands, init_from=live.init_from,
+                                    limits=self.limits, init_layers=live.init_layers,
+                                    lane=live.lane)
+            live.starting = False
+            for command in live.pending_commands:  # sent while the worker was being spawned
+                self.executor.send_command(job_id, command)
+            live.pending_commands = []
+            if live.cancel_requested:  # cancel_job waits for the worker's end
+                self._background(self.executor.cancel(job_id))
             self._broadcast_status(job_id)
         for job_id in self.admission.queue:
             self._broadcast_status(job_id)
@@ -258,7 +267,8 @@ class JobManager:
             await self._finish(job_id, "cancelled", None, "cancelled while queued")
             await self._pump()
         else:
-            await self.executor.cancel(job_id)
+            if not live.starting:  # a job still being started is cancelled by _pump once its worker exists
+                await self.executor.cancel(job_id)
             try:
                 await asyncio.wait_for(live.done.wait(), timeout=10)
             except asyncio.TimeoutError:

@@ -7,9 +7,10 @@ import os
 from typing import Optional
 
 import numpy as np
+from pydantic import TypeAdapter
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 import engine
 
@@ -48,17 +49,30 @@ def prepare_spec(raw: dict, limits) -> tuple[dict, list, int]:
 
 @router.post("", status_code=201, response_model=JobPublic, dependencies=[Authorized],
              responses={429: {"model": ErrorPublic}}, summary="Queue a training job")
-async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep) -> dict:
+async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep) -> JSONResponse:
     """Validates the job spec (422 naming the field), stores it and queues it; 429 when the queue is full.
     `init_from` starts from another job's saved weights and optimizer state."""
-    raw = body.model_dump(exclude_unset=True)
+    raw = await run_in_threadpool(body.model_dump, exclude_unset=True)  # a copy: inline rows make it big
     given = raw.pop("init_from", None) or {}      # not part of the job spec the engine checks
     init_from, init_layers = given.get("job_id"), given.get("layers")
     spec, summary, n_params = await run_in_threadpool(prepare_spec, raw, settings.engine_limits())
     if init_from is not None:
         await manager.check_init_from(init_from, spec["model"], init_layers)  # 422 before queueing
-    return manager.public(await manager.create_job(spec, summary, n_params, init_from=init_from,
-                                                   init_layers=init_layers))
+    job = await manager.create_job(spec, summary, n_params, init_from=init_from, init_layers=init_layers)
+    return await rendered(manager.public(job), 201)
+
+
+async def rendered(body: dict, status_code: int = 200, model=JobPublic) -> Response:
+    """A job's answer carries its spec: with inline rows that is megabytes of JSON, rendered off the event loop
+    (FastAPI would serialize it on the loop; the response_model still documents it)."""
+    return await run_in_threadpool(_render, body, status_code, model)
+
+
+def _render(body: dict, status_code: int, model) -> Response:
+    try:
+        return JSONResponse(body, status_code)
+    except ValueError:  # a NaN in a record (a diverged loss): the model's serializer writes it as null
+        return Response(TypeAdapter(model).dump_json(body), status_code, media_type="application/json")
 
 
 @router.get("", response_model=JobList, summary="List jobs, newest first")
@@ -66,14 +80,14 @@ async def list_jobs(manager: ManagerDep, status: Optional[JobStatus] = None,
                     limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict:
     """Jobs newest first, one page (`limit`, `offset`), optionally of one `status`; `total` counts them all."""
     items, total = await manager.list_jobs(status, limit, offset)
-    return {"items": [manager.public(j) for j in items], "total": total}
+    return await rendered({"items": [manager.public(j) for j in items], "total": total}, model=JobList)
 
 
 @router.get("/{job_id}", response_model=JobPublic, summary="One job: spec, status, progress, metrics, outcome")
 async def read_job(job_id: str, manager: ManagerDep) -> dict:
     """The stored job: normalized spec, status, epoch and progress, latest and best epoch records, outcome and
     message, readable name. 404 for an unknown id."""
-    return manager.public(await manager.get_job(job_id))
+    return await rendered(manager.public(await manager.get_job(job_id)))
 
 
 @router.patch("/{job_id}", response_model=JobPublic, dependencies=[Authorized], summary="Rename a run",
@@ -87,7 +101,7 @@ async def rename_job(job_id: str, body: JobRename, manager: ManagerDep) -> dict:
              summary="Cancel a job (idempotent)")
 async def cancel_job(job_id: str, manager: ManagerDep) -> dict:
     """Stops a queued or running job; the model keeps the weights it has. Cancelling a finished job changes nothing."""
-    return manager.public(await manager.cancel_job(job_id))
+    return await rendered(manager.public(await manager.cancel_job(job_id)))
 
 
 @router.delete("/{job_id}", status_code=204, dependencies=[Authorized], response_class=Response,
