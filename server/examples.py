@@ -139,6 +139,25 @@ def examples() -> dict[tuple[str, str], Example]:
     }
 
 
+# routes whose answer needs a trained job (or sweep): written examples of their form
+WRITTEN_EXAMPLES = {
+    ("get", "/api/jobs/{job_id}/codes"): {
+        "layer": 1, "units": 2, "split": "test", "codes": [[0.41, -1.2], [1.9, 0.07]], "labels": [3, 8],
+        "label_names": None},
+    ("post", "/api/jobs/{job_id}/decode"): {"layer": 2, "encoding": "numbers", "images": None,
+                                            "outputs": [[0.12, 0.88], [0.71, 0.29]]},
+    ("get", "/api/jobs/{job_id}/reconstructions"): {
+        "n": 1, "encoding": "uint8", "height": 28, "width": 28, "originals": ["AAAAAA..."], "inputs": None,
+        "reconstructions": ["AAAAAA..."], "errors": [0.021], "labels": [7], "label_names": None},
+    ("get", "/api/sweeps"): {"items": [{
+        "id": "9b2f61c0d4aa", "status": "completed", "created_at": 1764633600.0, "finished_at": 1764633660.0,
+        "message": None, "method": "random", "n_trials": 9, "metric": "test_accuracy", "goal": "maximize",
+        "seed": 0, "max_parallel": 2}], "total": 1},
+    ("get", "/api/sweeps/{sweep_id}/narrowed"): {"sweep": {
+        "method": "random", "n_trials": 9, "metric": "test_accuracy",
+        "params": {"training.optimizer.learning_rate": {"low": 0.01, "high": 0.1, "log": True}}}},
+}
+
 # responses that are not JSON: a written example of their form
 TEXT_EXAMPLES = {
     ("get", "/api/jobs/{job_id}/history", "text/csv"):
@@ -170,6 +189,11 @@ def add_examples(schema: dict) -> dict:
             continue
         content = op.setdefault("responses", {}).setdefault("200", {}).setdefault("content", {})
         content.setdefault("application/json", {})["example"] = value
+    for (method, path), value in WRITTEN_EXAMPLES.items():
+        op = paths.get(path, {}).get(method)
+        if op is not None:
+            op.setdefault("responses", {}).setdefault("200", {}).setdefault("content", {}) \
+                .setdefault("application/json", {}).setdefault("example", value)
     for (method, path, media), text in TEXT_EXAMPLES.items():
         media_type = paths.get(path, {}).get(method, {}).get("responses", {}).get("200", {}).get("content", {})
         if media in media_type:

@@ -107,10 +107,18 @@ def _forget_pool() -> None:
 
 def parse_body(body: bytes, max_depth: int, max_containers: int) -> tuple[object, str | None]:
     """check_and_parse, in the parse process for a big body (blocks the calling thread, not the GIL)."""
+    problem = count_containers(body, max_containers)  # here: a refused body is never shipped
+    if problem:
+        return None, problem
     if len(body) < PROCESS_BYTES:
-        return check_and_parse(body, max_depth, max_containers)
+        return parse_json(body, max_depth)
     try:
-        return _process_pool().submit(check_and_parse, body, max_depth, max_containers).result()
+        return _process_pool().submit(parse_json, body, max_depth).result()
     except BrokenProcessPool:  # the parse process died (killed, out of memory): a new one next time
         _forget_pool()
-        return check_and_parse(body, max_depth, max_containers)
+        return parse_json(body, max_depth)
+
+
+def start() -> None:
+    """Start the parse process now (a server's startup), so the first big body does not wait for it."""
+    _process_pool().submit(int).result()

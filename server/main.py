@@ -17,7 +17,7 @@ from starlette.routing import Match
 
 from engine.errors import DataError, SpecError
 
-from . import modelcache
+from . import jsonparse, modelcache
 from .home import HomeLock, remove_temp_files
 from .jobs.executor import make_executor
 from .jobs.manager import JobError, JobManager
@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             modelcache.use_limits(settings.engine_limits())
             # the docs' computed response examples (about a second, once per process): ready before /docs asks
             asyncio.get_running_loop().run_in_executor(None, computed_examples)
+            asyncio.get_running_loop().run_in_executor(None, jsonparse.start)  # the big bodies' parse process
             app.state.manager = make_manager(settings)
             await app.state.manager.start()
             app.state.sweeps = SweepRunner(app.state.manager)
