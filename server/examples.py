@@ -149,6 +149,8 @@ WRITTEN_EXAMPLES = {
     ("get", "/api/jobs/{job_id}/reconstructions"): {
         "n": 1, "encoding": "uint8", "height": 28, "width": 28, "originals": ["AAAAAA..."], "inputs": None,
         "reconstructions": ["AAAAAA..."], "errors": [0.021], "labels": [7], "label_names": None},
+    ("get", "/api/jobs/{job_id}/sequences"): {"task": "regression", "dataset": "sine", "examples": [
+        {"inputs": [0.0, 0.31, 0.59, 0.81], "target": [0.95], "prediction": [0.93]}]},
     ("get", "/api/sweeps"): {"items": [{
         "id": "9b2f61c0d4aa", "status": "completed", "created_at": 1764633600.0, "finished_at": 1764633660.0,
         "message": None, "method": "random", "n_trials": 9, "metric": "test_accuracy", "goal": "maximize",
