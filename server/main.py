@@ -43,7 +43,7 @@ def make_manager(settings: Settings) -> JobManager:
     storage = Storage(settings.db_path, settings.models_dir)
     return JobManager(storage, executor, settings.models_dir, max_running=settings.workers_jobs,
                       max_queued=settings.max_queued_jobs, limits=settings.engine_limits(),
-                      max_light=settings.max_light_jobs)
+                      max_light=settings.max_light_jobs, unwatched_seconds=settings.unwatched_seconds)
 
 
 def _loc_text(loc) -> str:

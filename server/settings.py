@@ -54,6 +54,9 @@ class Settings:
     # this many messages behind (its buffer is bounded, so memory stays flat)
     slow_client_seconds: float = field(default_factory=lambda: _env("NNPLAY_SLOW_CLIENT_SECONDS", 30.0, float))
     max_client_messages: int = field(default_factory=lambda: _env("NNPLAY_MAX_CLIENT_MESSAGES", 5000))
+    # an open-ended run (training.epochs null) is stopped this long after its last WebSocket viewer left
+    # (a closed playground tab); a run nobody ever watched (a script polling REST) is never stopped. 0: never
+    unwatched_seconds: float = field(default_factory=lambda: _env("NNPLAY_UNWATCHED_SECONDS", 60.0, float))
     # permessage-deflate on the sockets (`nnplay serve`): off, since compressing every frame was the server's
     # largest cost with a class watching (zlib ~40% of its sends; frames are mostly base64, which barely shrinks)
     ws_compression: bool = field(default_factory=lambda: bool(_env("NNPLAY_WS_COMPRESSION", 0)))
@@ -110,6 +113,7 @@ class Settings:
             "threads": self.threads,
             "slow_client_seconds": self.slow_client_seconds,
             "max_client_messages": self.max_client_messages,
+            "unwatched_seconds": self.unwatched_seconds,
             "history_page": self.history_page,
             "max_history_page": self.max_history_page,
         }

@@ -24,6 +24,8 @@ class LiveJob:
     starting: bool = False            # holds a running slot, its start is being written; no worker yet
     start_refused: bool = False       # the database refused its start once (disk full); told its viewers
     cancel_requested: bool = False
+    stop_reason: str | None = None    # why the server itself stopped it (no one watching); its final message
+    unwatched_since: float | None = None  # monotonic time its last viewer left (None: watched, or never was)
     storage_error: str | None = None  # its epochs could not be recorded (disk full): it was stopped, it fails
     finalized: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)

@@ -39,7 +39,8 @@ MODEL_FILE_EXTRA = 1 << 20
 
 class JobManager:
     def __init__(self, storage: Storage, executor: Executor, artifacts: ArtifactStore | Path | str,
-                 max_running: int = 1, max_queued: int = 32, limits: Limits = DEFAULT_LIMITS, max_light: int = 0):
+                 max_running: int = 1, max_queued: int = 32, limits: Limits = DEFAULT_LIMITS, max_light: int = 0,
+                 unwatched_seconds: float = 0.0):
         """`artifacts`: where model files live (a folder: a LocalArtifactStore on it); `max_light`: light jobs
         that may run beside the `max_running` heavy ones (admission.py's lanes; 0: one queue for all)."""
         self.storage = storage
@@ -50,6 +51,9 @@ class JobManager:
         self.artifacts = artifacts
         self.models_dir = getattr(artifacts, "folder", None)  # a local store's folder: the free-space check
         self.admission = Admission(max_running, max_queued, max_light)
+        # an open-ended run (training.epochs null: the playground's Play) whose last viewer left this many
+        # seconds ago is stopped, so closed tabs never hold a class's training slots (0: never)
+        self.unwatched_seconds = unwatched_seconds
         self.recorder = Recorder(storage)
         self.live: dict[str, LiveJob] = {}
         self._task: asyncio.Task | None = None
@@ -264,7 +268,7 @@ class JobManager:
             return job  # already final: cancel is idempotent
         live.cancel_requested = True
         if self.admission.withdraw(job_id):
-            await self._finish(job_id, "cancelled", None, "cancelled while queued")
+            await self._finish(job_id, "cancelled", None, live.stop_reason or "cancelled while queued")
             await self._pump()
         else:
             if not live.starting:  # a job still being started is cancelled by _pump once its worker exists
@@ -317,14 +321,30 @@ class JobManager:
         if live is None or live.finalized:
             return sub, False
         live.subscribers.add(sub)
+        live.unwatched_since = None
         for frame in live.frames.values():
             sub.push(frame)
         return sub, True
 
     def unsubscribe(self, job_id: str, sub: Subscriber) -> None:
         live = self.live.get(job_id)
-        if live is not None:
-            live.subscribers.discard(sub)
+        if live is None:
+            return
+        live.subscribers.discard(sub)
+        if not live.subscribers and self.unwatched_seconds > 0 and live.spec["training"].get("epochs") is None:
+            live.unwatched_since = since = time.monotonic()
+            self._background(self._stop_if_unwatched(job_id, since))
+
+    async def _stop_if_unwatched(self, job_id: str, since: float) -> None:
+        """Stop an open-ended run nobody came back to (a page that reconnects within the grace keeps it)."""
+        await asyncio.sleep(self.unwatched_seconds)
+        live = self.live.get(job_id)
+        if live is None or live.finalized or live.unwatched_since != since:
+            return
+        live.stop_reason = (f"stopped after {self.unwatched_seconds:g} s with no one watching: an open-ended "
+                            f"run ends when its last page closes (its model is kept; Play continues from it)")
+        log.info("job %s: %s", job_id, live.stop_reason)
+        await self.cancel_job(job_id)
 
     def status_message(self, job: dict) -> dict:
         live = self.live.get(job["id"])
@@ -391,7 +411,8 @@ class JobManager:
             await self._finish(job_id, "failed", "failed", live.storage_error)
         elif isinstance(message, Finished):
             final = status.result_status(message.outcome, live is not None and live.cancel_requested)
-            await self._finish(job_id, final, message.outcome, message.message, best_epoch=message.best_epoch)
+            reason = live.stop_reason if live is not None and live.stop_reason else message.message
+            await self._finish(job_id, final, message.outcome, reason, best_epoch=message.best_epoch)
         elif isinstance(message, Failed):
             await self._finish(job_id, "failed", "failed", message.message or "training failed")
         self.admission.release(job_id)  # free its slot and start the next queued job

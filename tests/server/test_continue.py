@@ -70,3 +70,43 @@ def test_an_open_ended_job_stops_at_the_servers_epoch_limit(make_client):
                 epochs.append(m["epoch"])
                 assert m["epoch"] <= 4, "ran past the server's max_epochs"
     assert epochs == [1, 2, 3, 4] and m["status"] == "completed"
+
+
+def _wait_for_final(client, job_id, seconds=20.0):
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running", "paused"):
+            return job
+        time.sleep(0.05)
+    return job
+
+
+def test_an_open_ended_run_whose_page_closed_is_stopped_and_keeps_its_model(make_client):
+    # a closed playground tab must not hold a training slot forever (a class of thirty shares two)
+    client = make_client(unwatched_seconds=0.3)
+    job_id = client.post("/api/jobs", json=tiny_spec(epochs=None)).json()["id"]
+    with client.websocket_connect(f"/ws/jobs/{job_id}") as ws:
+        while not ((m := ws.receive_json())["type"] == "epoch" and m["epoch"] >= 2):
+            pass
+    job = _wait_for_final(client, job_id)
+    assert job["status"] == "cancelled" and "no one watching" in job["message"], job
+    assert job["has_model"] and job["epoch"] >= 2
+    assert client.get("/api/catalog").json()["limits"]["unwatched_seconds"] == 0.3
+
+
+def test_a_viewer_that_comes_back_within_the_grace_keeps_the_run_and_a_run_never_watched_is_left_alone(make_client):
+    import time
+    client = make_client(unwatched_seconds=0.5)
+    watched = client.post("/api/jobs", json=tiny_spec(epochs=None)).json()["id"]
+    scripted = client.post("/api/jobs", json=tiny_spec(epochs=None)).json()["id"]   # REST only, never watched
+    with client.websocket_connect(f"/ws/jobs/{watched}") as ws:
+        ws.receive_json()
+    with client.websocket_connect(f"/ws/jobs/{watched}") as ws:   # the page reconnects at once
+        ws.receive_json()
+        time.sleep(1.0)                                            # past the grace while watched
+        assert client.get(f"/api/jobs/{watched}").json()["status"] == "running"
+    assert client.get(f"/api/jobs/{scripted}").json()["status"] == "running"
+    for job_id in (watched, scripted):
+        client.post(f"/api/jobs/{job_id}/cancel")
