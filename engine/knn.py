@@ -56,6 +56,12 @@ def normalize_knn_spec(spec: dict, input_shape=None) -> dict:
     return out
 
 
+def knn_row(model: dict, n_classes: int | None) -> dict:
+    """The one summary row of a k-NN model (fitted or not): no layers, no parameters; output (n_classes,)."""
+    return {"index": 0, "type": KNN_TYPE, "text": f"knn k={model['k']} {model['metric']}",
+            "output_shape": [n_classes] if n_classes is not None else None, "params": 0}
+
+
 def knn_problems(model: dict, facts, limits) -> list[Problem]:
     """What only the data rules out: a task other than classification, k above the training rows, and
     training rows x evaluated rows above limits.max_knn_pairs."""
@@ -162,8 +168,7 @@ class KNNModel:
             raise SpecError("a knn model has no weights", "weights")
 
     def summary(self) -> list[dict]:
-        return [{"index": 0, "type": KNN_TYPE, "text": f"knn k={self.k} {self.metric}",
-                 "output_shape": [self.n_classes], "params": 0}]
+        return [knn_row({"k": self.k, "metric": self.metric}, self.n_classes)]
 
     def summary_text(self) -> str:
         return f"knn k={self.k} {self.metric}: {len(self.x):,} stored rows of {self.x.shape[1]} values"
@@ -199,22 +204,30 @@ def knn_from_file(meta: dict, data, limits) -> KNNModel:
     return model
 
 
-def fit_knn(spec: dict, on_event=None, on_model=None) -> "TrainResult":  # noqa: F821  (engine.trainer's)
-    """engine.train for a normalized knn spec: store the training rows, then one epoch record of test (and
-    validation) loss and accuracy, with the seconds the fit and each prediction took (the lesson: no training,
-    slow prediction), and the frames (the decision boundary on 2-D data)."""
+def fitted_knn(spec: dict):
+    """(model, dataset, splits) for a normalized knn spec: the training rows stored, as engine.train fits it
+    (also what POST /api/models/preview draws: a fit costs no more than a copy of the rows)."""
     from .datasets import load_dataset
-    from .metrics import accuracy
-    from .probes import Probes
-    from .trainer import TrainResult, _splits
-    emit = on_event or (lambda event: None)
+    from .trainer import _splits
     ds = load_dataset(spec["dataset"])
     model = KNNModel({**spec["model"], "input_shape": list(ds.input_shape)},
                      InputPipeline(ds.features, spec["dataset"].get("preprocessing")))
     model.class_names = ds.class_names
     splits = _splits(ds, model.pipeline, spec["training"]["validation_split"], model.dtype)
-    start = time.perf_counter()
     model.fit(splits["train"].x, splits["train"].y, ds.n_classes)
+    return model, ds, splits
+
+
+def fit_knn(spec: dict, on_event=None, on_model=None) -> "TrainResult":  # noqa: F821  (engine.trainer's)
+    """engine.train for a normalized knn spec: store the training rows, then one epoch record of test (and
+    validation) loss and accuracy, with the seconds the fit and each prediction took (the lesson: no training,
+    slow prediction), and the frames (the decision boundary on 2-D data)."""
+    from .metrics import accuracy
+    from .probes import Probes
+    from .trainer import TrainResult
+    emit = on_event or (lambda event: None)
+    start = time.perf_counter()
+    model, ds, splits = fitted_knn(spec)
     record = {"epoch": 1, "fit_seconds": time.perf_counter() - start}
     if on_model is not None:
         on_model(model)

@@ -32,6 +32,8 @@ def preview_model(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     Raises SpecError / DataError like `normalize` and `load_dataset` (the server answers 422)."""
     from .trainer import Trainer
     spec = {**job_spec, "stream": {**(job_spec.get("stream") or {}), "boundary": True}}
+    if (job_spec.get("model") or {}).get("type") == "knn":
+        return _knn_preview(spec, limits)
     trainer = Trainer(spec, limits=limits)
     probes = trainer.probes
     frame = probes.boundary(0) if probes.domain is not None else None
@@ -39,3 +41,18 @@ def preview_model(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     features = (feature_maps(probes.domain, trainer.spec["stream"]["neuron_resolution"])
                 if probes.domain is not None else None)
     return {"boundary": frame, "weights": weights, "features": features}
+
+
+def _knn_preview(spec: dict, limits: Limits) -> dict:
+    """A k-NN has no untrained state: its preview is the fitted model's boundary (the fit stores the rows),
+    so the playground can redraw it on every change of k or metric; no weights."""
+    from .knn import fitted_knn
+    from .probes import Probes
+    from .spec import normalize
+    spec = normalize(spec, limits)
+    model, ds, _ = fitted_knn(spec)
+    probes = Probes(model, ds, spec["stream"])
+    frame = probes.boundary(0) if probes.domain is not None else None
+    features = (feature_maps(probes.domain, spec["stream"]["neuron_resolution"])
+                if probes.domain is not None else None)
+    return {"boundary": frame, "weights": {}, "features": features}

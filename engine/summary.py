@@ -130,6 +130,21 @@ def _output_fit(model: dict, facts: dict) -> dict:
             "fits": mine in choices, "choices": choices}
 
 
+def _knn_summary(model: dict, model_spec: dict, dataset_spec, facts, limits: Limits, errors: list) -> dict:
+    """summarize() for a k-NN model: its one row, no output layer to fit, POST /api/jobs's refusals as errors."""
+    from .knn import knn_row
+    if facts:
+        try:
+            normalize({"dataset": dataset_spec, "model": model_spec}, limits)
+        except SpecError as e:
+            errors.extend(e.problems)
+    facts = facts or {}
+    return {"layers": [{**knn_row(model, facts.get("n_classes")), "weights": None}], "n_params": 0,
+            "task": facts.get("task"), "n_classes": facts.get("n_classes"), "n_targets": facts.get("n_targets"),
+            "input_shape": model["input_shape"], "features": facts.get("features"), "output": None,
+            "warnings": [], "errors": _dedupe(errors)}
+
+
 def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits = DEFAULT_LIMITS) -> dict:
     """JSON-ready summary of a model (and the dataset it is for). Never raises SpecError: problems are listed.
 
@@ -148,6 +163,8 @@ def summarize(model_spec: dict, dataset_spec: dict | None = None, limits: Limits
         model = normalize_model_spec(model_spec, (facts or {}).get("input_shape"))
     except SpecError as e:
         errors.extend(e.problems)
+    if model and model.get("type") == "knn":
+        return _knn_summary(model, model_spec, dataset_spec, facts, limits, errors)
     if model:   # an output layer's null units: the dataset's number, shown in the rows
         from .advice import resolve_null_units
         unresolved = resolve_null_units(model, *(facts.get(k) for k in ("task", "n_classes", "n_targets"))

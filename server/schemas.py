@@ -610,7 +610,7 @@ class ModelPreviewRequest(BaseModel):
     """A job spec as POST /api/jobs takes it (without init_from); nothing is queued or stored."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={"examples": [JOB_EXAMPLE]})
     dataset: DatasetSpec
-    model: ModelSpec                # an untrained k-NN has nothing to preview
+    model: JobModelSpec             # a k-NN is previewed fitted (its fit only stores the rows)
     training: Optional[TrainingSpec] = None
     stream: Optional[StreamSpec] = None
 

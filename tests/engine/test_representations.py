@@ -222,3 +222,16 @@ def test_the_hidden_space_of_a_2_unit_layer_is_its_outputs_and_a_wider_one_its_p
     pts = np.frombuffer(base64.b64decode(wide["points"]), np.float32).reshape(-1, 2)
     assert wide["axes"] == "pca" and abs(float(np.corrcoef(pts.T)[0, 1])) < 1e-3   # uncorrelated axes
     assert pts[:, 0].var() >= pts[:, 1].var()
+
+
+def test_knn_preview_is_the_fitted_models_boundary_and_follows_k():
+    from engine.preview import preview_model
+    spec = {"dataset": {"name": "xor", "n_samples": 200, "noise": 0.3, "seed": 1},
+            "model": {"type": "knn", "k": 1, "metric": "l2"}, "stream": {"boundary": True}}
+    events = []
+    engine.train(spec, on_event=events.append)
+    fitted = next(e for e in events if e["type"] == "boundary" and e["epoch"] == 0)
+    got = preview_model(spec)
+    assert got["boundary"] == fitted and got["weights"] == {}
+    wide = preview_model({**spec, "model": {"type": "knn", "k": 25, "metric": "l2"}})["boundary"]
+    assert wide["epoch"] == 0 and wide != got["boundary"]    # a larger k smooths the regions

@@ -50,3 +50,16 @@ def test_explicit_weights_are_checked_against_the_layer_shape(W, fit):
     body = summarize(model, {"name": "circle"})
     assert body["layers"][0]["weights"] == fit
     assert any(e["path"] == "model.layers.0.weights.W" for e in body["errors"]) == (fit == "stale")
+
+
+def test_a_knn_model_is_summarized_as_one_row_without_parameters():
+    out = summarize({"type": "knn", "k": 7, "metric": "l1"}, {"name": "circle"})
+    assert out["errors"] == []
+    assert [(r["type"], r["text"], r["output_shape"], r["params"]) for r in out["layers"]] == \
+        [("knn", "knn k=7 l1", [2], 0)]
+    assert out["n_params"] == 0 and out["output"] is None and out["input_shape"] == [2]
+
+
+def test_a_knn_model_on_a_regression_task_lists_the_engines_refusal():
+    out = summarize({"type": "knn", "k": 3}, {"name": "plane"})
+    assert any(e["path"] == "model.type" for e in out["errors"])

@@ -106,3 +106,9 @@ def test_malformed_json_is_the_only_422(client):
     assert res.status_code == 422
     res = client.post("/api/models/summary", json={"model": {"layers": []}, "dataset": {"name": "mnist", "path": "/"}})
     assert res.status_code == 422   # server-side files stay off the API, as for jobs
+
+
+def test_a_knn_model_is_summarized_not_a_server_error(client):
+    body = summary(client, {"type": "knn", "k": 5, "metric": "l2"}, {"name": "circle"})
+    assert [(r["type"], r["params"]) for r in body["layers"]] == [("knn", 0)]
+    assert body["output"] is None and body["errors"] == []

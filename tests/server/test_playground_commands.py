@@ -97,3 +97,12 @@ def test_preview_endpoint_answers_the_frame_and_refuses_a_bad_spec(client):
     bad = client.post("/api/models/preview", json={**spec, "training": {"optimizer": {"name": "sgd", "learning_rate": -1}}})
     assert bad.status_code == 422 and "learning_rate" in bad.text
     assert client.get("/api/jobs").json()["total"] == 0   # nothing queued
+
+
+def test_preview_endpoint_draws_a_knn_models_boundary_and_refuses_a_bad_k(client):
+    spec = {"dataset": {"name": "circle", "n_samples": 100}, "model": {"type": "knn", "k": 3, "metric": "l1"}}
+    res = client.post("/api/models/preview", json=spec)
+    assert res.status_code == 200, res.text
+    assert res.json()["boundary"]["epoch"] == 0 and res.json()["weights"] == {}
+    bad = client.post("/api/models/preview", json={**spec, "model": {"type": "knn", "k": 1000}})
+    assert bad.status_code == 422 and "model.k" in bad.text
