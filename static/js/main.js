@@ -145,7 +145,8 @@ function setUi(patch) {
   writeUrl(store.get(), URL_KEYS);
 }
 
-function mountViews() {
+/** lesson: readLesson()'s {hide}; a hidden dataset also locks the diagram's input toggles (they edit dataset.features) */
+function mountViews(lesson = { hide: [] }) {
   mountHeatmap($("heatmap"), store, {
     onPlotClick: (x, y) => {
       if (!store.get().ui.paint) return;
@@ -170,7 +171,8 @@ function mountViews() {
   });
   mountNetworkView($("network"), store, {
     onModel: (model) => changeConfig({ model }),
-    onFeatures: (features) => changeConfig({ dataset: { ...store.get().dataset, features } }),
+    onFeatures: lesson.hide.includes("dataset") ? null
+      : (features) => changeConfig({ dataset: { ...store.get().dataset, features } }),
     onWeight: editWeight,
     onHover: (hover) => store.update({ hover }),
   });
@@ -300,7 +302,7 @@ async function init() {
     onModel: (model) => { store.update({ model }); writeUrl(store.get(), URL_KEYS); },
   });
   $("smoothing").value = String(view.smoothing);
-  mountViews();
+  mountViews(lesson);
   mountStats();
   applyLesson(lesson);
   summarizer.schedule();

@@ -61,7 +61,8 @@ export function neuronFormula(activation, names, W, bias, b, maxTerms = 6) {
 
 /**
  * mount on `container`. handlers: onModel(model) for +/- neurons, layers and activations; onFeatures(list) to
- * toggle an input; onWeight(key, index, value) for a typed weight; onHover({layer, unit} | null).
+ * toggle an input (absent: the inputs are locked); onWeight(key, index, value) for a typed weight;
+ * onHover({layer, unit} | null).
  */
 export function mountNetworkView(container, store, handlers = {}) {
   const svg = document.createElementNS(SVG_NS, "svg");
@@ -192,19 +193,22 @@ export function mountNetworkView(container, store, handlers = {}) {
     // input rows: every feature's map; the used ones solid, the others faded; click toggles
     inputRows.forEach((name, j) => {
       const on = used.includes(name);
+      // no onFeatures handler (a lesson link that hides the dataset): the maps are drawn but cannot be toggled
+      const toggles = allFeatures.length > 0 && typeof handlers.onFeatures === "function";
       const box = el("button", { type: "button", class: `net-node input${on ? "" : " off"}`, "data-feature": name,
-        "aria-pressed": on ? "true" : "false", title: allFeatures.length ? `${name}: click to ${on ? "remove" : "use"} this input` : name,
+        "aria-pressed": on ? "true" : "false",
+        title: toggles ? `${name}: click to ${on ? "remove" : "use"} this input` : allFeatures.length ? `${name} (fixed by this lesson)` : name,
         style: `left:${xs[0] - node / 2}px;top:${inputY[j] - node / 2}px;width:${node}px;height:${node}px` });
       if (allFeatures.length) {
         const cv = el("canvas", { width: 16, height: 16 });
         box.append(cv);
         neuronCanvases.set(`in:${name}`, cv);
-        box.addEventListener("click", () => {
+        if (toggles) box.addEventListener("click", () => {
           const next = allFeatures.filter((f) => (f === name ? !on : used.includes(f)));
-          if (next.length) handlers.onFeatures?.(next);
+          if (next.length) handlers.onFeatures(next);
         });
       } else box.textContent = name;
-      box.disabled = !allFeatures.length;
+      box.disabled = !toggles;
       nodesBox.append(box, el("span", { class: "net-in-label", style: `right:${width - (xs[0] - node / 2) + 3}px;top:${inputY[j] - 7}px`, text: name.replace("^2", "²") }));
     });
     cols.forEach((col, c) => {

@@ -89,7 +89,27 @@ def test_a_lesson_link_hides_controls_and_shows_the_task(page, shot):
     for sel in ["#quick-lr", "#quick-batch", "#data-quick", "#controls", "#data-panel"]:
         assert not page.locator(sel).is_visible(), sel
     assert page.locator("#quick-reg").is_visible() and page.locator("#network").is_visible()
+    # a hidden dataset locks the diagram's input toggles too (they edit dataset.features)
+    page.wait_for_function("document.querySelectorAll('#network .net-node.input').length > 2")
+    inputs = page.locator("#network .net-node.input")
+    assert all(inputs.nth(i).is_disabled() for i in range(inputs.count()))
+    used = page.locator("#network .net-node.input:not(.off)").count()
+    inputs.first.click(force=True)
+    inputs.nth(inputs.count() - 1).click(force=True)
+    page.wait_for_timeout(300)  # nothing to await: the assertion is that no change comes
+    assert page.locator("#network .net-node.input:not(.off)").count() == used
     shot(page, "lecture_lesson_link")
+
+
+def test_a_lesson_link_that_keeps_the_dataset_keeps_the_input_toggles(page):
+    page.goto("/?hide=optimizer")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function("document.querySelectorAll('#network .net-node.input').length > 2")
+    off = page.locator("#network .net-node.input.off").first
+    assert off.is_enabled()
+    name = off.get_attribute("data-feature")
+    off.click()
+    page.wait_for_selector(f"#network .net-node.input:not(.off)[data-feature='{name}']")
 
 
 def test_learning_rate_out_of_range_is_refused_in_the_control_with_the_range(page):
