@@ -113,7 +113,9 @@ class WeightedLayer(Layer):
         raise NotImplementedError
 
     def describe(self):
-        name = getattr(self.activation, "name", "linear")
+        # from the config, not the built activation: the summary describes layers it never builds (maxout)
+        act = self.config.get("activation") or "linear"
+        name = act.get("name", "linear") if isinstance(act, dict) else act
         return f"{self.name} {self.describe_size()}" + ("" if name == "linear" else f" {name}")
 
     def describe_size(self) -> str:

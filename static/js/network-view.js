@@ -32,7 +32,7 @@ export function diagramColumns(model, features, width = features.length) {
     const last = i === layers.length - 1;
     if (l.units === undefined) { cols.push({ label: `layer ${i + 1}`, layerIndex: i, kind: "pass", text: passLabel(l) }); return; }
     cols.push({ label: last ? "output" : `layer ${i + 1}`, layerIndex: i, units: l.units, kind: last ? "output" : "hidden",
-      type: l.type, activation: actName(l.activation), frozen: l.trainable === false });
+      type: l.type, activation: actName(l.activation), frozen: l.trainable === false, pieces: l.pieces });
   });
   return cols;
 }
@@ -43,6 +43,25 @@ export function weightText(v) {
 }
 
 const short = (v) => (v === undefined || v === null ? "?" : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2));
+
+/**
+ * A maxout unit's weights: W is (n_in, units * pieces) and unit b owns columns b*P .. b*P+P-1 (the engine's
+ * reshape to (N, units, pieces)). The link a -> b stands for its P weights; it is drawn (and edited) as the
+ * piece with the largest |w|. Returns {index: column, value, all: [P values]}.
+ */
+export function maxoutLink(W, a, b, pieces) {
+  const all = Array.from({ length: pieces }, (_, k) => W?.[a]?.[b * pieces + k]);
+  let best = 0;
+  all.forEach((v, k) => { if (Math.abs(v ?? 0) > Math.abs(all[best] ?? 0)) best = k; });
+  return { index: b * pieces + best, value: all[best], all };
+}
+
+/** `h = max(0.84·x1 − 1.20·x2 + 0.05, …)`: maxout unit `b`, the max of its `pieces` linear pieces */
+export function maxoutFormula(names, W, bias, b, pieces) {
+  const cols = Array.from({ length: pieces }, (_, k) => b * pieces + k);
+  const linear = cols.map((j) => neuronFormula("linear", names, W, bias, j, 3).slice(4));   // drop "h = "
+  return `h = max(${linear.join(", ")})`;
+}
 
 /** `h = tanh(0.84·x1 − 1.20·x2 + 0.05)`: the neuron `b` fed by inputs `names` (W (n_in, n_out), bias (n_out)) */
 export function neuronFormula(activation, names, W, bias, b, maxTerms = 6) {
@@ -125,6 +144,8 @@ export function mountNetworkView(container, store, handlers = {}) {
     const allFeatures = s.preview && flat === features.length ? Object.keys(s.catalog?.features || {}) : [];
     const inputRows = allFeatures.length ? allFeatures : cols[0].names;
     const acts = Object.keys(s.catalog?.activations || {});
+    const defaultPieces = s.catalog?.layers?.maxout?.params?.find((p) => p.name === "pieces")?.default ?? 2;
+    for (const col of cols) if (col.type === "maxout") col.pieces = col.pieces ?? defaultPieces;
     const width = container.clientWidth || 400;
     const height = container.clientHeight || 300;
     const key = JSON.stringify([cols, inputRows, width, height, acts.length]);
@@ -177,17 +198,25 @@ export function mountNetworkView(container, store, handlers = {}) {
         Object.assign(group.dataset, { key: wKey, a: String(a), b: String(b) });
         const from = src === 0 ? used[a] : `${cols[src].label} unit ${a + 1}`;
         // W is (n_in, n_out): this link is W[a][b], read from the weights shown last (the run's or the preview's)
+        const P = cols[c].type === "maxout" ? cols[c].pieces : 0;   // maxout: the link stands for P pieces
         group.addEventListener("mouseenter", () => {
           const w = store.get().weights || {};
+          const inputs = names(src).slice(0, pos[src].length);
+          if (P) {
+            const m = maxoutLink(w[wKey], a, b, P);
+            tip.textContent = `${maxoutFormula(inputs, w[wKey], w[bKey], b, P)}  ·  ${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b * P}..${b * P + P - 1}] = ${m.all.map(weightText).join(", ")}`;
+            return;
+          }
           const v = w[wKey]?.[a]?.[b];
-          tip.textContent = `${neuronFormula(cols[c].activation, names(src).slice(0, pos[src].length), w[wKey], w[bKey], b)}  ·  ${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b}] = ${weightText(v)}`;
+          tip.textContent = `${neuronFormula(cols[c].activation, inputs, w[wKey], w[bKey], b)}  ·  ${from} → ${cols[c].label} unit ${b + 1}: ${wKey}[${a}][${b}] = ${weightText(v)}`;
         });
         group.addEventListener("click", (ev) => {
           const r = container.getBoundingClientRect();
-          openEditor(wKey, [a, b], `${wKey}[${a}][${b}]`, ev.clientX - r.left, ev.clientY - r.top);
+          const j = P ? maxoutLink(store.get().weights?.[wKey], a, b, P).index : b;   // maxout: its strongest piece
+          openEditor(wKey, [a, j], `${wKey}[${a}][${j}]`, ev.clientX - r.left, ev.clientY - r.top);
         });
         svg.append(group);
-        links.push({ line, title, key: wKey, a, b });
+        links.push({ line, title, key: wKey, a, b, pieces: P });
       }));
     }
     // input rows: every feature's map; the used ones solid, the others faded; click toggles
@@ -218,7 +247,7 @@ export function mountNetworkView(container, store, handlers = {}) {
           style: `left:${xs[c] - 9}px;top:${HEAD}px;height:${avail}px`, text: col.text }));
       } else {
         pos[c].forEach((y, j) => {
-          const box = el("div", { class: `net-node ${col.kind}`, "data-layer": String(col.layerIndex), "data-unit": String(j),
+          const box = el("div", { class: `net-node ${col.kind}${col.type === "maxout" ? " maxout" : ""}`, "data-layer": String(col.layerIndex), "data-unit": String(j),
             style: `left:${xs[c] - node / 2}px;top:${y - node / 2}px;width:${node}px;height:${node}px` });
           if (col.kind === "output" && !s.boundary?.neurons?.some((n) => n.layer === col.layerIndex)) {
             box.style.background = col.units === 1 ? `linear-gradient(90deg,${classColor(0)},${classColor(1)})` : classColor(j);
@@ -245,9 +274,15 @@ export function mountNetworkView(container, store, handlers = {}) {
       const left = Math.max(0, Math.min(width - 96, xs[c] - 48));
       if (col.kind === "hidden") {
         const layers = s.model.layers;
-        const sel = el("select", { class: "net-act", "aria-label": `${col.label} activation`, "data-layer": String(col.layerIndex) },
-          acts.map((a) => el("option", { value: a, text: a, selected: a === col.activation })));
-        sel.addEventListener("change", () => setModel(layers.map((l, j) => (j === col.layerIndex ? { ...l, activation: sel.value } : l))));
+        let sel;
+        if (col.type === "maxout") {   // no activation: each unit is the max of its pieces
+          sel = el("span", { class: "net-act net-maxout", "data-layer": String(col.layerIndex),
+            title: `each unit outputs the max of ${col.pieces} linear pieces`, text: `max of ${col.pieces}` });
+        } else {
+          sel = el("select", { class: "net-act", "aria-label": `${col.label} activation`, "data-layer": String(col.layerIndex) },
+            acts.map((a) => el("option", { value: a, text: a, selected: a === col.activation })));
+          sel.addEventListener("change", () => setModel(layers.map((l, j) => (j === col.layerIndex ? { ...l, activation: sel.value } : l))));
+        }
         nodesBox.append(el("div", { class: "net-head", style: `left:${left}px;top:0` },
           el("div", { class: "net-pm" },
             el("button", { type: "button", class: "icon", "aria-label": `remove a neuron from ${col.label}`, disabled: col.units <= 1,
@@ -307,7 +342,7 @@ export function mountNetworkView(container, store, handlers = {}) {
   const paintLinks = () => {
     const weights = store.get().weights || {};
     for (const l of links) {
-      const v = weights[l.key]?.[l.a]?.[l.b];
+      const v = l.pieces ? maxoutLink(weights[l.key], l.a, l.b, l.pieces).value : weights[l.key]?.[l.a]?.[l.b];
       if (v === undefined) {
         l.line.setAttribute("stroke", "#ccc"); l.line.setAttribute("stroke-width", "1");
         l.title.textContent = "w = ?";

@@ -63,3 +63,15 @@ def test_a_knn_model_is_summarized_as_one_row_without_parameters():
 def test_a_knn_model_on_a_regression_task_lists_the_engines_refusal():
     out = summarize({"type": "knn", "k": 3}, {"name": "plane"})
     assert any(e["path"] == "model.type" for e in out["errors"])
+
+
+def test_every_hidden_layer_type_is_summarized_with_its_text_not_an_error():
+    # the summary describes layers without building them: maxout (no activation of its own) used to raise
+    # AttributeError there, which the playground's builder got as a 500
+    model = {"layers": [{"type": "maxout", "units": 3, "pieces": 2},
+                        {"type": "dense", "units": 4, "activation": {"name": "leaky_relu", "alpha": 0.1}},
+                        {"type": "dense", "units": 2, "activation": "softmax"}],
+             "loss": "categorical_crossentropy"}
+    out = summarize(model, {"name": "xor"})
+    assert [r["text"] for r in out["layers"]] == ["maxout 3x2", "dense 4 leaky_relu", "dense 2 softmax"]
+    assert out["errors"] == []
