@@ -193,7 +193,8 @@ class Trainer:
         loss_sum, outs = 0.0, []
         size = self.batch_size          # a `set` of the batch size lands between epochs
         targets = self.train_targets
-        for b in range(math.ceil(self.n_train / size)):
+        batches = math.ceil(self.n_train / size)
+        for b in range(batches):
             if self.control.check():
                 return "stopped"
             idx = order[b * size:(b + 1) * size]
@@ -203,6 +204,8 @@ class Trainer:
                 return "diverged"
             if self.control.end_batch():   # step_batch: show the network after this one step
                 self.probes.emit(self.emit, epoch - 1, force=True)
+                # where the step landed inside the epoch under way (epoch: the epochs done, as the frames say)
+                self.emit({"type": "batch", "epoch": epoch - 1, "batch": b + 1, "batches": batches})
             loss_sum += loss * len(idx)
             outs.append(out)               # (batch, K): labels / R^2 once per epoch, not per batch
         seconds = time.perf_counter() - start

@@ -225,6 +225,8 @@ function mountStats() {
     const last = history[history.length - 1] || {};
     const metric = "test_r2" in last ? "r2" : "accuracy";
     $("stat-epoch").textContent = `${String(run.epoch || 0).padStart(4, "0")}${run.epochs ? ` / ${run.epochs}` : ""}`;
+    const b = run.batch;   // from the trainer's batch event after a +1 batch
+    $("stat-batch").textContent = b ? `epoch ${b.epoch} · batch ${b.batch}/${b.batches}` : "";
     $("stat-speed").textContent = run.examples_per_second ? `${compactCount(run.examples_per_second)}/s` : "–";
     $("stat-train-loss").textContent = formatNumber(last.train_loss);
     $("stat-test-loss").textContent = formatNumber(last.test_loss);

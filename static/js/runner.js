@@ -5,7 +5,7 @@ import * as api from "./api.js";
 const WEIGHTS_EVERY_MS = 700;  // throttle GET /weights while training
 const MAX_FRAMES = 2000;        // histogram / gradient frames kept in memory
 
-export const EMPTY_RUN = { status: "idle", epoch: 0, epochs: 0, message: "", outcome: null, job_id: null, examples_per_second: null };
+export const EMPTY_RUN = { status: "idle", epoch: 0, epochs: 0, message: "", outcome: null, job_id: null, examples_per_second: null, batch: null };
 
 // a run that ended in one of these is continued by the next Play or Step (POST /api/jobs init_from: its final
 // weights and optimizer state), as TensorFlow Playground's Play does; Reset (or a changed configuration) starts over
@@ -77,7 +77,7 @@ export function createRunner(store, { buildSpec }) {
         const history = s.history;
         if (!history.length || history[history.length - 1].epoch < record.epoch) history.push(record);
         store.update({ history });
-        setRun({ epoch: record.epoch, learning_rate: record.learning_rate ?? s.run.learning_rate, examples_per_second: record.examples_per_second ?? s.run.examples_per_second,
+        setRun({ epoch: record.epoch, batch: null, learning_rate: record.learning_rate ?? s.run.learning_rate, examples_per_second: record.examples_per_second ?? s.run.examples_per_second,
           status: s.run.status === "queued" ? "running" : s.run.status });
         refreshWeights();
         break;
@@ -110,6 +110,9 @@ export function createRunner(store, { buildSpec }) {
         stream = null;
         break;
       }
+      case "batch":   // a step_batch landed: the epoch under way (epochs done + 1) and the batch reached in it
+        setRun({ batch: { epoch: msg.epoch + offset + 1, batch: msg.batch, batches: msg.batches } });
+        break;
       case "learning_rate":
         setRun({ learning_rate: msg.learning_rate });
         break;

@@ -163,3 +163,27 @@ def test_learning_rate_and_l2_change_a_running_job_without_a_reset(page):
     assert int(page.locator("#stat-epoch").inner_text()) >= 2          # the curves went on: nothing was reset
     page.locator("#reset").click()
     page.wait_for_selector("body[data-run-status=idle]")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (390, 844)], ids=["projector", "phone"])
+def test_each_plus_one_batch_is_counted_in_the_run_bar_from_the_trainers_batch_event(browser, server, shot, size):
+    with watched_page(browser, server.url, viewport={"width": size[0], "height": size[1]}) as page:
+        open_playground(page)
+        builder_settled(page)
+        page.locator("#step-batch").click()
+        # a fresh run's pause can land after its first epoch (the job starts before the pause command)
+        page.wait_for_function("/^epoch \\d+ · batch 1\\/\\d+$/.test(document.getElementById('stat-batch').textContent)",
+                               timeout=30_000)
+        epoch = page.locator("#stat-batch").inner_text().split(" · ")[0]
+        page.locator("#step-batch").click()
+        page.wait_for_function(f"document.getElementById('stat-batch').textContent.startsWith('{epoch} · batch 2/')",
+                               timeout=30_000)
+        total = int(page.locator("#stat-batch").inner_text().rsplit("/", 1)[1])
+        assert total > 2   # the default spiral's training split in batches, not one full batch
+        box = page.locator("#stat-batch").bounding_box()
+        assert box and box["y"] + box["height"] <= size[1] and box["x"] + box["width"] <= size[0]   # on the first screen
+        assert int(page.locator("#stat-epoch").inner_text()) == int(epoch.split()[1]) - 1   # the epochs done
+        shot(page, f"lecture_batch_count_{size[0]}")
+        page.locator("#reset").click()
+        page.wait_for_selector("body[data-run-status=idle]")
+        assert page.locator("#stat-batch").inner_text() == ""

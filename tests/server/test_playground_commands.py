@@ -67,13 +67,40 @@ def test_set_weight_changes_the_running_model_and_resends_the_boundary():
 
 def test_step_batch_pauses_after_one_optimizer_step_and_shows_the_network():
     events = []
-    t = Trainer(tiny_spec(epochs=1), on_event=events.append,
+    t = Trainer(tiny_spec(epochs=1, batch_size=10), on_event=events.append,
                 commands=scripted([{"cmd": "pause"}], [{"cmd": "step_batch"}], [], [{"cmd": "cancel"}]))
     t.run()
     assert t.iteration == 1
     statuses = [e["status"] for e in events if e["type"] == "status"]
     assert statuses == ["paused", "running", "paused"]
     assert [e["epoch"] for e in events if e["type"] == "boundary"][:2] == [0, 0]   # the start, then after the step
+    n_batches = -(-t.n_train // t.batch_size)
+    assert n_batches > 1
+    assert [e for e in events if e["type"] == "batch"] == [{"type": "batch", "epoch": 0, "batch": 1, "batches": n_batches}]
+
+
+def test_two_step_batches_report_the_second_batch_of_the_epoch():
+    events, queue = [], [{"cmd": "pause"}, {"cmd": "step_batch"}]
+
+    def on_event(e):
+        events.append(e)
+        if e["type"] == "batch":   # the next command once this step is shown: another step, then stop
+            queue.append({"cmd": "step_batch"} if e["batch"] == 1 else {"cmd": "cancel"})
+
+    idle = []
+
+    def commands(timeout):
+        idle.append(not queue)
+        if sum(idle) > 10000:   # no batch event came: stop instead of waiting paused for ever
+            return [{"cmd": "cancel"}]
+        return [queue.pop(0)] if queue else []
+
+    t = Trainer(tiny_spec(epochs=1, batch_size=10), on_event=on_event, commands=commands)
+    t.run()
+    assert t.iteration == 2
+    n = -(-t.n_train // 10)   # the training split's batches of 10
+    assert n > 2
+    assert [(e["epoch"], e["batch"], e["batches"]) for e in events if e["type"] == "batch"] == [(0, 1, n), (0, 2, n)]
 
 
 def test_preview_is_the_trainers_epoch_zero_frame():
