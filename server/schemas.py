@@ -239,6 +239,9 @@ class JobCreate(BaseModel):
     training: Optional[TrainingSpec] = None
     stream: Optional[StreamSpec] = None
     init_from: Optional[InitFrom] = Field(None, description="start from this job's final weights and optimizer state")
+    paused: Annotated[Optional[bool], Strict()] = Field(
+        None, description="start paused: the job waits for resume, step or step_batch (the playground's Step "
+                          "and +1 batch from idle; a pause sent after creating would race a worker that starts at once)")
 
 
 JobStatus = Literal[JOB_STATES]

@@ -154,10 +154,10 @@ class JobManager:
     # -- mutations ----------------------------------------------------------------------------
     async def create_job(self, spec: dict, summary: list | None = None, n_params: int | None = None,
                          init_from: str | None = None, job_id: str | None = None,
-                         init_layers: list[int] | None = None) -> dict:
+                         init_layers: list[int] | None = None, paused: bool = False) -> dict:
         """Queue a normalized spec (validated by the caller, trained as is); `init_from`: a job id that
         `check_init_from` accepted, whose model file the worker starts from; `job_id`: an id given out
-        beforehand (a sweep's trial), else a new one."""
+        beforehand (a sweep's trial), else a new one; `paused`: the worker gets a pause before its first batch."""
         # the 429 comes before anything is stored; the place is held across the awaits below, so
         # simultaneous creates cannot all pass the check and then all queue
         cost_lane = await self._lane(spec)       # light or heavy (the engine's estimate); None: lanes are off
@@ -172,7 +172,8 @@ class JobManager:
             self.admission.unreserve(lane)
             raise
         self.live[job["id"]] = LiveJob(job["id"], spec=spec, init_from=init_from, init_layers=init_layers,
-                                       best_key=best_key_for(spec), lane=cost_lane)
+                                       best_key=best_key_for(spec), lane=cost_lane,
+                                       pending_commands=[{"cmd": "pause"}] if paused else [])
         self.admission.admit(job["id"], lane)
         await self._pump()
         return await self.get_job(job["id"])

@@ -55,10 +55,12 @@ async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep
     raw = await run_in_threadpool(body.model_dump, exclude_unset=True)  # a copy: inline rows make it big
     given = raw.pop("init_from", None) or {}      # not part of the job spec the engine checks
     init_from, init_layers = given.get("job_id"), given.get("layers")
+    paused = bool(raw.pop("paused", None))        # nor is starting paused
     spec, summary, n_params = await run_in_threadpool(prepare_spec, raw, settings.engine_limits())
     if init_from is not None:
         await manager.check_init_from(init_from, spec["model"], init_layers)  # 422 before queueing
-    job = await manager.create_job(spec, summary, n_params, init_from=init_from, init_layers=init_layers)
+    job = await manager.create_job(spec, summary, n_params, init_from=init_from, init_layers=init_layers,
+                                   paused=paused)
     return await rendered(manager.public(job), 201)
 
 

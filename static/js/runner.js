@@ -142,6 +142,8 @@ export function createRunner(store, { buildSpec }) {
     const before = store.get().run;
     const from = before.job_id && CONTINUES.has(before.status) ? before.job_id : null;
     const spec = from ? { ...buildSpec(), init_from: { job_id: from } } : buildSpec();
+    // Step / +1 batch from idle: the job is created paused (a warm worker starts it before a socket could pause it)
+    const body = paused ? { ...spec, paused: true } : spec;
     offset = from ? before.epoch : 0;
     const total = (n) => (n ? offset + n : null);   // epochs null: until paused (the engine caps it)
     const run = { ...EMPTY_RUN, status: "starting", epoch: offset, epochs: total(spec.training.epochs) };
@@ -149,7 +151,7 @@ export function createRunner(store, { buildSpec }) {
     store.update(from ? { histograms: [], run } : { ...emptyResults(), run });
     let job;
     try {
-      job = await api.createJob(spec);
+      job = await api.createJob(body);
     } catch (e) {
       setRun({ status: "invalid", message: e.message });
       return;
@@ -159,10 +161,7 @@ export function createRunner(store, { buildSpec }) {
       onMessage,
       onState: (st) => store.update({ connection: st }),
     });
-    if (paused) {
-      stream.send({ cmd: "pause" });
-      if (pendingStep) { stream.send({ cmd: pendingStep }); pendingStep = false; }
-    }
+    if (paused && pendingStep) { stream.send({ cmd: pendingStep }); pendingStep = false; }
   };
 
   const active = () => stream && ["running", "queued", "paused", "starting"].includes(store.get().run.status);

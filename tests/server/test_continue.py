@@ -1,6 +1,8 @@
 """Continuing a job (init_from) and open-ended jobs (training.epochs null), through the REST API."""
 from __future__ import annotations
 
+import pytest
+
 from server_support import tiny_spec
 from test_api import run_job
 
@@ -110,3 +112,30 @@ def test_a_viewer_that_comes_back_within_the_grace_keeps_the_run_and_a_run_never
     assert client.get(f"/api/jobs/{scripted}").json()["status"] == "running"
     for job_id in (watched, scripted):
         client.post(f"/api/jobs/{job_id}/cancel")
+
+
+@pytest.mark.parametrize("lanes", [{}, {"max_light_jobs": 8, "pool_processes": 1}])
+def test_a_job_created_paused_takes_no_step_before_step_batch(make_client, lanes):
+    # the playground's +1 batch from idle: a pause sent over the socket after creating raced a warm pool
+    # worker that starts at once (it trained whole epochs before the pause arrived)
+    import time
+    client = make_client(**lanes)
+    r = client.post("/api/jobs", json={**tiny_spec(epochs=None), "paused": True})
+    assert r.status_code == 201 and "paused" not in r.json()["spec"]
+    job_id = r.json()["id"]
+    deadline = time.monotonic() + 30
+    while (job := client.get(f"/api/jobs/{job_id}").json())["status"] != "paused" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job["status"] == "paused" and job["epoch"] == 0, job
+    assert client.post(f"/api/jobs/{job_id}/commands", json={"cmd": "step"}).status_code == 200
+    while (job := client.get(f"/api/jobs/{job_id}").json())["epoch"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)                                   # a job that had not stayed paused would run on
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["epoch"] == 1 and job["status"] == "paused", job
+    client.post(f"/api/jobs/{job_id}/cancel")
+
+
+def test_paused_must_be_a_boolean(client):
+    r = client.post("/api/jobs", json={**tiny_spec(epochs=3), "paused": "yes"})
+    assert r.status_code == 422 and "paused" in r.text
