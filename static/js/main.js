@@ -197,9 +197,12 @@ function mountViews(lesson = { hide: [] }) {
   const metric = createLineChart($("metric-chart"), { emptyText: "" });
   const lrChart = createLineChart($("lr-chart"), { emptyText: "", yTicks: 2 });
   const updateCharts = () => {
-    const { history, ui } = store.get();
+    const { history, ui, run } = store.get();
     const series = historySeries(history);
-    loss.set(series.loss, { log: ui.logScale, smoothing: ui.smoothing });
+    // a queued job says so where the curve will be, not "press Play" (the status message's queue_position)
+    const emptyText = run.status === "queued" ? queuedText(run) : "press Play to train";
+    $("loss-chart").dataset.emptyText = emptyText;
+    loss.set(series.loss, { log: ui.logScale, smoothing: ui.smoothing, emptyText });
     metric.set(series.metric, { smoothing: ui.smoothing, yMin: series.metricLabel === "accuracy" ? 0 : undefined, yMax: series.metricLabel === "accuracy" ? 1 : undefined });
     renderLegend($("loss-legend"), series.loss);
     lrChart.set([{ label: "learning rate", color: "#555", points: history.filter((h) => h.learning_rate != null).map((h) => [h.epoch, h.learning_rate]) }], { yTicks: 2 });
@@ -207,9 +210,12 @@ function mountViews(lesson = { hide: [] }) {
     $("metric-title").textContent = series.metricLabel;
   };
   const requestCharts = frameScheduler(updateCharts);
-  store.subscribe((_, patch) => { if ("history" in patch || "ui" in patch) requestCharts(); });
+  store.subscribe((_, patch) => { if ("history" in patch || "ui" in patch || "run" in patch) requestCharts(); });
   requestCharts();
 }
+
+/** "queued (#2)": the run's place in the server's queue, from its status message */
+const queuedText = (run) => `queued${run.queue_position ? ` (#${run.queue_position})` : ""}`;
 
 /** 198000 -> "198k", 1234567 -> "1.23M": readable from the back of a lecture hall */
 function compactCount(v) {
@@ -226,7 +232,8 @@ function mountStats() {
     const metric = "test_r2" in last ? "r2" : "accuracy";
     $("stat-epoch").textContent = `${String(run.epoch || 0).padStart(4, "0")}${run.epochs ? ` / ${run.epochs}` : ""}`;
     const b = run.batch;   // from the trainer's batch event after a +1 batch
-    $("stat-batch").textContent = b ? `epoch ${b.epoch} · batch ${b.batch}/${b.batches}` : "";
+    $("stat-batch").textContent = run.status === "queued" ? queuedText(run)
+      : b ? `epoch ${b.epoch} · batch ${b.batch}/${b.batches}` : "";
     $("stat-speed").textContent = run.examples_per_second ? `${compactCount(run.examples_per_second)}/s` : "–";
     $("stat-train-loss").textContent = formatNumber(last.train_loss);
     $("stat-test-loss").textContent = formatNumber(last.test_loss);

@@ -2,11 +2,13 @@
 the editor, weights typed on a link, lesson links that hide controls."""
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from urllib.parse import quote
 
 import pytest
-from browser_support import ARTIFACTS, builder_settled, open_playground, watched_page
+from browser_support import ARTIFACTS, Server, builder_settled, cancel_active_jobs, open_playground, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -187,3 +189,38 @@ def test_each_plus_one_batch_is_counted_in_the_run_bar_from_the_trainers_batch_e
         page.locator("#reset").click()
         page.wait_for_selector("body[data-run-status=idle]")
         assert page.locator("#stat-batch").inner_text() == ""
+
+
+@pytest.fixture(scope="module")
+def one_slot_server(tmp_path_factory):
+    """A server that trains one job at a time, every job in one queue (no light lane)."""
+    srv = Server(tmp_path_factory.mktemp("nnplay_one_slot"), NNPLAY_WORKERS_JOBS="1", NNPLAY_MAX_LIGHT_JOBS="0").start()
+    yield srv
+    srv.stop()
+
+
+def test_a_queued_run_says_queued_with_its_place_in_the_run_bar_and_the_loss_chart_on_a_phone(browser, one_slot_server, shot):
+    # the one slot is taken by a slow REST job (one epoch a second for 10 minutes)
+    blocker = {"dataset": {"name": "xor", "n_samples": 100, "seed": 1},
+               "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}], "loss": "categorical_crossentropy"},
+               "training": {"epochs": 600, "batch_size": 50, "optimizer": {"name": "sgd", "learning_rate": 0.1}},
+               "stream": {"max_epochs_per_second": 1}}
+    req = urllib.request.Request(f"{one_slot_server.url}/api/jobs", data=json.dumps(blocker).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req) as res:
+        assert res.status in (200, 201, 202)
+    try:
+        with watched_page(browser, one_slot_server.url, viewport={"width": 390, "height": 844}) as page:
+            open_playground(page)
+            builder_settled(page)
+            page.locator("#play").click()
+            page.wait_for_selector("body[data-run-status=queued]", timeout=30_000)
+            page.wait_for_function("document.getElementById('stat-batch').textContent === 'queued (#1)'")
+            box = page.locator("#stat-batch").bounding_box()
+            assert box and box["y"] + box["height"] <= 844 and box["x"] + box["width"] <= 390   # the first screen
+            assert page.locator("#loss-chart").get_attribute("data-empty-text") == "queued (#1)"
+            shot(page, "lecture_queued_phone")
+            page.locator("#reset").click()
+            page.wait_for_selector("body[data-run-status=idle]")
+    finally:
+        cancel_active_jobs(one_slot_server.url)
