@@ -224,3 +224,24 @@ def test_a_queued_run_says_queued_with_its_place_in_the_run_bar_and_the_loss_cha
             page.wait_for_selector("body[data-run-status=idle]")
     finally:
         cancel_active_jobs(one_slot_server.url)
+
+
+def test_the_speed_control_slows_a_running_job_to_its_pace(page):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(str(p))))
+    open_playground(page)
+    builder_settled(page)
+    page.locator("#quick-speed").select_option("100")
+    page.locator("#play").click()
+    page.wait_for_function("Number(document.getElementById('stat-epoch').textContent) >= 2", timeout=60_000)
+    page.locator("#quick-speed").select_option("1")
+    assert any('"max_epochs_per_second":1' in s.replace(" ", "") for s in sent)
+    # the epoch under way when the set landed may be short; the next 5 run at 1/s: about 4-5 s.
+    # A threshold of 1.5 s leaves a 3x margin, and 100/s (even slowed 5x by load) takes 0.25 s.
+    start_epoch = int(page.locator("#stat-epoch").inner_text())
+    t0 = time.monotonic()
+    page.wait_for_function(f"Number(document.getElementById('stat-epoch').textContent) >= {start_epoch + 6}",
+                           timeout=60_000)
+    assert time.monotonic() - t0 >= 1.5
+    page.locator("#reset").click()
+    page.wait_for_selector("body[data-run-status=idle]")
