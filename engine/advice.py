@@ -56,10 +56,16 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None, n_target
     target values per example, one output unit each)."""
     found = _last_sized_layer(model_spec["layers"])
     if found is None:
-        return []
-    i, last = found
+        # no layer sets a width (only activation, dropout...): the output is the input, shape and all
+        shape = list(model_spec["input_shape"])
+        if len(shape) != 1:
+            return [Problem("model.layers", f"no layer gives the output a width, so the output is the input, of "
+                                            f"shape {shape}; end the network with a dense layer")]
+        last, path = {"type": "input", "units": shape[0]}, "model.layers"
+    else:
+        i, last = found
+        path = f"model.layers.{i}.units"
     units, loss = last["units"], loss_name(model_spec["loss"])
-    path = f"model.layers.{i}.units"
     if task == "reconstruction":
         return _reconstruction_problems(model_spec, units, path, n_targets)
     if task == "regression":

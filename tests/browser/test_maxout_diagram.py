@@ -25,6 +25,9 @@ def test_a_maxout_layer_is_drawn_as_a_max_of_pieces_with_its_own_weights(page, s
     assert page.locator(".net-node.maxout[data-layer='0']").count() == 3
     # the link from input 1 to unit 1 stands for W[0][0] and W[0][1]; its colour follows the larger, -0.9
     link = page.locator("#network .link[data-key='0.W'][data-a='0'][data-b='0']")
+    # the weights arrive with the preview, after the diagram is drawn: wait until the link is painted with them
+    page.wait_for_function("document.querySelector(\"#network .link[data-key='0.W'][data-a='0'][data-b='0'] title\")"
+                           ".textContent.includes('-0.9')")
     link.hover(force=True)
     tip = page.locator(".net-tip").inner_text()
     assert tip.startswith("h = max(") and "0.W[0][0..1] = 0.1, -0.9" in tip, tip

@@ -298,3 +298,12 @@ def test_validation_split_is_refused_exactly_when_training_would_have_no_rows(n,
             engine.train(unchecked, normalized=True)
     else:
         assert engine.train(unchecked, normalized=True).outcome == "completed"
+
+
+def test_a_network_without_a_sized_layer_on_sequence_inputs_is_refused_before_queueing():
+    # found by Schemathesis: only an activation layer on (T, D) inputs output (N, T, D), which no target fits;
+    # the preview's trainer failed with a reshape error (500) instead of validate naming the field
+    with pytest.raises(engine.SpecError) as e:
+        engine.normalize({"dataset": {"name": "adding"}, "model": {"layers": [{"type": "activation"}], "loss": "hinge"}})
+    assert [p.path for p in e.value.problems] == ["model.layers"]
+    assert "end the network with a dense layer" in str(e.value)

@@ -34,6 +34,8 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         os._exit(3)
     if mode == "crash_thread":  # what a dying worker looks like to a thread: not an Exception
         raise SystemExit(3)
+    if mode == "where":  # which process the job runs on (test_pooled_executor: light jobs share the warm one)
+        on_event({"type": "where", "pid": os.getpid()})
     if engine_options.get("init_from"):  # the model file it starts from, as the worker's machine sees it
         with open(engine_options["init_from"], "rb") as f:
             on_event({"type": "init", "content": f.read().decode()})

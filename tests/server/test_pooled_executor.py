@@ -47,9 +47,10 @@ def test_light_jobs_share_the_warm_process_and_a_heavy_job_gets_its_own(tmp_path
                     ended.add(m.job_id)
         await executor.shutdown()
         pids = {m.job_id: m.event["pid"] for m in seen if isinstance(m, Event) and m.event["type"] == "where"}
-        return warm_pid, pids
+        return warm_pid, pids, [m for m in seen if isinstance(m, (Finished, Failed))]
 
-    warm_pid, pids = run(body())
+    warm_pid, pids, seen_ends = run(body())
+    assert "light1" in pids and "light2" in pids, seen_ends
     assert pids["light1"] == pids["light2"] == warm_pid
     assert pids["heavy"] != warm_pid
 
