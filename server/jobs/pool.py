@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import queue
 import threading
 import time
@@ -106,7 +105,8 @@ class Outbox:
         self.conn, self.lock = conn, threading.Lock()
 
     def put(self, item) -> None:
-        data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)   # outside the lock: threads pickle in parallel
+        # JSON, not pickle: the server never unpickles what a process sends (trainer events are JSON-ready)
+        data = json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()   # outside the lock
         with self.lock:
             self.conn.send_bytes(data)
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import json
 import os
-import pickle
 import threading
 from dataclasses import dataclass, field
 
@@ -188,7 +188,7 @@ class PooledExecutor:
                         continue
                     self._forward(self._take(conn))   # what it said just before it died
                     break
-                items = [pickle.loads(conn.recv_bytes())]
+                items = [json.loads(conn.recv_bytes())]
                 items += self._take(conn)
                 self._forward(items)
         except (EOFError, OSError):   # the process is gone (perhaps mid-message)
@@ -199,7 +199,7 @@ class PooledExecutor:
         items: list = []
         try:
             while len(items) < READ_BATCH and conn.poll(0):
-                items.append(pickle.loads(conn.recv_bytes()))
+                items.append(json.loads(conn.recv_bytes()))
         except (EOFError, OSError):
             pass
         return items
