@@ -185,7 +185,9 @@ async function train() {
   drawHistory(); drawTime();
   $("seq-sample-list").replaceChildren();
   try {
-    page.job = await createJob(formSpec());
+    // created paused and resumed once the socket is open: a warm worker would otherwise train a small run
+    // to the end before the socket connects, and its per-epoch frames (gradient through time) would be gone
+    page.job = await createJob({ ...formSpec(), paused: true });
   } catch (e) {
     $("seq-error").textContent = e.message;
     return;
@@ -196,6 +198,7 @@ async function train() {
   $("seq-samples-box").hidden = page.job.spec.dataset.name !== "text";
   $("seq-status").textContent = `${page.job.status}…`;
   page.stream = openJobStream(page.job.id, { onMessage });
+  page.stream.send({ cmd: "resume" });           // queued until the socket is open, after it subscribed
 }
 
 async function main() {
