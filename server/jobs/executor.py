@@ -172,8 +172,10 @@ class LocalProcessExecutor:
                 args=(job_id, spec, self.artifacts.path(job_id), events, command_queue, threads,
                       self.train_path, self.checkpoint_seconds, os.getpid(), init_path, limits))
             worker = _Worker(process, events, command_queue, threads=threads)
-            self.workers[job_id] = worker
             process.start()
+            # registered once started: submit runs in a thread (manager._pump), and a shutdown meanwhile
+            # must never see a process it cannot join ("can only join a started process")
+            self.workers[job_id] = worker
         self._rebalance()
         worker.thread = threading.Thread(target=self._read, args=(job_id, worker), daemon=True,
                                          name=f"nnplay-reader-{job_id}")
@@ -273,7 +275,8 @@ class LocalProcessExecutor:
             if worker.process.is_alive():
                 worker.process.kill()
         for worker in workers:
-            await asyncio.to_thread(worker.process.join, 2.0)
+            if worker.process.pid is not None:
+                await asyncio.to_thread(worker.process.join, 2.0)
             if worker.thread is not None:
                 await asyncio.to_thread(worker.thread.join, 1.0)
 

@@ -50,6 +50,9 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         if control.check():
             return FakeResult(model, outcome="stopped", message="stopped by request")
         if mode == "stuck" and epoch == 2:
+            # said before it stops listening: a cancel sent after this can only be forced (sent on epoch 1's
+            # event it could still reach the command check above, under load, and end the job nicely)
+            on_event({"type": "stuck", "epoch": epoch})
             deadline = time.monotonic() + 30  # bounded: a thread executor can only abandon it
             while time.monotonic() < deadline:  # ignores commands, like a job stuck inside numpy
                 time.sleep(0.05)

@@ -217,7 +217,7 @@ def test_cancel_forces_a_job_that_ignores_it(kind, tmp_path):
         m = await make_manager(kind, tmp_path, grace=0.3)
         job = await m.create_job({"mode": "stuck", "epochs": 5})
         sub, _ = m.subscribe(job["id"])
-        await until(sub, is_epoch)
+        await until(sub, lambda message: message["type"] == "stuck")
         done = await m.cancel_job(job["id"])
         after = await m.create_job({"epochs": 1})  # the slot is free again
         after_done = await wait_done(m, after["id"])

@@ -62,7 +62,7 @@ def test_cancel_terminates_a_job_stuck_outside_the_command_loop(tmp_path):
         sub = None
         job = await m.create_job({"mode": "stuck", "epochs": 5})
         sub, _ = m.subscribe(job["id"])
-        while not any(msg.get("epoch") == 1 for msg in await sub.next_batch()):
+        while not any(msg.get("type") == "stuck" for msg in await sub.next_batch()):
             pass
         done = await m.cancel_job(job["id"])
         assert done["status"] == "cancelled" and "SIGTERM" in done["message"]
@@ -121,7 +121,7 @@ def test_a_command_alone_does_not_change_the_status(tmp_path):
         m = await make_manager(tmp_path, grace=0.3)
         job = await m.create_job({"mode": "stuck", "epochs": 5})
         sub, _ = m.subscribe(job["id"])
-        while not any(msg.get("epoch") == 1 for msg in await sub.next_batch()):
+        while not any(msg.get("type") == "stuck" for msg in await sub.next_batch()):
             pass
         public = await m.send_command(job["id"], {"cmd": "pause"})  # the stuck trainer never applies it
         assert public["status"] == "running" and m.live[job["id"]].status == "running"
