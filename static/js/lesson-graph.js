@@ -5,6 +5,7 @@ import { el } from "./draw-util.js";
 import { num, svg, value } from "./lesson-util.js";
 
 const MIN_COL = 96;    // px per column; narrower screens scroll the graph sideways
+const FIT_SCALE = 0.75;   // the smallest scale a graph is shrunk to before the card scrolls instead
 const ROW = 74;        // px per leaf row
 const R = 22;          // operation circle radius
 const NAMES = { pow: "power", neg: "negate", matmul: "matrix product", div: "divide", mul: "multiply",
@@ -107,9 +108,12 @@ export function drawGraph(svgEl, result, step) {
   labels.push(svg("text", { x: ex + 4, y: oy + 5, class: "v-name", "text-anchor": "start", text: "f" }));
   if (known(outNode)) labels.push(svg("text", { x: (ox + ex) / 2, y: oy - 7, class: "v-value", text: edgeText(outNode.value) }));
   if (vis.gradDone(outId)) labels.push(svg("text", { x: (ox + ex) / 2, y: oy + 17, class: "v-grad", text: edgeText(outNode.grad) }));
+  // a graph a little wider than its card (a phone) is scaled to fit, so the output f stays in sight; a much
+  // wider one keeps its size (labels stay legible) and the card scrolls sideways
+  const avail = svgEl.parentElement.clientWidth, scale = avail && width > avail && avail / width >= FIT_SCALE ? avail / width : 1;
   svgEl.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svgEl.setAttribute("width", width);
-  svgEl.setAttribute("height", height);
+  svgEl.setAttribute("width", Math.floor(width * scale));
+  svgEl.setAttribute("height", Math.ceil(height * scale));
   svgEl.replaceChildren(svg("g", {}, edges), svg("g", {}, shapes), svg("g", {}, labels));
   svgEl.dataset.step = String(step);
 }

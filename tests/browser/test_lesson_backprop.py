@@ -110,3 +110,19 @@ def test_cross_entropy_and_squared_error_side_by_side(page, shot):
     assert page.locator("[data-grad=half_squared_error]").inner_text() == "0.017345"
     assert page.locator("[data-grad=binary_crossentropy]").inner_text() == "0.982014"
     shot(page, "lesson-backprop-saturation")
+
+
+def test_the_default_graph_fits_a_phone_card_with_its_output_in_sight(browser, server):
+    phone = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+    context = browser.new_context(base_url=server.url, **phone)
+    try:
+        pg = context.new_page()
+        open_lesson(pg)
+        pg.wait_for_selector("#graph text.v-name")
+        card = pg.locator(".graph-wrap").first.bounding_box()
+        out = pg.locator("#graph text.v-name", has_text="f").last.bounding_box()   # the output's name, at the right
+        assert out["x"] + out["width"] <= card["x"] + card["width"], (out, card)   # not scrolled out of sight
+        assert pg.evaluate("document.querySelector('.graph-wrap').scrollWidth <= "
+                           "document.querySelector('.graph-wrap').clientWidth + 1")
+    finally:
+        context.close()
