@@ -2,7 +2,6 @@
 digits and click it to get a picture from the decoder; originals above reconstructions."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
@@ -12,11 +11,6 @@ pytestmark = pytest.mark.browser
 HAVE_MNIST = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
 INK = """sel => { const c = document.querySelector(sel); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 200) n++; return n; }"""
-
-
-def save(shot, page, name):
-    path = shot(page, name)
-    shutil.copy(path, f"/tmp/shots-h15/{name}.png")
 
 
 def test_mirror_makes_the_decoder_the_encoder_reversed(page):
@@ -49,5 +43,5 @@ def test_the_code_space_fills_while_training_and_a_click_draws_a_digit(browser, 
         page.wait_for_function("document.querySelectorAll('#ae-reconstructions canvas').length === 12", timeout=30_000)
         assert page.locator("#ae-originals canvas").count() == 12
         page.wait_for_selector("#ae-train:not([disabled])", timeout=120_000)   # the run ended
-        save(shot, page, name)
+        shot(page, name)
     cancel_active_jobs(server.url)

@@ -2,20 +2,12 @@
 and the recall table; train a small char model and sample text; phone width too."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
 from browser_support import watched_page
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/shots-h14")
-
-
-def keep(path: Path, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(path, SHOTS / f"{name}.png")
 
 
 def open_sequences(page, preset: str):
@@ -47,7 +39,7 @@ def test_memory_preset_trains_and_shows_gradient_through_time_and_the_recall_tab
     verdicts = {rows.nth(i).locator("td").last.inner_text() for i in range(8)}
     assert verdicts <= {"recalled", "forgot"} and verdicts
     assert "simple_rnn" in page.locator("#seq-time").get_attribute("aria-label")
-    keep(shot(page, "sequences-memory-1280"), "sequences-memory-1280")
+    shot(page, "sequences-memory-1280")
 
 
 def test_char_model_samples_text_after_training(page, shot):
@@ -62,7 +54,7 @@ def test_char_model_samples_text_after_training(page, shot):
     page.wait_for_function("document.querySelectorAll('#seq-sample-list li').length >= 2")
     texts = page.locator("#seq-sample-list li").all_inner_texts()
     assert texts[0] != texts[1]                        # "Sample now" draws with a new seed
-    keep(shot(page, "sequences-text-1280"), "sequences-text-1280")
+    shot(page, "sequences-text-1280")
 
 
 def test_sequences_page_fits_a_phone(browser, server, shot):
@@ -72,4 +64,4 @@ def test_sequences_page_fits_a_phone(browser, server, shot):
         width = pg.evaluate("document.documentElement.scrollWidth")
         assert width <= 392, f"page is {width}px wide on a 390px phone"
         assert pg.locator("#seq-time").bounding_box()["width"] <= 390
-        keep(shot(pg, "sequences-phone"), "sequences-phone")
+        shot(pg, "sequences-phone")

@@ -2,8 +2,6 @@
 coordinates dims the table, a trial opens in the playground, "narrow" starts the next sweep; phone width too."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import httpx
 import pytest
@@ -11,12 +9,6 @@ import pytest
 from browser_support import watched_page
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp/shots-h13s")
-
-
-def keep(path: Path, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    shutil.copy(path, SHOTS / f"{name}.png")
 
 
 def cancel_sweeps(server) -> None:
@@ -48,7 +40,7 @@ def test_a_six_trial_sweep_fills_the_scatter_and_the_table(page, server, shot):
         assert "best: trial" in page.locator("#sweep-best").inner_text()
         sweep = httpx.get(f"{server.url}/api/sweeps/{sweep_id}", timeout=30).json()
         assert sweep["counts"] == {"completed": 6}
-        keep(shot(page, "sweeps-1280"), "sweeps-1280")
+        shot(page, "sweeps-1280")
 
         # brush the top half of the first axis (learning rate) of the parallel coordinates
         box = page.locator("#sweep-parallel").bounding_box()
@@ -60,7 +52,7 @@ def test_a_six_trial_sweep_fills_the_scatter_and_the_table(page, server, shot):
         selected = int(page.locator("#sweep-parallel").get_attribute("data-selected"))
         assert 0 < selected < 6
         assert page.locator("#sweep-table tbody tr.dimmed").count() == 6 - selected
-        keep(shot(page, "sweeps-brushed"), "sweeps-brushed")
+        shot(page, "sweeps-brushed")
 
         # sort by the metric: the best trial comes first
         page.click("#sweep-table button[data-sort='best']")
@@ -94,7 +86,7 @@ def test_a_six_trial_sweep_fills_the_scatter_and_the_table(page, server, shot):
         cancel_sweeps(server)
 
 
-def test_sweeps_page_fits_a_phone(browser, server):
+def test_sweeps_page_fits_a_phone(browser, server, shot):
     with httpx.Client(base_url=server.url, timeout=30) as c:
         base = c.get("/api/catalog").json()["sweeps"]["base"]
         base["training"]["epochs"] = 3
@@ -109,7 +101,7 @@ def test_sweeps_page_fits_a_phone(browser, server):
             for sel in ("#sweep-start", "#sweep-scatter", "#sweep-parallel"):
                 box = pg.locator(sel).bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= 390, sel
-            pg.screenshot(path=str(SHOTS / "sweeps-390.png"), full_page=True)
+            shot(pg, "sweeps-390")
     finally:
         cancel_sweeps(server)
 

@@ -46,7 +46,8 @@ def test_epoch_zero_activations_are_the_starting_weights_on_the_first_training_r
 
 def test_edges_stay_fixed_while_the_outputs_change():
     all_frames = frames()
-    assert [f["epoch"] for f in all_frames] == [0, 1, 2]
+    epochs = [f["epoch"] for f in all_frames]   # epoch 1's frame is there unless it came within 1 ms (max_fps)
+    assert epochs[0] == 0 and epochs[-1] == 2 and set(epochs) <= {0, 1, 2}   # the first and the last are forced
     first, last = all_frames[0]["activations"], all_frames[-1]["activations"]
     for a, b in zip(first, last):
         assert a["edges"] == b["edges"]
