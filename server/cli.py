@@ -30,6 +30,13 @@ def cmd_serve(args) -> int:
         settings.threads = args.threads
     if args.executor:
         settings.executor = args.executor
+    if args.ray_address:
+        settings.ray_address = args.ray_address
+    if settings.executor == "ray":
+        from .jobs.ray_executor import INSTALL_HINT, ray_available
+        if not ray_available():
+            print(f"nnplay serve: {INSTALL_HINT}", file=sys.stderr)
+            return 2
     if not (settings.api_token or is_loopback(args.host) or args.allow_unauthenticated):
         print(unauthenticated_refusal(args.host), file=sys.stderr)
         return 2
@@ -250,9 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=_threads_arg, default=None,
                        help="BLAS threads per job: auto (default, also NNPLAY_THREADS): the free cores for a job "
                             "that trains alone, one thread each while several train; or a fixed number")
-    serve.add_argument("--executor", choices=["local", "thread"], default=None,
-                       help="where jobs train: local (a process per job, the default) or thread (threads of "
-                            "the server: no isolation, for tests); also NNPLAY_EXECUTOR")
+    serve.add_argument("--executor", choices=["local", "thread", "ray"], default=None,
+                       help="where jobs train: local (a process per job, the default), thread (threads of the "
+                            "server: no isolation, for tests) or ray (tasks on a Ray cluster: pip install "
+                            "'nnplay[ray]'); also NNPLAY_EXECUTOR")
+    serve.add_argument("--ray-address", default=None,
+                       help="the Ray cluster jobs run on (host:port of its head, as `ray start --head` prints; "
+                            "also NNPLAY_RAY_ADDRESS); without one, --executor ray starts a Ray instance of its "
+                            "own on 127.0.0.1")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                        help="uvicorn's log level (default info: one access-log line per request)")
     serve.add_argument("--allowed-hosts", default="",

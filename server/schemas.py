@@ -419,12 +419,24 @@ class WeightsPublic(BaseModel):
     shapes: dict[str, list[int]]
 
 
+class RayNodePublic(BaseModel):
+    node_id: str
+    alive: bool
+    address: str
+    resources: dict[str, float]  # Ray's totals: CPU, memory, object_store_memory, custom ones
+
+
 class HealthPublic(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"status": "ok", "version": "0.1.0", "executor": "local"}]})
+        {"status": "ok", "version": "0.1.0", "executor": "local"},
+        {"status": "ok", "version": "0.1.0", "executor": "ray", "ray_address": "127.0.0.1:6379", "nodes": [
+            {"node_id": "5f1c...", "alive": True, "address": "127.0.0.1",
+             "resources": {"CPU": 2.0, "memory": 8e9, "object_store_memory": 2e8}}]}]})
     status: Literal["ok"]
     version: str
-    executor: Literal["local", "thread"]  # where jobs train (Settings.executor)
+    executor: Literal["local", "thread", "ray"]  # where jobs train (Settings.executor)
+    ray_address: str | None = None               # Ray only: the cluster the server joined
+    nodes: list[RayNodePublic] | None = None     # Ray only: every node the cluster knows
 
 
 class CatalogPublic(BaseModel):

@@ -66,8 +66,10 @@ class Settings:
     api_token: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_API_TOKEN") or None)
     # names served besides 127.0.0.1, localhost and [::1] (server/security.py: DNS rebinding and Origin checks)
     allowed_hosts: list[str] = field(default_factory=lambda: split_names(os.environ.get("NNPLAY_ALLOWED_HOSTS")))
-    # where jobs train: "local" (a process per job) or "thread" (threads of the server; tests)
+    # where jobs train: "local" (a process per job), "thread" (threads of the server; tests) or "ray" (tasks on
+    # the Ray cluster at ray_address; none: a Ray instance of this server's own on 127.0.0.1)
     executor: str = field(default_factory=lambda: os.environ.get("NNPLAY_EXECUTOR") or "local")
+    ray_address: str | None = field(default_factory=lambda: os.environ.get("NNPLAY_RAY_ADDRESS") or None)
     # light jobs (engine/cost.py: an epoch and a set of frames within the engine's light_job_flops) run beside
     # the workers_jobs heavy ones, up to this many at a time, queued apart (0: one queue for every job)
     max_light_jobs: int = field(default_factory=lambda: _env("NNPLAY_MAX_LIGHT_JOBS", 64))

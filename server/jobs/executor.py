@@ -2,8 +2,8 @@
 
 `Executor` is the interface the manager uses (docs/DESIGN.md, "Executors"). `LocalProcessExecutor` runs every
 job in its own process (spawn context), so a crash, a MemoryError or a job stuck inside NumPy never touches the
-server; `ThreadExecutor` (thread_executor.py) runs jobs in threads of the server, for fast tests.
-A distributed executor (Ray: issue 13, not built yet) implements the same interface. One contract suite
+server; `ThreadExecutor` (thread_executor.py) runs jobs in threads of the server, for fast tests;
+`RayExecutor` (ray_executor.py) runs each job as a task on a Ray cluster. One contract suite
 (tests/server/test_executor_contract.py) runs against each.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .worker import init_option, run_job
 
 
 class Executor(Protocol):
-    name: str  # "local" | "thread": GET /api/health's "executor"
+    name: str  # "local" | "thread" | "ray": GET /api/health's "executor"
 
     def start(self, artifacts: ArtifactStore) -> None:
         """Called once by the manager, on its event loop, before any submit: where models go."""
@@ -49,7 +49,7 @@ class Executor(Protocol):
         """Batches of messages in arrival order; per job: Events, then exactly one Finished or Failed."""
 
     def describe(self) -> dict:
-        """{"executor": name, ...}: what GET /api/health reports (a cluster executor adds its nodes)."""
+        """{"executor": name, ...}: what GET /api/health reports (Ray adds its address and nodes)."""
 
     async def shutdown(self) -> None:
         """Stop every job's worker (no terminal messages are owed after this) and release resources."""
@@ -282,7 +282,7 @@ class LocalProcessExecutor:
 
 
 def make_executor(settings, train_path: str = "engine:train") -> Executor:
-    """The executor `settings.executor` names ("local" or "thread")."""
+    """The executor `settings.executor` names ("local", "thread" or "ray")."""
     common = {"train_path": train_path, "checkpoint_seconds": settings.checkpoint_seconds,
               "cancel_grace": settings.cancel_grace_seconds}
     if settings.executor == "local":
@@ -294,4 +294,7 @@ def make_executor(settings, train_path: str = "engine:train") -> Executor:
     if settings.executor == "thread":
         from .thread_executor import ThreadExecutor
         return ThreadExecutor(**common)
-    raise ValueError(f"executor: {settings.executor!r} is not one of local, thread")
+    if settings.executor == "ray":
+        from .ray_executor import RayExecutor   # imports Ray itself only when it starts
+        return RayExecutor(address=settings.ray_address, **common)
+    raise ValueError(f"executor: {settings.executor!r} is not one of local, thread, ray")

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/api", tags=["health"], route_class=StrictJSONRoute)
             summary="Liveness, version and where jobs run")
 async def read_health(request: Request) -> dict:
     """Answers while the server runs, with its version and the executor jobs train on (`local`: a process per
-    job, `thread`: threads of the server); needs no token."""
+    job, `thread`: threads of the server, `ray`: tasks on a Ray cluster, with its address and nodes); needs
+    no token."""
     manager = getattr(request.app.state, "manager", None)  # None: an app whose lifespan has not run
     if manager is None:
         return {"status": "ok", "version": VERSION, "executor": request.app.state.settings.executor}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -34,8 +35,8 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         os._exit(3)
     if mode == "crash_thread":  # what a dying worker looks like to a thread: not an Exception
         raise SystemExit(3)
-    if mode == "where":  # which process the job runs on (test_pooled_executor: light jobs share the warm one)
-        on_event({"type": "where", "pid": os.getpid()})
+    if mode == "where":  # which process (and, in a Ray worker, which node) the job runs on
+        on_event({"type": "where", "pid": os.getpid(), "node_id": _ray_node_id()})
     if engine_options.get("init_from"):  # the model file it starts from, as the worker's machine sees it
         with open(engine_options["init_from"], "rb") as f:
             on_event({"type": "init", "content": f.read().decode()})
@@ -64,3 +65,9 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         control.end_epoch(epoch)
     return FakeResult(model, outcome="completed", message=f"{model.epochs} epochs", best_epoch=model.epochs)
 
+
+def _ray_node_id() -> str | None:
+    ray = sys.modules.get("ray")   # only a Ray worker (or a Ray driver) has it loaded
+    if ray is None or not ray.is_initialized():
+        return None
+    return ray.get_runtime_context().get_node_id()

@@ -1,7 +1,8 @@
 """The executor contract (docs/DESIGN.md, "Executors"): one suite, run against every executor.
 
 Each test is parametrised over EXECUTORS ("local": a process per job, "thread": threads of this process,
-"pooled": the warm pool); a new executor is added to that list. The train function is tests/server/fake_train.py
+"pooled": the warm pool, "ray": tasks on a two-node Ray cluster on 127.0.0.1, every job on the node that is not
+this process's, see ray_cluster.py; skipped without Ray); a new executor is added to that list. The train function is tests/server/fake_train.py
 (no engine, behaviour chosen by the spec), so the suite tests the executor and the manager, not training.
 """
 from __future__ import annotations
@@ -18,13 +19,15 @@ from server.jobs.messages import Event, Failed, Finished
 from server.jobs.storage import Storage
 
 # "pooled": PooledExecutor's warm pool (light jobs as threads of a shared process), every job sent there
-EXECUTORS = ["local", "thread", "pooled"]
-CRASH_MODE = {"local": "crash", "thread": "crash_thread", "pooled": "crash"}  # a dying worker
+EXECUTORS = ["local", "thread", "pooled", "ray"]
+CRASH_MODE = {"local": "crash", "thread": "crash_thread", "pooled": "crash", "ray": "crash"}  # a dying worker
 LONG = {"epochs": 100_000, "seconds": 0.02}  # runs until cancelled; answers commands every epoch
 
 
 @pytest.fixture(params=EXECUTORS)
 def kind(request):
+    if request.param == "ray":
+        request.getfixturevalue("ray_cluster")   # started once per session; skips when Ray is not installed
     return request.param
 
 
@@ -40,6 +43,10 @@ def make_executor(kind: str, grace: float = 2.0):
         from server.jobs.executor import LocalProcessExecutor
         from server.jobs.pooled_executor import PooledExecutor
         return PooledExecutor(LocalProcessExecutor(**common), processes=1, default_lane="light", **common)
+    if kind == "ray":   # this process is already connected to the test cluster: the executor joins it
+        from ray_cluster import WORKER_RESOURCE
+        from server.jobs.ray_executor import RayExecutor
+        return RayExecutor(resources={WORKER_RESOURCE: 0.01}, **common)
     raise ValueError(kind)
 
 
