@@ -15,6 +15,10 @@ MAX_NEURONS_PER_LAYER = 64
 ACTIVATION_ROWS = 64                    # the fixed training batch whose layer outputs each histograms frame shows,
 ACTIVATION_VALUES = 8192                # fewer rows for wide inputs (MNIST: 10 images; a CNN forward is costly)
 SAME_AS_INPUT = ("flatten", "dropout")  # outputs that repeat the layer before them (dropout at inference)
+# beside a boundary, the histograms and gradient norms go with every 2nd set of frames (and every forced one):
+# they are the side panels, the boundary is what a class watches, and they were half of a set's CPU and two
+# of its three socket messages
+HISTOGRAMS_EVERY = 2
 
 
 def b64(arr: np.ndarray) -> str:
@@ -90,6 +94,7 @@ class Probes:
         self.model, self.stream = model, stream
         self.min_interval = 1.0 / stream["max_fps"]
         self.next_due = -np.inf   # when the next set of frames is due (perf_counter seconds)
+        self.sets = 0             # sets sent since the last one with histograms (HISTOGRAMS_EVERY)
         self.task = dataset.task
         can_draw = dataset.domain is not None and dataset.features is not None and model.pipeline.features
         self.domain = dataset.domain if (can_draw and stream["boundary"]) else None
@@ -114,7 +119,8 @@ class Probes:
         self.hidden = HiddenSpace.for_run(model, dataset, stream)   # stream.hidden_layer set: hidden_space frames
 
     def emit(self, emit, epoch: int, force: bool = False) -> None:
-        """Send the frames, at most `max_fps` per second unless forced (first and last epoch).
+        """Send the frames, at most `max_fps` per second unless forced (first and last epoch); beside a
+        boundary, the histograms and gradient norms with every HISTOGRAMS_EVERY-th set and every forced one.
 
         The frames keep a schedule of one set every 1/max_fps s, not a gap of at least 1/max_fps after the last
         set: epochs of 33 ms at max_fps 12 then give 12 sets a second (a set every 2 or 3 epochs), not 10
@@ -128,7 +134,9 @@ class Probes:
             emit(self.boundary(epoch))
         if self.hidden is not None:
             emit(self.hidden.frame(epoch))
-        if self.stream["histograms"]:
+        self.sets += 1
+        if self.stream["histograms"] and (force or self.domain is None or self.sets >= HISTOGRAMS_EVERY):
+            self.sets = 0
             emit(self.histograms(epoch))
             emit(self.gradient_norms(epoch))
         if self.recurrent and self.stream.get("time_gradients", True) and self.batch_y is not None:
