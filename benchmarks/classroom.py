@@ -150,6 +150,21 @@ def cpu_seconds(pid: int) -> dict:
     return {"server": server, "workers": workers}
 
 
+def cpu_by_niceness(pid: int) -> dict[int, float]:
+    """CPU s of the server's live descendants by niceness: the pool processes run at 5, heavy workers at 15
+    (the heavy jobs' share of the machine while the class runs; reaped children are not counted)."""
+    out: dict[int, float] = {}
+    todo = _children(pid)
+    while todo:
+        child = todo.pop()
+        g = _stat(child)
+        if g is not None:
+            nice = int(g[16])                                # field 19: nice
+            out[nice] = out.get(nice, 0.0) + (int(g[11]) + int(g[12])) / CLK
+            todo += _children(child)
+    return out
+
+
 # -- one student ---------------------------------------------------------------------------------------
 
 async def student(http: httpx.AsyncClient, ws_base: str, spec: dict) -> dict:
@@ -236,7 +251,7 @@ async def heavy_scenario(url: str, n: int, epochs: int, limit: int, pid: int, ca
                 break
             await asyncio.sleep(0.5)
         before = {j: ((await http.get(f"/api/jobs/{j}")).json(), time.perf_counter()) for j in heavy}
-        c0, t0 = cpu_seconds(pid), time.perf_counter()
+        c0, n0, t0 = cpu_seconds(pid), cpu_by_niceness(pid), time.perf_counter()
         task = asyncio.ensure_future(run_class(url, n, epochs, 1000))
         done, _ = await asyncio.wait([task], timeout=cap)
         starved = not done
@@ -244,7 +259,8 @@ async def heavy_scenario(url: str, n: int, epochs: int, limit: int, pid: int, ca
             for j in heavy:
                 await http.post(f"/api/jobs/{j}/cancel")
         students = await task
-        c1, t1 = cpu_seconds(pid), time.perf_counter()
+        c1, n1, t1 = cpu_seconds(pid), cpu_by_niceness(pid), time.perf_counter()
+        by_nice = {k: n1.get(k, 0.0) - n0.get(k, 0.0) for k in n1}
         progress = {}
         for j in heavy:
             after = (await http.get(f"/api/jobs/{j}")).json()
@@ -253,7 +269,8 @@ async def heavy_scenario(url: str, n: int, epochs: int, limit: int, pid: int, ca
                            "epochs_per_min": 60 * done / (t1 - t0), "images_per_s": done * limit / (t1 - t0)}
             await http.post(f"/api/jobs/{j}/cancel")
     cpu = {k: c1[k] - c0[k] for k in c0}
-    return students, {"jobs": progress, "cpu": cpu, "seconds": t1 - t0, "starved_after_s": cap if starved else None}
+    return students, {"jobs": progress, "cpu": cpu, "seconds": t1 - t0, "starved_after_s": cap if starved else None,
+                      "cpu_by_niceness": by_nice}
 
 
 # -- report --------------------------------------------------------------------------------------------
@@ -335,6 +352,9 @@ def main() -> int:
             print(f"heavy + light: load average {common.load_average()}"
                   + (f"; the class was still waiting after {heavy['starved_after_s']:g} s: the MNIST jobs were "
                      f"cancelled to let it run" if heavy["starved_after_s"] else ""))
+            shares = ", ".join(f"nice {k}: {v:.1f} s ({v / heavy['seconds']:.2f} cores)"
+                               for k, v in sorted(heavy["cpu_by_niceness"].items()))
+            print(f"  workers' CPU while the class ran, by niceness (pool 5, heavy 15): {shares}")
             for j, p in heavy["jobs"].items():
                 print(f"  MNIST job {j}: {p['epochs_during']} epochs in {heavy['seconds']:.1f} s "
                       f"({p['epochs_per_min']:.1f}/min, {p['images_per_s']:.0f} images/s)")

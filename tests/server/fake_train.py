@@ -35,8 +35,9 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
         os._exit(3)
     if mode == "crash_thread":  # what a dying worker looks like to a thread: not an Exception
         raise SystemExit(3)
-    if mode == "where":  # which process (and, in a Ray worker, which node) the job runs on
-        on_event({"type": "where", "pid": os.getpid(), "node_id": _ray_node_id()})
+    if mode == "where":  # which process (and, in a Ray worker, which node) the job runs on, at what niceness
+        on_event({"type": "where", "pid": os.getpid(), "node_id": _ray_node_id(),
+                  "nice": os.getpriority(os.PRIO_PROCESS, 0)})
     if engine_options.get("init_from"):  # the model file it starts from, as the worker's machine sees it
         with open(engine_options["init_from"], "rb") as f:
             on_event({"type": "init", "content": f.read().decode()})

@@ -4,13 +4,15 @@ job start while every heavy slot and the heavy queue are taken."""
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import engine
 from server.jobs.artifacts import LocalArtifactStore
 from server.jobs.executor import LocalProcessExecutor
 from server.jobs.manager import JobManager
 from server.jobs.messages import Event, Failed, Finished
-from server.jobs.pooled_executor import PooledExecutor
+from server.jobs.pool import LIGHT_NICENESS
+from server.jobs.pooled_executor import HEAVY_NICENESS, PooledExecutor
 from server.jobs.storage import Storage
 from server_support import tiny_spec
 from test_executor_contract import run, until_terminal, wait_done
@@ -46,13 +48,17 @@ def test_light_jobs_share_the_warm_process_and_a_heavy_job_gets_its_own(tmp_path
                 if isinstance(m, (Finished, Failed)):
                     ended.add(m.job_id)
         await executor.shutdown()
-        pids = {m.job_id: m.event["pid"] for m in seen if isinstance(m, Event) and m.event["type"] == "where"}
-        return warm_pid, pids, [m for m in seen if isinstance(m, (Finished, Failed))]
+        where = {m.job_id: m.event for m in seen if isinstance(m, Event) and m.event["type"] == "where"}
+        return warm_pid, where, [m for m in seen if isinstance(m, (Finished, Failed))]
 
-    warm_pid, pids, seen_ends = run(body())
-    assert "light1" in pids and "light2" in pids, seen_ends
-    assert pids["light1"] == pids["light2"] == warm_pid
-    assert pids["heavy"] != warm_pid
+    warm_pid, where, seen_ends = run(body())
+    assert "light1" in where and "light2" in where, seen_ends
+    assert where["light1"]["pid"] == where["light2"]["pid"] == warm_pid
+    assert where["heavy"]["pid"] != warm_pid
+    # the CPU shares: light jobs' pool at 5, a heavy job at 15 (its worker's own +10 once made that 19)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert where["light1"]["nice"] == min(19, base + LIGHT_NICENESS)
+    assert where["heavy"]["nice"] == max(base, HEAVY_NICENESS)
 
 
 def test_a_dying_pool_process_fails_its_light_jobs_only_and_is_replaced(tmp_path):
