@@ -39,6 +39,15 @@ def set_threads_from_argv(argv: list[str] | None = None) -> None:
             os.environ[var] = value
 
 
+def apply_engine_threads(threads: int | None) -> None:
+    """After numpy has loaded: give the engine's batch split `--threads` (engine/parallel.py), as the server's
+    workers and `nnplay train` do; it runs BLAS on one thread per block, so PyTorch's N threads face the
+    engine's N threads, not N BLAS threads."""
+    if threads:
+        from engine import parallel
+        parallel.set_threads(threads)
+
+
 def base_parser(description: str, epochs: int) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--mnist-dir", type=Path, default=None,
@@ -96,9 +105,11 @@ def engine_version() -> str:
 def environment_lines() -> list[str]:
     """Machine facts that decide a timing: CPUs, load, thread settings, library versions, engine commit."""
     import numpy as np
+    from engine import parallel
     threads = ", ".join(f"{v}={os.environ[v]}" for v in THREAD_VARS if v in os.environ) or "unset"
     return [f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
-            f"load average {load_average()}, threads: {threads}", f"engine at {engine_version()}"]
+            f"load average {load_average()}, threads: {threads}, engine batch split: {parallel.threads()} "
+            f"thread(s)", f"engine at {engine_version()}"]
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:

@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = parser.parse_args()
+    common.apply_engine_threads(args.threads)
     make_layers, batch, epochs, description = MODELS[args.model]
     args.batch, args.epochs = args.batch or batch, args.epochs or epochs
     layers = make_layers()

@@ -227,6 +227,7 @@ def main() -> None:
     parser = common.base_parser(__doc__.splitlines()[0], epochs=5)
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = parser.parse_args()
+    common.apply_engine_threads(args.threads)
     folder = common.mnist_dir(args.mnist_dir)
     spec = job_spec(folder, args)
     ds = engine.load_dataset(spec["dataset"])

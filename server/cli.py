@@ -152,11 +152,13 @@ def summary_line(result, seconds: float, out: str) -> str:
 
 
 def cmd_train(args) -> int:
+    from .jobs.threads import apply_job_threads
     from .jobs.worker import set_thread_env
-    set_thread_env(max(1, args.threads))  # before numpy is imported
+    set_thread_env(1)  # before numpy is imported: one BLAS thread per block of the batch
     from tqdm import tqdm
 
     import engine
+    apply_job_threads(max(1, args.threads))   # the engine's batch split (server/jobs/threads.py)
 
     try:
         with open(args.spec) as f:
@@ -224,7 +226,7 @@ SERVE_EPILOG = """environment:
   NNPLAY_API_TOKEN     secret needed to start, steer and delete jobs (the page asks for it once)
   NNPLAY_ALLOWED_HOSTS more names the server answers to (like --allowed-hosts)
   NNPLAY_WORKERS_JOBS  jobs that train at once (like --workers-jobs)
-  NNPLAY_THREADS       BLAS threads per job (like --threads)
+  NNPLAY_THREADS       threads per job (like --threads)
   NNPLAY_MAX_*         limits (layers, units, queued jobs, body and image sizes): see /api/catalog's limits
 
 examples:
@@ -255,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="jobs that train at once; more wait in the queue (default: NNPLAY_WORKERS_JOBS, "
                             "else the number of cores)")
     serve.add_argument("--threads", type=_threads_arg, default=None,
-                       help="BLAS threads per job: auto (default, also NNPLAY_THREADS): the free cores for a job "
+                       help="threads per job: auto (default, also NNPLAY_THREADS): the free cores for a job "
                             "that trains alone, one thread each while several train; or a fixed number")
     serve.add_argument("--executor", choices=["local", "thread", "ray"], default=None,
                        help="where jobs train: local (a process per job, the default), thread (threads of the "
@@ -283,8 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("spec", help="job spec JSON file")
     train.add_argument("--out", default="model.npz", help="where to write the trained model (.npz)")
     train.add_argument("--threads", type=int, default=1,
-                       help="BLAS threads (default 1: the engine's matrices are small, and extra BLAS threads "
-                            "spin and slow training down on a busy machine)")
+                       help="threads for this job (default 1): a conv net's or a large dense net's batch is split "
+                            "over them (one BLAS thread each); more than the free cores slows training down")
     train.add_argument("--verbose", "-v", action="store_true",
                        help="also print every epoch's metrics on its own line (default: one progress line on "
                             "a terminal, then a summary)")

@@ -15,6 +15,7 @@ from ..errors import SpecError
 from ..params import Param
 from .base import WeightedLayer
 from .common import LAYERS, weighted_options
+from .rows import RowBlocks
 
 MAX_FILTERS = 512
 MAX_KERNEL = 15
@@ -75,7 +76,7 @@ def scatter_windows(dwin: np.ndarray, padded_shape: tuple, sh: int, sw: int) -> 
                      Param("padding", "choice", "valid", choices=("valid", "same"),
                            help="valid: no padding; same: zero-pad so stride 1 keeps height and width"),
                  ] + weighted_options("glorot_uniform"))
-class Conv2D(WeightedLayer):
+class Conv2D(RowBlocks, WeightedLayer):
     def compute_output_shape(self, input_shape):
         c, h, w = check_image_shape(input_shape, "conv2d")
         self.kh, self.kw = pair(self.config["kernel_size"], "kernel_size")
@@ -97,7 +98,7 @@ class Conv2D(WeightedLayer):
             # an inference pass (the end-of-epoch evaluation, predict) lets the training buffers go, so they are
             # not held on top of its own chunk's arrays; the next training batch allocates them again
             self.__dict__.pop("_scratch", None)
-            self._ones_row = self.cols = None      # self.cols was a view of the training columns buffer
+            self._ones_row = self.cols = self._buf = self._xp = None   # views of the training buffers
         return super().forward(x, training)
 
     def scratch(self, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
@@ -114,81 +115,98 @@ class Conv2D(WeightedLayer):
                 buffers[name] = buf
         return buf
 
-    def pad(self, x):
-        """x (N, C, H, W) zero-padded to (N, C, Hp, Wp): into a reused buffer whose border stays zero."""
-        if not (self.pt or self.pb or self.pl or self.pr):
-            return x
-        n, c, h, w = x.shape
-        xp = self.scratch("xp", (n, c, h + self.pt + self.pb, w + self.pl + self.pr), x.dtype, zero=True)
-        xp[:, :, self.pt : self.pt + h, self.pl : self.pl + w] = x
-        return xp
-
-    def linear_forward(self, x):
+    def start_forward(self, x):
+        """The batch's shared buffers: padded input, im2col columns (+ a row of ones), [W | b], z (N, F, ho, wo)."""
         n, f, c = x.shape[0], self.config["filters"], x.shape[1]
-        xp = self.pad(x)
-        self.padded_shape = xp.shape
-        win = windows(xp, self.kh, self.kw, self.sh, self.sw, self.ho, self.wo)  # (N, C, ho, wo, kh, kw) view
+        if self.pt or self.pb or self.pl or self.pr:
+            # a reused buffer whose border stays zero; each block copies its own rows in
+            self._xp = self.scratch("xp", (n, c, x.shape[2] + self.pt + self.pb, x.shape[3] + self.pl + self.pr),
+                                    x.dtype, zero=True)
+        else:
+            self._xp = None
+        self.padded_shape = (n, c, x.shape[2] + self.pt + self.pb, x.shape[3] + self.pl + self.pr)
         # im2col for the whole batch, (C, kh, kw, N, ho, wo) = (K, N*L): one copy into a reused buffer, so
-        # the forward product and the weight gradient are each one large GEMM (which OpenBLAS can also
-        # split over two threads) instead of N small per-sample products. The buffer has one more row of
-        # ones, so the bias rides in the same GEMM: adding it to the transposed output afterwards was a
-        # slow broadcast pass (as long as conv1's whole product)
+        # the forward product and the weight gradient are each one large GEMM instead of N small per-sample
+        # products; a block of rows is a block of columns. The buffer has one more row of ones, so the bias
+        # rides in the same GEMM: adding it to the transposed output afterwards was a slow broadcast pass
+        # (as long as conv1's whole product)
         k, cells = c * self.kh * self.kw, n * self.ho * self.wo
         buf = self.scratch("cols", (k + 1, cells), x.dtype)
         if self.__dict__.get("_ones_row") is not buf:       # a new buffer: set its row of ones once
             buf[k] = 1
             self._ones_row = buf
-        np.copyto(buf[:k].reshape(c, self.kh, self.kw, n, self.ho, self.wo), win.transpose(1, 4, 5, 0, 2, 3))
+        self._buf = buf
         self.cols = buf[:k]                                                        # (K, N*L)
-        wb = np.empty((f, k + 1), dtype=x.dtype)                                   # [W | b]
+        wb = self._wb = np.empty((f, k + 1), dtype=x.dtype)                        # [W | b]
         wb[:, :k] = self.params["W"].reshape(f, k)
         wb[:, k] = self.params["b"] if self.has_bias else 0
-        zf = wb @ buf                                                              # (F, K+1) @ (K+1, N*L) -> (F, N*L)
-        z = np.empty((n, f, self.ho, self.wo), dtype=zf.dtype)
-        np.copyto(z, zf.reshape(f, n, self.ho, self.wo).transpose(1, 0, 2, 3))    # -> (N, F, ho, wo)
-        return z
+        return np.empty((n, f, self.ho, self.wo), dtype=x.dtype)
 
-    def linear_backward(self, gz):
+    def forward_rows(self, x, z, rows):
+        n, c = x.shape[0], x.shape[1]
+        a, b = rows.start, rows.stop
+        xp = x
+        if self._xp is not None:
+            xp = self._xp
+            xp[a:b, :, self.pt : self.pt + x.shape[2], self.pl : self.pl + x.shape[3]] = x[a:b]
+        win = windows(xp[a:b], self.kh, self.kw, self.sh, self.sw, self.ho, self.wo)  # (n_b, C, ho, wo, kh, kw) view
+        k, cell = c * self.kh * self.kw, self.ho * self.wo
+        np.copyto(self._buf[:k].reshape(c, self.kh, self.kw, n, self.ho, self.wo)[:, :, :, a:b],
+                  win.transpose(1, 4, 5, 0, 2, 3))
+        zf = self._wb @ self._buf[:, a * cell : b * cell]               # (F, K+1) @ (K+1, n_b*L) -> (F, n_b*L)
+        np.copyto(z[a:b], zf.reshape(-1, b - a, self.ho, self.wo).transpose(1, 0, 2, 3))  # -> (n_b, F, ho, wo)
+
+    def start_backward(self, gz):
         n, f = gz.shape[0], self.config["filters"]
-        w = self.params["W"]
-        wm = w.reshape(f, -1)                                                     # (F, K)
-        gf = self.scratch("gf", (f, n, self.ho, self.wo), gz.dtype)
-        np.copyto(gf, gz.transpose(1, 0, 2, 3))                                   # (F, N, ho, wo) = (F, N*L)
-        gf = gf.reshape(f, -1)
-        # one GEMM over the whole batch: (F, N*L) @ (N*L, K), written into the (flat-buffer) gradient array
-        dw = self.grads["W"].view()
+        self._gf = self.scratch("gf", (f, n, self.ho, self.wo), gz.dtype)            # (F, N*L) once reshaped
+        if self.needs_input_grad and self.sh == 1 and self.sw == 1:
+            _, _, hp, wp = self.padded_shape
+            self._grid = self.scratch("grid", (f, n, hp, wp), gz.dtype, zero=True)   # zero where no output pixel
+
+    def backward_rows(self, gz, rows, grads, dx):
+        f, a, b = self.config["filters"], rows.start, rows.stop
+        cell = self.ho * self.wo
+        wm = self.params["W"].reshape(f, -1)                                      # (F, K)
+        gf = self._gf
+        np.copyto(gf[:, a:b], gz.transpose(1, 0, 2, 3))                          # (F, n_b, ho, wo)
+        gf = gf.reshape(f, -1)[:, a * cell : b * cell]                            # (F, n_b*L)
+        # one GEMM over the block: (F, n_b*L) @ (n_b*L, K), written into the (flat-buffer) gradient array
+        dw = grads["W"].view()
         dw.shape = wm.shape          # raises rather than silently writing into a copy
-        np.matmul(gf, self.cols.T, out=dw)
+        np.matmul(gf, self.cols[:, a * cell : b * cell].T, out=dw)
         if self.has_bias:
-            gf.sum(axis=1, out=self.grads["b"])
-        if not self.needs_input_grad:  # first layer: nobody uses d(loss)/d(image)
-            return None
+            gf.sum(axis=1, out=grads["b"])
+        if dx is None:
+            return
         if self.sh == 1 and self.sw == 1:
-            return self.input_grad_stride1(gz, wm)
-        dcols = wm.T @ gf                                                         # (K, F) @ (F, N*L) -> (K, N*L)
-        c = w.shape[1]
-        dwin = dcols.reshape(c, self.kh, self.kw, n, self.ho, self.wo).transpose(1, 2, 3, 0, 4, 5)
-        dxp = scatter_windows(dwin, self.padded_shape, self.sh, self.sw)        # (N, C, Hp, Wp)
+            self.input_grad_stride1(gz, wm, rows, dx)
+            return
+        dcols = wm.T @ gf                                                         # (K, F) @ (F, n_b*L) -> (K, n_b*L)
+        c = wm.shape[1] // (self.kh * self.kw)
+        dwin = dcols.reshape(c, self.kh, self.kw, b - a, self.ho, self.wo).transpose(1, 2, 3, 0, 4, 5)
+        dxp = scatter_windows(dwin, (b - a,) + self.padded_shape[1:], self.sh, self.sw)   # (n_b, C, Hp, Wp)
         h, w_ = self.input_shape[1], self.input_shape[2]
-        return dxp[:, :, self.pt : self.pt + h, self.pl : self.pl + w_]
+        np.copyto(dx[a:b], dxp[:, :, self.pt : self.pt + h, self.pl : self.pl + w_])
 
-    def input_grad_stride1(self, gz, wm):
-        """d(loss)/d(input) for stride 1: one GEMM, then col2im as kh*kw contiguous adds.
+    def input_grad_stride1(self, gz, wm, rows, dx):
+        """d(loss)/d(input) rows for stride 1: one GEMM, then col2im as kh*kw contiguous adds.
 
-        The batch is laid out as one tall image per channel, (C, N*Hp*Wp) with each sample's padded rows
+        The block is laid out as one tall image per channel, (C, n_b*Hp*Wp) with each sample's padded rows
         (Hp, Wp) in turn. Output pixel p = (n, y, x) sits at flat position n*Hp*Wp + y*Wp + x of the same grid
         and reads input position p + i*Wp + j for kernel offset (i, j). So with the output gradient spread on
         that grid (zeros at the positions y >= ho or x >= wo, which are no output pixel), col2im for offset
-        (i, j) is one shifted add of a contiguous (C, N*Hp*Wp) block: no short strided rows, no scatter. The
+        (i, j) is one shifted add of a contiguous (C, n_b*Hp*Wp) block: no short strided rows, no scatter. The
         grid is Hp*Wp / (ho*wo) larger than the output (1.3x for 14x14 'same'), which the GEMM pays for.
+        A sample's adds stay inside its own Hp*Wp cells, so blocks of samples need no shared buffer.
         """
-        n, (f, c, kh, kw) = gz.shape[0], self.params["W"].shape
+        (f, c, kh, kw), a, b = self.params["W"].shape, rows.start, rows.stop
         _, _, hp, wp = self.padded_shape
-        t, tail = n * hp * wp, (kh - 1) * wp + kw - 1
-        grid = self.scratch("grid", (f, n, hp, wp), gz.dtype, zero=True)          # zero where no output pixel
-        grid[:, :, : self.ho, : self.wo] = gz.transpose(1, 0, 2, 3)
-        dcols = (wm.T @ grid.reshape(f, t)).reshape(c, kh, kw, t)                # (K, F) @ (F, T) -> (C, kh, kw, T)
-        dxp = self.scratch("dxp", (c, t + tail), gz.dtype)                        # (C, T) plus the last shift's overrun
+        cells = hp * wp
+        t, tail = (b - a) * cells, (kh - 1) * wp + kw - 1
+        grid = self._grid
+        grid[:, a:b, : self.ho, : self.wo] = gz.transpose(1, 0, 2, 3)
+        dcols = (wm.T @ grid.reshape(f, -1)[:, a * cells : b * cells]).reshape(c, kh, kw, t)  # (K, F) @ (F, T)
+        dxp = self.scratch(f"dxp{a}", (c, t + tail), gz.dtype)                  # (C, T) plus the last shift's overrun
         dxp[:, :t] = dcols[:, 0, 0]
         dxp[:, t:] = 0
         for i in range(kh):
@@ -197,10 +215,8 @@ class Conv2D(WeightedLayer):
                     shift = i * wp + j
                     dxp[:, shift : shift + t] += dcols[:, i, j]
         h, w_ = self.input_shape[1], self.input_shape[2]
-        dx = np.empty((n, c, h, w_), dtype=gz.dtype)
-        np.copyto(dx, dxp[:, :t].reshape(c, n, hp, wp)[:, :, self.pt : self.pt + h, self.pl : self.pl + w_]
+        np.copyto(dx[a:b], dxp[:, :t].reshape(c, b - a, hp, wp)[:, :, self.pt : self.pt + h, self.pl : self.pl + w_]
                   .transpose(1, 0, 2, 3))
-        return dx
 
     def describe_size(self):
         return f"{self.config['filters']}@{self.kh}x{self.kw}"

@@ -7,6 +7,7 @@ from ..errors import SpecError
 from ..limits import DEFAULT_LIMITS
 from .base import WeightedLayer
 from .common import LAYERS, weighted_options
+from .rows import RowBlocks
 from ..params import Param
 
 MAX_UNITS = DEFAULT_LIMITS.max_units
@@ -17,7 +18,7 @@ MAX_UNITS = DEFAULT_LIMITS.max_units
                                       help="number of neurons; null on the output layer: the dataset's number "
                                            "(classes, vocabulary, target width)")] + weighted_options() + [
                      Param("use_bias", "bool", True, help="add a bias b to every unit (z = x W + b); false: z = x W")])
-class Dense(WeightedLayer):
+class Dense(RowBlocks, WeightedLayer):
 
     def compute_output_shape(self, input_shape):
         if self.config["units"] is None:   # engine.normalize fills an output layer's null from the dataset
@@ -44,6 +45,28 @@ class Dense(WeightedLayer):
         if not self.needs_input_grad:  # first layer: nobody uses d(loss)/d(input)
             return None
         return gz @ self.params["W"].T                 # (N, n_out) @ (n_out, n_in)
+
+    # the same arithmetic on one block of rows, when a job's batch is split over threads (engine/layers/rows.py)
+    def split_ok(self, x):
+        return x.ndim == 2               # a subclass fed (N, T, D) sequences (time_distributed) is not split
+
+    def start_forward(self, x):
+        return np.empty((x.shape[0], self.config["units"]), dtype=np.result_type(x, self.params["W"]))
+
+    def forward_rows(self, x, z, rows):
+        np.matmul(x[rows], self.params["W"], out=z[rows])   # (n_b, n_in) @ (n_in, n_out) -> (n_b, n_out)
+        if self.has_bias:
+            z[rows] += self.params["b"]
+
+    def start_backward(self, gz):
+        pass
+
+    def backward_rows(self, gz, rows, grads, dx):
+        np.matmul(self.x[rows].T, gz, out=grads["W"])   # (n_in, n_b) @ (n_b, n_out)
+        if self.has_bias:
+            gz.sum(axis=0, out=grads["b"])
+        if dx is not None:
+            np.matmul(gz, self.params["W"].T, out=dx[rows])   # (n_b, n_out) @ (n_out, n_in)
 
     def describe_size(self):
         return str(self.config["units"])

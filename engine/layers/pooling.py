@@ -17,6 +17,7 @@ from ..params import Param
 from .base import Layer
 from .common import LAYERS
 from .conv import check_image_shape, pair, window_geometry
+from .rows import split_rows
 
 MAX_POOL = 8
 
@@ -67,11 +68,19 @@ class Pool2D(Layer):
 class MaxPool2D(Pool2D):
     def forward(self, x, training=False):
         self.x, self.x_shape = x, x.shape
-        views = [x[:, :, rows, cols] for _, (rows, cols) in self.offsets()]  # each (N, C, ho, wo)
-        best = views[0].copy()
-        for v in views[1:]:
-            np.maximum(best, v, out=best)
-        self.out = best
+        n, c = x.shape[:2]
+        best = self.out = np.empty((n, c, self.ho, self.wo), dtype=x.dtype)
+        offsets = self.offsets()
+
+        def block(batch):                   # rows of the batch: a block of a split batch, or all of it
+            views = [x[batch, :, rows, cols] for _, (rows, cols) in offsets]  # each (n_b, C, ho, wo)
+            if len(views) == 1:
+                np.copyto(best[batch], views[0])
+            else:
+                np.maximum(views[0], views[1], out=best[batch])
+            for v in views[2:]:
+                np.maximum(best[batch], v, out=best[batch])
+        split_rows(n, x.size + best.size, block)
         return best
 
     def first_argmax(self):
@@ -100,22 +109,26 @@ class MaxPool2D(Pool2D):
         as the general argmax defaults to it (a window whose max is NaN equals none of its values).
         """
         bits = np.dtype(f"u{grad.dtype.itemsize}")
-        _, _, h, w = self.x_shape
+        n, _, h, w = self.x_shape
         tiled = self.ph == self.sh and self.pw == self.sw and self.ho * self.sh == h and self.wo * self.sw == w
         # windows that tile the input exactly write every pixel of dx below: no zero-fill pass needed
         dx = (np.empty if tiled else np.zeros)(self.x_shape, dtype=grad.dtype)
         dx_bits, grad_bits = dx.view(bits), grad.view(bits)
-        free = np.ones(self.out.shape, dtype=bool)  # (N, C, ho, wo): max not routed yet
-        hit = np.empty_like(free)
         *firsts, (_, (last_rows, last_cols)) = self.offsets()
-        for _, (rows, cols) in firsts:
-            np.equal(self.x[:, :, rows, cols], self.out, out=hit)
-            hit &= free
-            free ^= hit
-            # grad's bit pattern times 0/1 is grad or +0.0: a branch-free select (copyto with where= stalls
-            # on random masks; a float multiply would give -0.0 and inf * 0 = nan)
-            np.multiply(grad_bits, hit, out=dx_bits[:, :, rows, cols])
-        np.multiply(grad_bits, free, out=dx_bits[:, :, last_rows, last_cols])
+
+        def block(batch):                   # rows of the batch: a block of a split batch, or all of it
+            x, out, g = self.x[batch], self.out[batch], grad_bits[batch]
+            free = np.ones(out.shape, dtype=bool)  # (n_b, C, ho, wo): max not routed yet
+            hit = np.empty_like(free)
+            for _, (rows, cols) in firsts:
+                np.equal(x[:, :, rows, cols], out, out=hit)
+                hit &= free
+                free ^= hit
+                # grad's bit pattern times 0/1 is grad or +0.0: a branch-free select (copyto with where= stalls
+                # on random masks; a float multiply would give -0.0 and inf * 0 = nan)
+                np.multiply(g, hit, out=dx_bits[batch, :, rows, cols])
+            np.multiply(g, free, out=dx_bits[batch, :, last_rows, last_cols])
+        split_rows(n, dx.size + grad.size, block)
         return dx
 
 

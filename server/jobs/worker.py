@@ -18,7 +18,7 @@ import queue
 import time
 import traceback
 
-from .threads import THREADS_COMMAND, set_blas_threads
+from .threads import THREADS_COMMAND, apply_job_threads
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                "NUMEXPR_NUM_THREADS")
@@ -66,9 +66,7 @@ def apply_thread_command(command: dict) -> bool:
     """The executor's thread-policy command (server/jobs/threads.py): applied here, not passed to the trainer."""
     if not (isinstance(command, dict) and command.get("cmd") == THREADS_COMMAND):
         return False
-    threads = int(command["threads"])
-    set_thread_env(threads)            # for anything that reads the environment later
-    set_blas_threads(threads)          # the OpenBLAS already loaded
+    apply_job_threads(int(command["threads"]))   # the engine's batch split, between two batches
     return True
 
 
@@ -179,7 +177,8 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
             init_from: str | None = None, limits=None):
     """Process entry point (LocalProcessExecutor). Never raises: every failure becomes an ("error", ...)
     message; the model is saved to `model_path`, the local artifact store's file for this job."""
-    set_thread_env(threads)
+    set_thread_env(1)                  # one BLAS thread per block of the batch (server/jobs/threads.py)
+    apply_job_threads(threads)         # the job's threads: the engine's batch split
     try:  # training yields the CPU to the web server: the API stays responsive while jobs run
         # at least WORKER_NICENESS, never more than the executor set meanwhile (the pooled executor puts heavy
         # jobs at 15: an increment here made that 19 when it landed first, a quarter of the share meant)

@@ -136,3 +136,22 @@ def test_set_blas_threads_changes_the_loaded_openblas_at_run_time():
         assert set_blas_threads(1) and openblas_threads() == 1
     finally:
         set_blas_threads(before)
+
+
+def test_the_thread_command_gives_the_engine_batch_split_the_threads_and_blas_one_each():
+    """A job's N threads are N row blocks of each heavy layer (engine/parallel.py), each with one BLAS thread:
+    two BLAS pools called at once would put 2N threads on N cores."""
+    import numpy as np
+
+    from engine import parallel
+    np.ones((2, 2)) @ np.ones((2, 2))
+    commands = queue.Queue()
+    commands.put({"cmd": THREADS_COMMAND, "threads": 2})
+    reader = CommandReader(commands, parent_pid=__import__("os").getppid())
+    try:
+        assert reader() == []
+        assert parallel.threads() == 2 and parallel.SPLIT.parts(64, 10**6) == [slice(0, 32), slice(32, 64)]
+        assert openblas_threads() in (None, 1)
+    finally:
+        parallel.set_threads(1)
+    assert parallel.SPLIT.parts(64, 10**6) == [slice(0, 64)]
