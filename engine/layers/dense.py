@@ -7,7 +7,8 @@ from ..errors import SpecError
 from ..limits import DEFAULT_LIMITS
 from .base import WeightedLayer
 from .common import LAYERS, weighted_options
-from .rows import RowBlocks
+from ..parallel import SPLIT
+from .rows import WHOLE, add_block_grads, block_grads
 from ..params import Param
 
 MAX_UNITS = DEFAULT_LIMITS.max_units
@@ -18,7 +19,7 @@ MAX_UNITS = DEFAULT_LIMITS.max_units
                                       help="number of neurons; null on the output layer: the dataset's number "
                                            "(classes, vocabulary, target width)")] + weighted_options() + [
                      Param("use_bias", "bool", True, help="add a bias b to every unit (z = x W + b); false: z = x W")])
-class Dense(RowBlocks, WeightedLayer):
+class Dense(WeightedLayer):
 
     def compute_output_shape(self, input_shape):
         if self.config["units"] is None:   # engine.normalize fills an output layer's null from the dataset
@@ -32,12 +33,19 @@ class Dense(RowBlocks, WeightedLayer):
         return (n_in, n_out), (n_out,), n_in, n_out
 
     def linear_forward(self, x):
+        self.blocks = WHOLE
+        if SPLIT.threads > 1 and x.ndim == 2:  # (N, T, D) sequences (time_distributed's) are not split
+            self.blocks = SPLIT.parts(x.shape[0], x.size * (1 + self.config["units"] // 8))
+            if len(self.blocks) > 1:
+                return self.split_forward(x)
         z = x @ self.params["W"]                       # (N, n_in) @ (n_in, n_out) -> (N, n_out)
         if self.has_bias:
             z += self.params["b"]
         return z
 
     def linear_backward(self, gz):
+        if len(self.blocks) > 1:
+            return self.split_backward(gz)
         # into the existing arrays: the trainer's flat gradient buffer (engine/flat.py) holds them
         np.matmul(self.x.T, gz, out=self.grads["W"])   # (n_in, N) @ (N, n_out)
         if self.has_bias:
@@ -46,27 +54,32 @@ class Dense(RowBlocks, WeightedLayer):
             return None
         return gz @ self.params["W"].T                 # (N, n_out) @ (n_out, n_in)
 
-    # the same arithmetic on one block of rows, when a job's batch is split over threads (engine/layers/rows.py)
-    def split_ok(self, x):
-        return x.ndim == 2               # a subclass fed (N, T, D) sequences (time_distributed) is not split
+    # the same products on blocks of rows, when a job's batch is split over threads (engine/parallel.py); the
+    # activation stays whole-batch (N x units values: small next to the GEMMs)
+    def split_forward(self, x):
+        w, b = self.params["W"], self.params.get("b")
+        z = np.empty((x.shape[0], w.shape[1]), dtype=np.result_type(x, w))
 
-    def start_forward(self, x):
-        return np.empty((x.shape[0], self.config["units"]), dtype=np.result_type(x, self.params["W"]))
+        def block(i, rows):
+            np.matmul(x[rows], w, out=z[rows])         # (n_b, n_in) @ (n_in, n_out)
+            if b is not None:
+                z[rows] += b
+        SPLIT.run(block, self.blocks)
+        return z
 
-    def forward_rows(self, x, z, rows):
-        np.matmul(x[rows], self.params["W"], out=z[rows])   # (n_b, n_in) @ (n_in, n_out) -> (n_b, n_out)
-        if self.has_bias:
-            z[rows] += self.params["b"]
+    def split_backward(self, gz):
+        w, parts = self.params["W"], block_grads(self, len(self.blocks))
+        dx = np.empty((gz.shape[0], w.shape[0]), dtype=gz.dtype) if self.needs_input_grad else None
 
-    def start_backward(self, gz):
-        pass
-
-    def backward_rows(self, gz, rows, grads, dx):
-        np.matmul(self.x[rows].T, gz, out=grads["W"])   # (n_in, n_b) @ (n_b, n_out)
-        if self.has_bias:
-            gz.sum(axis=0, out=grads["b"])
-        if dx is not None:
-            np.matmul(gz, self.params["W"].T, out=dx[rows])   # (n_b, n_out) @ (n_out, n_in)
+        def block(i, rows):
+            np.matmul(self.x[rows].T, gz[rows], out=parts[i]["W"])   # (n_in, n_b) @ (n_b, n_out)
+            if self.has_bias:
+                gz[rows].sum(axis=0, out=parts[i]["b"])
+            if dx is not None:
+                np.matmul(gz[rows], w.T, out=dx[rows])               # (n_b, n_out) @ (n_out, n_in)
+        SPLIT.run(block, self.blocks)
+        add_block_grads(self.grads, parts)
+        return dx
 
     def describe_size(self):
         return str(self.config["units"])

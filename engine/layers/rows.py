@@ -1,6 +1,7 @@
-"""Row blocks: a weighted layer's forward and backward computed on blocks of the batch's rows at once.
+"""Row blocks: a conv layer's forward and backward computed on blocks of the batch's rows at once.
 
-engine/parallel.py decides the blocks (one, the whole batch, unless the job has several threads and the
+(dense splits only its two GEMMs, in its own linear_forward/linear_backward: a tiny network's layer is a
+few microseconds, and any extra Python frame per call shows.) engine/parallel.py decides the blocks (one, the whole batch, unless the job has several threads and the
 layer's batch is large) and runs them. A layer that mixes in `RowBlocks` (before WeightedLayer in its bases)
 implements:
 - `start_forward(x) -> z`: on the calling thread, the (N, *out) pre-activation array and any whole-batch
@@ -9,8 +10,7 @@ implements:
 - `start_backward(gz)`: whole-batch scratch for the backward pass;
 - `backward_rows(gz, rows, grads, dx)`: from gz = d(loss)/dz[rows], this block's parameter gradients into
   `grads` (one array per key, written, not added) and, when dx is not None, dx[rows].
-With one block, `linear_forward`/`linear_backward` (these by default; dense keeps its own three-line ones, a
-tiny network's per-call cost) run on the whole batch and write self.grads directly, so one thread does
+With one block, `linear_forward`/`linear_backward` run on the whole batch and write self.grads directly, so one thread does
 exactly what it did before the split existed. With several, each block's gradient goes to
 a buffer of its own and the buffers are added in block order: the same bits on every run with the same
 thread count (the rounding differs from one thread's, as a BLAS thread split's does).
@@ -84,26 +84,39 @@ class RowBlocks:
         blocks = self.blocks
         self.start_backward(grad)
         dx = self.new_input_grad(grad)
-        parts = [{k: self.block_buffer(f"grad{i}.{k}", g) for k, g in self.grads.items()} for i in range(len(blocks))]
+        parts = block_grads(self, len(blocks))
 
         def block(i, rows):
             g = grad[rows]
             gz = self.activation.backward(g, self.z[rows], self.out[rows]) if through_activation else g
             self.backward_rows(gz, rows, parts[i], dx)
         SPLIT.run(block, blocks)
-        for key, total in self.grads.items():           # block order: the same sum on every run
-            np.add(parts[0][key], parts[1][key], out=total)
-            for part in parts[2:]:
-                total += part[key]
+        add_block_grads(self.grads, parts)
         return dx
 
-    def block_buffer(self, name: str, like: np.ndarray) -> np.ndarray:
-        """A per-block gradient buffer kept across batches (written whole by its block)."""
-        buffers = self.__dict__.setdefault("_block_grads", {})
-        buf = buffers.get(name)
-        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-            buf = buffers[name] = np.empty_like(like)
-        return buf
+
+def block_grads(layer, n_blocks: int) -> list[dict[str, np.ndarray]]:
+    """One gradient buffer per block and parameter, like layer.grads, kept across batches (each is written
+    whole by its block)."""
+    buffers = layer.__dict__.setdefault("_block_grads", {})
+    parts = []
+    for i in range(n_blocks):
+        part = {}
+        for key, like in layer.grads.items():
+            buf = buffers.get((i, key))
+            if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+                buf = buffers[(i, key)] = np.empty_like(like)
+            part[key] = buf
+        parts.append(part)
+    return parts
+
+
+def add_block_grads(grads: dict[str, np.ndarray], parts: list[dict[str, np.ndarray]]) -> None:
+    """grads[key] = the blocks' partial gradients added in block order: the same sum on every run."""
+    for key, total in grads.items():
+        np.add(parts[0][key], parts[1][key], out=total)
+        for part in parts[2:]:
+            total += part[key]
 
 
 def split_rows(n: int, work: int, fn) -> None:
