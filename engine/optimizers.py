@@ -4,8 +4,11 @@ Per-parameter state lives in self.state[key]; keys are the model's "{i}.W" / "{i
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from .parallel import SPLIT
 from .params import Param
 from .registry import Registry
 
@@ -50,7 +53,12 @@ class Optimizer:
             if s is None:  # allocate once, not a throwaway default on every step
                 s = self.state[key] = {name: np.full_like(p, self._initial(init)) for name, init in self.slots.items()}
             g = grads[key]
-            self.update(p, self.clip(key, g) if self.clipping else g, s)
+            g = self.clip(key, g) if self.clipping else g
+            blocks = SPLIT.parts(p.size, 4 * p.size) if SPLIT.threads > 1 and p.ndim == 1 else None
+            if blocks is None or len(blocks) == 1:
+                self.update(p, g, s)
+            else:   # a job's threads (engine/parallel.py) update ranges of the flat vector: elementwise, same bits
+                SPLIT.run(lambda i, r: self.update(p[r], g[r], {name: a[r] for name, a in s.items()}), blocks)
 
     def clip(self, key: str, g: np.ndarray) -> np.ndarray:
         """A clipped copy of the gradient (the model's own gradient, which the probes show, is left alone):
@@ -161,9 +169,10 @@ class Adam(Optimizer):
 
 
 def scratch_pair(optimizer: Optimizer, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two work arrays shaped like `p`, kept on the optimizer (not in `state`: they are not saved)."""
+    """Two work arrays shaped like `p`, kept on the optimizer (not in `state`: they are not saved); one pair per
+    thread, as the batch split's threads update ranges of one vector at once."""
     buffers = optimizer.__dict__.setdefault("_scratch", {})
-    key = (p.shape, p.dtype.str)
+    key = (p.shape, p.dtype.str, threading.get_ident())
     pair = buffers.get(key)
     if pair is None:
         pair = buffers[key] = (np.empty_like(p), np.empty_like(p))

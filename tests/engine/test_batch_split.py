@@ -180,3 +180,20 @@ def test_one_thread_or_a_small_batch_is_one_block():
     finally:
         parallel.set_threads(1)
     assert parallel.SPLIT.parts(64, 10**9) == [slice(0, 64)]
+
+
+@pytest.mark.parametrize("name", sorted(__import__("engine.optimizers", fromlist=["OPTIMIZERS"]).OPTIMIZERS.names()))
+def test_a_split_optimizer_step_gives_the_same_bits_as_one_thread(name, split_threads):
+    """The flat vector's update is elementwise: ranges on two threads change no bit (and each thread has its
+    own scratch buffers)."""
+    def steps(threads):
+        split_threads(threads)
+        rng = np.random.default_rng(11)
+        p = rng.standard_normal(1001).astype(np.float32)
+        opt = make_optimizer({"name": name, "learning_rate": 0.01})
+        for _ in range(3):
+            opt.step({"flat": p}, {"flat": rng.standard_normal(1001).astype(np.float32)})
+        return p
+    one, two = steps(1), steps(2)
+    np.testing.assert_array_equal(two, one)
+    assert not np.array_equal(one, np.random.default_rng(11).standard_normal(1001).astype(np.float32))
