@@ -44,7 +44,9 @@ def train(job_spec, on_event=None, should_stop=None, commands=None, on_model=Non
     if mode == "raise":
         raise ValueError("bad data in fake spec")
     if mode == "threads":
-        on_event({"type": "epoch", "epoch": 1, "threads": os.environ.get("OPENBLAS_NUM_THREADS")})
+        from engine import parallel     # the job's threads are the engine's batch split; BLAS runs one per block
+        on_event({"type": "epoch", "epoch": 1, "threads": str(parallel.threads()),
+                  "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")})
         return FakeResult(FakeModel(1), outcome="completed")
     model = FakeModel()
     control = Control(0.01, on_event, commands, should_stop)

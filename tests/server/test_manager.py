@@ -149,7 +149,8 @@ def test_a_job_training_alone_gets_the_free_cores_under_the_default_thread_polic
         m.executor._busy = lambda own_threads: busy     # idle machine / other processes on every core
         job = await m.create_job({"mode": "threads"})
         await wait_done(m, job["id"])
-        assert m.storage.get_epochs(job["id"])[0]["threads"] == expected
+        epoch = m.storage.get_epochs(job["id"])[0]
+        assert epoch["threads"] == expected and epoch["blas_threads"] == "1"
         await m.shutdown()
     run(body())
 
