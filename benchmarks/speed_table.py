@@ -79,12 +79,14 @@ def summary_row(name: str, data: dict) -> list[str]:
         peer_name = "TensorFlow Playground nn.ts (Node)"
         peer = results[peer_name]
         bare = results["bare NumPy loop"]
+        floor = results.get("NumPy floor (fewest calls)")
         if "skipped" in peer:
             return [workload, f"{eng['ms_per_epoch']:.2f}", peer["skipped"], "", "", "<= 1.0x: n/a", data["load_after"]]
         wall, cpu = eng["ms_per_epoch"] / peer["ms_per_epoch"], eng["cpu_ms_per_epoch"] / peer["cpu_ms_per_epoch"]
         return [workload, f"{eng['ms_per_epoch']:.2f} (record {eng['record_ms_per_epoch']:.2f}, "
                           f"CPU {eng['cpu_ms_per_epoch']:.2f})",
-                f"nn.ts {peer['ms_per_epoch']:.2f} / bare NumPy {bare['ms_per_epoch']:.2f}",
+                f"nn.ts {peer['ms_per_epoch']:.2f} / bare NumPy {bare['ms_per_epoch']:.2f}"
+                + (f" / NumPy floor {floor['ms_per_epoch']:.2f}" if floor else ""),
                 f"{wall:.2f}x nn.ts", f"{cpu:.2f}x nn.ts",
                 f"<= 1.0x: wall {'met' if wall <= 1.0 else 'not met'}, CPU {'met' if cpu <= 1.0 else 'not met'}",
                 data["load_after"]]
