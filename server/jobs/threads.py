@@ -19,6 +19,7 @@ different count changes the summation order of the weight gradients (float round
 from __future__ import annotations
 
 import os
+import sys
 
 AUTO = "auto"
 REBALANCE_SECONDS = 15.0          # how often a running job's count is checked against the machine's load
@@ -59,6 +60,8 @@ def others_busy(own_threads: int) -> float:
 
 def apply_job_threads(n: int) -> None:
     """Give this process's training job n threads (engine/parallel.py's batch split, one BLAS thread each)."""
+    if n == 1 and "engine.parallel" not in sys.modules:
+        return                                   # nothing split yet and BLAS at 1: no engine import needed
     from engine.parallel import set_threads     # imported here: numpy must load after set_thread_env
     set_threads(n)
 

@@ -178,13 +178,13 @@ def run_job(job_id: str, spec: dict, model_path: str, events, commands, threads:
     """Process entry point (LocalProcessExecutor). Never raises: every failure becomes an ("error", ...)
     message; the model is saved to `model_path`, the local artifact store's file for this job."""
     set_thread_env(1)                  # one BLAS thread per block of the batch (server/jobs/threads.py)
-    apply_job_threads(threads)         # the job's threads: the engine's batch split
     try:  # training yields the CPU to the web server: the API stays responsive while jobs run
         # at least WORKER_NICENESS, never more than the executor set meanwhile (the pooled executor puts heavy
         # jobs at 15: an increment here made that 19 when it landed first, a quarter of the share meant)
         os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), WORKER_NICENESS))
     except OSError:
         pass
+    apply_job_threads(threads)         # the job's threads: the engine's batch split
     reader = CommandReader(commands, parent_pid or os.getppid())
     try:
         train = load_function(train_path)
