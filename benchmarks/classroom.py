@@ -1,7 +1,7 @@
 """A class at once: N simulated students each press Play on the default playground against a real `nnplay serve`.
 
 Usage: python benchmarks/classroom.py [--students 1,5,10,20,30,60] [--epochs 300] [--heavy] [--json OUT]
-                                      [--serve-arg=--workers-jobs=30] [--env NAME=VALUE ...]
+                                      [--serve-arg=--workers-jobs=30] [--env NAME=VALUE ...] [--ray-nodes 2]
 
 Each student POSTs the job the playground page posts on Play (PLAYGROUND_SPEC below: captured from
 static/js/main.js with chromium, the spiral 2-8-8-2 tanh net, adam 0.03, batch 32, frames at max_fps 12,
@@ -20,12 +20,17 @@ utime + stime; workers: every live descendant's plus what the server reaped, cut
 images, full speed) start first; once both have begun, 20 students press Play; the table row is those 20,
 and the MNIST jobs' epochs (and images/s) over the same window say whether they still progress.
 
+`--ray-nodes K` runs the jobs on Ray instead: this script starts a K-node Ray cluster on 127.0.0.1 (a head
+plus K-1 nodes, one logical CPU each, ray.cluster_utils) and the server joins it (`--executor ray
+--ray-address`); the workers' CPU then includes every Ray process (the cluster is this script's child).
+
 The server runs with a fresh NNPLAY_HOME in a temporary folder, on 127.0.0.1 only.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import copy
 import json
 import os
@@ -133,6 +138,26 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+RAY_ROOTS: list[int] = []   # --ray-nodes: the cluster's processes (this script's children), counted as workers
+
+
+def start_ray_cluster(nodes: int):
+    """A `nodes`-node Ray cluster on 127.0.0.1 owned by this process (Cluster.shutdown stops only its own)."""
+    from server.jobs.ray_executor import import_ray
+
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    import_ray("127.0.0.1")
+    from ray.cluster_utils import Cluster
+
+    before = set(_children(os.getpid()))
+    node = {"node_ip_address": "127.0.0.1", "num_cpus": 1, "object_store_memory": 100 * 2**20}
+    cluster = Cluster(initialize_head=True, connect=False, head_node_args={**node, "include_dashboard": False})
+    for _ in range(nodes - 1):
+        cluster.add_node(**node)
+    RAY_ROOTS[:] = [c for c in _children(os.getpid()) if c not in before]
+    return cluster
+
+
 def cpu_seconds(pid: int) -> dict:
     """{"server": its own CPU s, "workers": live descendants' CPU s + what was reaped (cutime + cstime)}."""
     f = _stat(pid)
@@ -140,7 +165,11 @@ def cpu_seconds(pid: int) -> dict:
         return {"server": 0.0, "workers": 0.0}
     server = (int(f[11]) + int(f[12])) / CLK           # utime, stime
     workers = (int(f[13]) + int(f[14])) / CLK          # cutime, cstime: children already waited for
-    todo = _children(pid)
+    for root in RAY_ROOTS:   # Ray's processes and what they reaped
+        g = _stat(root)
+        if g is not None:
+            workers += sum(int(x) for x in g[11:15]) / CLK
+    todo = _children(pid) + [c for root in RAY_ROOTS for c in _children(root)]
     while todo:
         child = todo.pop()
         g = _stat(child)
@@ -317,7 +346,13 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--repo", type=Path, default=REPO, help="serve this checkout (a baseline tree)")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the server, stats to this file")
+    parser.add_argument("--ray-nodes", type=int, default=0,
+                        help="run the jobs on a Ray cluster of this many nodes on 127.0.0.1 (started here)")
     args = parser.parse_args()
+    cluster = start_ray_cluster(args.ray_nodes) if args.ray_nodes else None
+    if cluster is not None:
+        atexit.register(cluster.shutdown)   # after the server has stopped, even when the run failed
+        args.serve_arg += ["--executor", "ray", "--ray-address", cluster.address]
     env = dict(e.split("=", 1) for e in args.env)
     if args.heavy or args.heavy_only:
         env.setdefault("MNIST_DIR", str(common.mnist_dir(args.mnist_dir)))
