@@ -21,8 +21,9 @@ images, full speed) start first; once both have begun, 20 students press Play; t
 and the MNIST jobs' epochs (and images/s) over the same window say whether they still progress.
 
 `--ray-nodes K` runs the jobs on Ray instead: this script starts a K-node Ray cluster on 127.0.0.1 (a head
-plus K-1 nodes, one logical CPU each, ray.cluster_utils) and the server joins it (`--executor ray
---ray-address`); the workers' CPU then includes every Ray process (the cluster is this script's child).
+plus K-1 nodes, one logical CPU each, ray.cluster_utils; idle workers kept, RAY_SYSTEM_CONFIG) and the server
+joins it (`--executor ray --ray-address`); the workers' CPU then includes every Ray process (sampled every
+0.25 s: the cluster is this script's child).
 
 The server runs with a fresh NNPLAY_HOME in a temporary folder, on 127.0.0.1 only.
 """
@@ -139,10 +140,16 @@ def _children(pid: int) -> list[int]:
 
 
 RAY_ROOTS: list[int] = []   # --ray-nodes: the cluster's processes (this script's children), counted as workers
+RAY_SEEN: dict[int, float] = {}   # every Ray process seen: its latest CPU s (Ray's workers come and go)
+# Ray keeps only num_cpus idle workers per node and kills the others after ~1 s; each of a class's tasks needs
+# a worker process of its own (~1 s of CPU to start), so the head keeps up to 64 idle ones for 10 minutes
+RAY_SYSTEM_CONFIG = {"num_workers_soft_limit": 64, "idle_worker_killing_time_threshold_ms": 600_000}
 
 
 def start_ray_cluster(nodes: int):
     """A `nodes`-node Ray cluster on 127.0.0.1 owned by this process (Cluster.shutdown stops only its own)."""
+    import threading
+
     from server.jobs.ray_executor import import_ray
 
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
@@ -151,11 +158,26 @@ def start_ray_cluster(nodes: int):
 
     before = set(_children(os.getpid()))
     node = {"node_ip_address": "127.0.0.1", "num_cpus": 1, "object_store_memory": 100 * 2**20}
-    cluster = Cluster(initialize_head=True, connect=False, head_node_args={**node, "include_dashboard": False})
+    cluster = Cluster(initialize_head=True, connect=False, head_node_args={
+        **node, "include_dashboard": False, "_system_config": RAY_SYSTEM_CONFIG})
     for _ in range(nodes - 1):
         cluster.add_node(**node)
     RAY_ROOTS[:] = [c for c in _children(os.getpid()) if c not in before]
+    threading.Thread(target=_sample_ray, daemon=True).start()
     return cluster
+
+
+def _sample_ray() -> None:
+    """Every 0.25 s: the CPU s of every live Ray process (a worker that exits keeps its last reading)."""
+    while True:
+        todo = list(RAY_ROOTS)
+        while todo:
+            pid = todo.pop()
+            f = _stat(pid)
+            if f is not None:
+                RAY_SEEN[pid] = (int(f[11]) + int(f[12])) / CLK
+                todo += _children(pid)
+        time.sleep(0.25)
 
 
 def cpu_seconds(pid: int) -> dict:
@@ -165,11 +187,8 @@ def cpu_seconds(pid: int) -> dict:
         return {"server": 0.0, "workers": 0.0}
     server = (int(f[11]) + int(f[12])) / CLK           # utime, stime
     workers = (int(f[13]) + int(f[14])) / CLK          # cutime, cstime: children already waited for
-    for root in RAY_ROOTS:   # Ray's processes and what they reaped
-        g = _stat(root)
-        if g is not None:
-            workers += sum(int(x) for x in g[11:15]) / CLK
-    todo = _children(pid) + [c for root in RAY_ROOTS for c in _children(root)]
+    workers += sum(RAY_SEEN.values())   # --ray-nodes: every Ray process's CPU
+    todo = _children(pid)
     while todo:
         child = todo.pop()
         g = _stat(child)
