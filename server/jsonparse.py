@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import pickle
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -113,10 +115,137 @@ def parse_body(body: bytes, max_depth: int, max_containers: int) -> tuple[object
     if len(body) < PROCESS_BYTES:
         return parse_json(body, max_depth)
     try:
-        return _process_pool().submit(parse_json, body, max_depth).result()
+        packed, problem = _process_pool().submit(_parse_packed, body, max_depth).result()
     except BrokenProcessPool:  # the parse process died (killed, out of memory): a new one next time
         _forget_pool()
         return parse_json(body, max_depth)
+    return unpack(packed), problem
+
+
+def loads(text: str | bytes) -> object:
+    """json.loads for stored JSON (a job's spec with inline rows can be megabytes): a big text is parsed in
+    the parse process and comes back in pieces, so no single C call holds the GIL for long."""
+    if len(text) < PROCESS_BYTES:
+        return json.loads(text)
+    try:
+        return unpack(_process_pool().submit(_loads_packed, text).result())
+    except BrokenProcessPool:
+        _forget_pool()
+        return json.loads(text)
+
+
+MEMO_ENTRIES = 8   # big stored texts (job specs with inline rows) kept decoded; each is read again and again
+_memo: "OrderedDict[int, tuple[str | bytes, object]]" = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def loads_shared(text: str | bytes) -> object:
+    """`loads` for a stored text that is read again and again (a job's spec: every read of the job, its
+    create and cancel answers): a big text decoded before gives the same value again, without a parse.
+    The value is shared between callers: read it, never change it."""
+    if len(text) < PROCESS_BYTES:
+        return json.loads(text)
+    key = hash(text)
+    with _memo_lock:
+        hit = _memo.get(key)
+        if hit is not None and hit[0] == text:   # the same text, not only the same hash
+            _memo.move_to_end(key)
+            return hit[1]
+    value = loads(text)
+    _remember(key, text, value)
+    return value
+
+
+def dumps_shared(value) -> str:
+    """`dumps`, and a big text is remembered as `value`'s, so reading it back (`loads_shared`) parses nothing."""
+    text = dumps(value)
+    if len(text) >= PROCESS_BYTES:
+        _remember(hash(text), text, value)
+    return text
+
+
+def _remember(key: int, text: str | bytes, value) -> None:
+    with _memo_lock:
+        _memo[key] = (text, value)
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_ENTRIES:
+            _memo.popitem(last=False)
+
+
+# -- big values in pieces: each pickle.loads / json.dumps call handles about PIECE_VALUES numbers, a few ms
+# of C that holds the GIL; the event loop thread gets it back between pieces (a 5 MB spec in one call: 0.3 s)
+PIECE_VALUES = 10_000
+
+
+class Pieces:
+    """A long list, pickled a slice at a time (made in the parse process, joined back by `unpack`)."""
+
+    def __init__(self, items: list):
+        step = _piece_length(items)
+        self.parts = [pickle.dumps(items[i:i + step], protocol=pickle.HIGHEST_PROTOCOL)
+                      for i in range(0, len(items), step)]
+
+
+def _piece_length(items: list) -> int:
+    """Items per piece: PIECE_VALUES numbers, counting a row by its length (row 0's: rows are alike)."""
+    first = items[0] if items else None
+    width = len(first) if isinstance(first, (list, tuple)) else 1
+    return max(1, PIECE_VALUES // max(1, width))
+
+
+def pack(value):
+    """`value` with each long list inside its objects replaced by Pieces (short lists are walked)."""
+    if isinstance(value, dict):
+        return {k: pack(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return Pieces(value) if len(value) > _piece_length(value) else [pack(v) for v in value]
+    return value
+
+
+def unpack(value):
+    """The inverse of `pack`, one piece per pickle.loads."""
+    if isinstance(value, Pieces):
+        out: list = []
+        for part in value.parts:
+            out.extend(pickle.loads(part))
+        return out
+    if isinstance(value, dict):
+        return {k: unpack(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unpack(v) for v in value]
+    return value
+
+
+def _parse_packed(body: bytes, max_depth: int) -> tuple[object, str | None]:
+    value, problem = parse_json(body, max_depth)   # in the parse process
+    return pack(value), problem
+
+
+def _loads_packed(text: str | bytes):
+    return pack(json.loads(text))
+
+
+def dumps(value) -> str:
+    """The text json.dumps(value) gives, written a piece at a time (long lists in slices of PIECE_VALUES
+    numbers), so storing a big spec never holds the GIL for long."""
+    return "".join(_dump_parts(value))
+
+
+def _dump_parts(value):
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield (", " if i else "") + json.dumps(key) + ": "
+            yield from _dump_parts(item)
+        yield "}"
+    elif isinstance(value, (list, tuple)) and len(value) > _piece_length(value):
+        step = _piece_length(value)
+        yield "["
+        for i in range(0, len(value), step):
+            yield (", " if i else "") + json.dumps(list(value[i:i + step]))[1:-1]
+        yield "]"
+    else:
+        yield json.dumps(value)
 
 
 def start() -> None:

@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+from ..jsonparse import dumps as dump_json, dumps_shared, loads_shared  # a job's spec with inline rows: megabytes
 from .errors import JobError
 from .status import ACTIVE_STATES, FINAL_STATES, JOB_STATES  # noqa: F401  (JOB_STATES: re-exported)
 
@@ -188,7 +189,7 @@ class Storage:
                                  [(self._stored_path(path), job_id) for job_id, path in rows])
 
     def _values(self, fields: dict) -> list:
-        return [json.dumps(v) if k in JSON_COLUMNS and v is not None
+        return [dump_json(v) if k in JSON_COLUMNS and v is not None
                 else self._stored_path(v) if k == "model_path" else v for k, v in fields.items()]
 
     def close(self) -> None:
@@ -210,7 +211,7 @@ class Storage:
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
             self._db.execute(
                 "INSERT INTO jobs (id, seq, status, spec, created_at, epochs, init_from, init_layers) "
-                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)", (job_id, seq, json.dumps(spec), time.time(), epochs, init_from,
+                "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)", (job_id, seq, dumps_shared(spec), time.time(), epochs, init_from,
                                                           None if init_layers is None else json.dumps(init_layers)))
         return self.get_job(job_id)
 
@@ -379,6 +380,6 @@ class Storage:
         job = dict(zip(COLUMNS, row))
         for key in JSON_COLUMNS:
             if job[key] is not None:
-                job[key] = json.loads(job[key])
+                job[key] = loads_shared(job[key]) if key == "spec" else json.loads(job[key])
         job["model_path"] = self._real_path(job["model_path"])
         return job
