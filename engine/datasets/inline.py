@@ -128,6 +128,8 @@ def _matrix(value, path: str) -> np.ndarray:
         raise SpecError("must be a non-empty list of rows, e.g. [[0.5, -1.2], [1.0, 2.0]]", path)
     if len(value) > MAX_INLINE_POINTS:
         raise SpecError(f"too many points: {len(value)}, at most {MAX_INLINE_POINTS}", path)
+    if not isinstance(value, np.ndarray) and _count_values(value) > MAX_INLINE_VALUES:  # before any array
+        raise SpecError(f"too many values: {_count_values(value)}, at most {MAX_INLINE_VALUES}", path)
     a = _numbers(value, path)
     if a.ndim == 1:
         a = a[:, None]
@@ -176,11 +178,23 @@ def _numbers(value, path: str) -> np.ndarray:
             bad = _first_bad(value, path)
             if bad is not None:
                 raise SpecError(*bad)
-        a = np.array(value, dtype=np.float64)
+        a = _array(value)
     if not np.all(np.isfinite(a)):
         bad = np.argwhere(~np.isfinite(a))[0]
         raise SpecError(f"must be finite numbers; row {int(bad[0])} has {a[tuple(bad)]}", f"{path}.{int(bad[0])}")
     return a
+
+
+ARRAY_PIECE = 10_000   # values per np.array call: one call holds the GIL, a server's event loop waits for it
+
+
+def _array(rows: list) -> np.ndarray:
+    """np.array(rows, float64) built a slice of rows at a time (checked rectangular lists of numbers)."""
+    width = len(rows[0]) if isinstance(rows[0], ROW_TYPES) else 1
+    step = max(1, ARRAY_PIECE // max(1, width))
+    if len(rows) <= step:
+        return np.array(rows, dtype=np.float64)
+    return np.concatenate([np.array(rows[i:i + step], dtype=np.float64) for i in range(0, len(rows), step)])
 
 
 def _rectangular(value) -> bool:
@@ -278,3 +292,26 @@ def domain_for(points: np.ndarray) -> list[list[float]]:
     lo, hi = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
     margin = np.maximum((hi - lo) * DOMAIN_MARGIN, 0.5)
     return [[float(lo[i] - margin[i]), float(hi[i] + margin[i])] for i in range(2)]
+
+
+# a job's answer (GET /api/jobs/{id}, the create and cancel answers, the list) repeats inline data only up to
+# this many values: painted points (at most max_inline_points rows of 2) come back whole, while megabytes of
+# uploaded rows are summarised (echoing 5 MB per answer cost 0.5 s of JSON encoding); the stored spec keeps them
+ECHO_VALUES = 20_000
+DATA_KEYS = ("x", "y", "test_x", "test_y")
+
+
+def inline_summary(dataset: dict, max_values: int = ECHO_VALUES) -> dict:
+    """`dataset` (a normalized inline dataset spec) as an answer shows it: when its x, y, test_x and test_y
+    hold more than `max_values` numbers in all, each is replaced by {"omitted": true, "rows": N,
+    "values": V}; other keys (csv text, options, domain) are kept. Not inline, or small: returned as is."""
+    if dataset.get("name") != "inline":
+        return dataset
+    counts = {k: _count_values(dataset[k]) for k in DATA_KEYS if isinstance(dataset.get(k), (list, tuple))}
+    if sum(counts.values()) <= max_values:
+        return dataset
+    return {**dataset, **{k: {"omitted": True, "rows": len(dataset[k]), "values": n} for k, n in counts.items()}}
+
+
+def _count_values(rows) -> int:
+    return sum(len(r) if isinstance(r, (list, tuple)) else 1 for r in rows)

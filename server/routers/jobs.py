@@ -14,7 +14,10 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 import engine
 
+from engine.datasets.inline import DATA_KEYS, inline_summary
+
 from ..deps import Authorized, ManagerDep, SettingsDep
+from ..jsonparse import dumps
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
 from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationCellPublic, EvaluationPublic, GeneratePublic,
@@ -52,7 +55,7 @@ def prepare_spec(raw: dict, limits) -> tuple[dict, list, int]:
 async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep) -> JSONResponse:
     """Validates the job spec (422 naming the field), stores it and queues it; 429 when the queue is full.
     `init_from` starts from another job's saved weights and optimizer state."""
-    raw = await run_in_threadpool(body.model_dump, exclude_unset=True)  # a copy: inline rows make it big
+    raw = await run_in_threadpool(_spec_of, body)
     given = raw.pop("init_from", None) or {}      # not part of the job spec the engine checks
     init_from, init_layers = given.get("job_id"), given.get("layers")
     paused = bool(raw.pop("paused", None))        # nor is starting paused
@@ -64,13 +67,33 @@ async def create_job(body: JobCreate, manager: ManagerDep, settings: SettingsDep
     return await rendered(manager.public(job), 201)
 
 
+def _spec_of(body: JobCreate) -> dict:
+    """body.model_dump(exclude_unset=True), but inline rows are the parsed lists themselves, not copies
+    (copying 200,000 numbers is 50 ms of one C call that holds the GIL; nothing changes the lists)."""
+    data = {k: getattr(body.dataset, k) for k in DATA_KEYS if k in body.dataset.model_fields_set}
+    if not data:
+        return body.model_dump(exclude_unset=True)
+    raw = body.model_dump(exclude_unset=True, exclude={"dataset": set(data)})
+    raw["dataset"].update(data)
+    return raw
+
+
 async def rendered(body: dict, status_code: int = 200, model=JobPublic) -> Response:
-    """A job's answer carries its spec: with inline rows that is megabytes of JSON, rendered off the event loop
-    (FastAPI would serialize it on the loop; the response_model still documents it)."""
+    """A job's answer carries its spec, inline data summarised beyond ECHO_VALUES numbers (the full spec:
+    GET /api/jobs/{id}/spec); rendered off the event loop (FastAPI would serialize it on the loop; the
+    response_model still documents it)."""
     return await run_in_threadpool(_render, body, status_code, model)
 
 
+def _brief(job: dict) -> dict:
+    spec = job.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("dataset"), dict):
+        return job
+    return {**job, "spec": {**spec, "dataset": inline_summary(spec["dataset"])}}
+
+
 def _render(body: dict, status_code: int, model) -> Response:
+    body = {**body, "items": list(map(_brief, body["items"]))} if model is JobList else _brief(body)
     try:
         return JSONResponse(body, status_code)
     except ValueError:  # a NaN in a record (a diverged loss): the model's serializer writes it as null
@@ -92,11 +115,20 @@ async def read_job(job_id: str, manager: ManagerDep) -> dict:
     return await rendered(manager.public(await manager.get_job(job_id)))
 
 
+@router.get("/{job_id}/spec", response_model=dict, summary="The job's whole normalized spec, inline data included")
+async def read_job_spec(job_id: str, manager: ManagerDep) -> Response:
+    """The spec as stored, every inline row in it (a job's other answers summarise inline data of more than
+    ECHO_VALUES numbers). Written a piece at a time in a thread: megabytes of rows never stall the loop."""
+    job = await manager.get_job(job_id)
+    text = await run_in_threadpool(dumps, job["spec"])
+    return Response(text, media_type="application/json")
+
+
 @router.patch("/{job_id}", response_model=JobPublic, dependencies=[Authorized], summary="Rename a run",
               description='`{"name": "..."}` (at most 80 characters) names the run; `null` or `""` restores the name '
                           'generated from its spec ("spiral · 8-8 tanh · adam 0.03").')
 async def rename_job(job_id: str, body: JobRename, manager: ManagerDep) -> dict:
-    return await manager.rename_job(job_id, body.name)
+    return await rendered(await manager.rename_job(job_id, body.name))
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, dependencies=[Authorized],
@@ -122,7 +154,7 @@ async def command_job(job_id: str, request: Request, manager: ManagerDep) -> dic
     # the raw body goes to engine.check_command (via the manager), exactly as a socket message does;
     # StrictJSONRoute has already refused malformed JSON
     body = await request.body()
-    return await manager.send_command(job_id, json.loads(body) if body else None)
+    return await rendered(await manager.send_command(job_id, json.loads(body) if body else None))
 
 
 @router.get("/{job_id}/history", response_model=HistoryPublic,
