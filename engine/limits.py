@@ -44,7 +44,8 @@ class Limits:
     max_samples: int = 100_000         # rows of training data (images or points)
     max_generated_points: int = 10_000  # n_samples of a generated 2-D set
     max_inline_points: int = 10_000    # rows of inline / CSV data, train + test
-    max_inline_values: int = 1_000_000  # rows x columns of inline data
+    # rows x columns of inline data: a job at the limit (~2 MB of JSON) is parsed, checked and stored in ~0.3 s
+    max_inline_values: int = 200_000
     max_inline_classes: int = 100
     max_csv_chars: int = 2_000_000
     # sequences (engine/datasets/sequences.py) and text sampling (engine/sampling.py)
@@ -54,9 +55,10 @@ class Limits:
     max_prompt_chars: int = 1000       # characters of its prompt
     # drawings (the digit reader)
     max_image_side: int = 4096         # pixels per side of an image array
-    max_stroke_points: int = 10_000    # points per drawing (a browser records a few hundred per digit)
+    max_stroke_points: int = 5_000     # points per drawing (a browser records a few hundred per digit)
+    max_strokes: int = 100             # pen-downs per drawing (a digit has 1-4); each is drawn on its own pixels
     max_stroke_coordinate: float = 1e6  # |x|, |y| in canvas coordinates
-    max_pen_travel: float = 50.0       # total stroke length / the drawing's size: a digit ~2-6, a scribble ~20
+    max_pen_travel: float = 30.0       # total stroke length / the drawing's size: a digit ~2-6, a scribble ~20
     # lessons: the backprop lesson's expressions (engine/lessons/expression.py) and small networks
     max_expression_chars: int = 500    # characters of an expression
     max_expression_nodes: int = 200    # syntax-tree nodes of an expression

@@ -21,9 +21,11 @@ from .limits import DEFAULT_LIMITS
 PEN_FRACTION = 0.10      # pen diameter / longer side of the strokes' bounding box
 GRID = 96                # raster size of the longer side (before the 20 px shrink)
 MAX_POINTS = DEFAULT_LIMITS.max_stroke_points
+MAX_STROKES = DEFAULT_LIMITS.max_strokes
 MAX_COORD = DEFAULT_LIMITS.max_stroke_coordinate
 MAX_LENGTH = DEFAULT_LIMITS.max_pen_travel
 SEGMENT_CHUNK = 64       # segments per vectorised distance pass: (P, 64) floats at a time
+CHUNK_SPAN = 16.0        # raster pixels a chunk's segments may spread over before a new chunk starts
 
 
 def parse_strokes(drawing) -> list[np.ndarray]:
@@ -31,6 +33,8 @@ def parse_strokes(drawing) -> list[np.ndarray]:
     strokes = drawing.get("strokes") if isinstance(drawing, dict) else drawing
     if not isinstance(strokes, (list, tuple)):
         raise DataError("strokes: expected a list of polylines, each a list of [x, y] points")
+    if len(strokes) > MAX_STROKES:  # each stroke is drawn on its own pixels: the count bounds the work
+        raise DataError(f"strokes: at most {MAX_STROKES} strokes per drawing are allowed, got {len(strokes)}")
     out, total = [], 0
     for i, stroke in enumerate(strokes):
         try:
@@ -82,9 +86,10 @@ def rasterize_strokes(drawing, grid: int = GRID, pen_fraction: float = PEN_FRACT
     b = (b - lo) * scale + pad
     w, h = (np.ceil((hi - lo) * scale - 1e-6).astype(int) + 2 * pad + 1)  # tolerate rounding
     dist = np.full((h, w), np.inf)
-    for s in range(0, len(a), SEGMENT_CHUNK):                # chunks of segments, never pixels
-        ca, cb = a[s:s + SEGMENT_CHUNK], b[s:s + SEGMENT_CHUNK]
-        # consecutive segments lie close together: only the pixels near this chunk can be inked by it
+    a, b = _split_long(a, b, CHUNK_SPAN)                     # a long segment inks only the pixels along it
+    for s, e in _local_chunks(a, b):                         # chunks of segments, never pixels
+        ca, cb = a[s:e], b[s:e]
+        # the segments of a chunk lie close together: only the pixels near them can be inked by it
         (x0, y0), (x1, y1) = _pixel_window(np.concatenate([ca, cb]), radius + 1, w, h)
         ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64) + 0.5          # pixel centres of the window
         p = np.stack([xs.ravel(), ys.ravel()], axis=1)                    # (P, 2) as [x, y]
@@ -92,6 +97,38 @@ def rasterize_strokes(drawing, grid: int = GRID, pen_fraction: float = PEN_FRACT
         dist[y0:y1, x0:x1] = np.minimum(dist[y0:y1, x0:x1], d)
     ink = np.clip(radius + 0.5 - dist, 0.0, 1.0)            # 1 inside the pen, a 1 px soft edge
     return ink.astype(np.float32)
+
+
+def _split_long(a: np.ndarray, b: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """Segments a -> b (S, 2) cut into pieces of at most `span` pixels (S', 2): the same ink, smaller windows."""
+    n = np.maximum(1, np.ceil(np.hypot(*(b - a).T) / span)).astype(int)   # (S,) pieces per segment
+    if (n == 1).all():
+        return a, b
+    seg = np.repeat(np.arange(len(a)), n)                                 # (S',) segment of each piece
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n)              # (S',) piece index in its segment
+    step = ((b - a) / n[:, None])[seg]                                    # (S', 2)
+    start = a[seg] + k[:, None] * step
+    return start, start + step
+
+
+def _local_chunks(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) runs of at most SEGMENT_CHUNK consecutive segments (a/b (S, 2), raster pixels) whose
+    points stay within CHUNK_SPAN pixels of each other. A chunk's pixel window is then small, so the work
+    is bounded by the ink (scattered dots or a zigzag used to make every 64-segment chunk cover the whole
+    raster: 10,000 dots took 10 s)."""
+    lo, hi = np.minimum(a, b).tolist(), np.maximum(a, b).tolist()  # (S, 2) each segment's bounding box
+    chunks, start = [], 0
+    (x0, y0), (x1, y1) = lo[0], hi[0]
+    for i in range(1, len(a)):
+        nx0, ny0 = min(x0, lo[i][0]), min(y0, lo[i][1])
+        nx1, ny1 = max(x1, hi[i][0]), max(y1, hi[i][1])
+        if i - start >= SEGMENT_CHUNK or max(nx1 - nx0, ny1 - ny0) > CHUNK_SPAN:
+            chunks.append((start, i))
+            start, (x0, y0), (x1, y1) = i, lo[i], hi[i]
+        else:
+            x0, y0, x1, y1 = nx0, ny0, nx1, ny1
+    chunks.append((start, len(a)))
+    return chunks
 
 
 def _pixel_window(points: np.ndarray, margin: float, w: int, h: int) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -38,7 +38,7 @@ class Settings:
     # BLAS threads per job: "auto" (the free cores for a job training alone, one each while several train) or
     # a fixed number; server/jobs/threads.py
     threads: str | int = field(default_factory=lambda: _env("NNPLAY_THREADS", "auto", parse_threads))
-    max_body_bytes: int = field(default_factory=lambda: _env("NNPLAY_MAX_BODY_BYTES", 8 * 1024 * 1024))
+    max_body_bytes: int = field(default_factory=lambda: _env("NNPLAY_MAX_BODY_BYTES", 4 * 1024 * 1024))
     max_image_side: int = field(default_factory=lambda: _env("NNPLAY_MAX_IMAGE_SIDE", 2048))
     max_image_pixels: int = field(default_factory=lambda: _env("NNPLAY_MAX_IMAGE_PIXELS", 2048 * 2048))
     max_queued_jobs: int = field(default_factory=lambda: _env("NNPLAY_MAX_QUEUED_JOBS", 32))
