@@ -178,12 +178,35 @@ PIECE_VALUES = 10_000
 
 
 class Pieces:
-    """A long list, pickled a slice at a time (made in the parse process, joined back by `unpack`)."""
+    """A long list, pickled a slice at a time, and its JSON text (made in the parse process, joined back by
+    `unpack`): storing a spec then writes the text the parse process wrote, with none of the encoding's CPU
+    in the server (0.3 s for 200,000 numbers on a loaded machine)."""
 
     def __init__(self, items: list):
         step = _piece_length(items)
         self.parts = [pickle.dumps(items[i:i + step], protocol=pickle.HIGHEST_PROTOCOL)
                       for i in range(0, len(items), step)]
+        self.text = json.dumps(items)
+
+
+KNOWN_TEXTS = 16   # lists whose JSON text is known: the long lists of the latest bodies and specs
+_texts: "OrderedDict[int, tuple[list, str]]" = OrderedDict()
+
+
+def _known_text(value: list) -> str | None:
+    """The JSON text of a list `unpack` made, while the list is the same object (nothing changes the lists
+    of a parsed body: a spec is read, never edited)."""
+    with _memo_lock:
+        hit = _texts.get(id(value))
+    return hit[1] if hit is not None and hit[0] is value else None
+
+
+def _learn_text(value: list, text: str) -> None:
+    with _memo_lock:
+        _texts[id(value)] = (value, text)
+        _texts.move_to_end(id(value))
+        while len(_texts) > KNOWN_TEXTS:
+            _texts.popitem(last=False)
 
 
 def _piece_length(items: list) -> int:
@@ -208,6 +231,7 @@ def unpack(value):
         out: list = []
         for part in value.parts:
             out.extend(pickle.loads(part))
+        _learn_text(out, value.text)
         return out
     if isinstance(value, dict):
         return {k: unpack(v) for k, v in value.items()}
@@ -238,6 +262,8 @@ def _dump_parts(value):
             yield (", " if i else "") + json.dumps(key) + ": "
             yield from _dump_parts(item)
         yield "}"
+    elif isinstance(value, list) and (known := _known_text(value)) is not None:
+        yield known
     elif isinstance(value, (list, tuple)) and len(value) > _piece_length(value):
         step = _piece_length(value)
         yield "["

@@ -42,3 +42,13 @@ def test_loads_shared_parses_a_big_text_once_and_checks_the_text_not_only_its_ha
     other = text.replace("inline", "inlinE")
     assert jsonparse.loads_shared(other)["name"] == "inlinE"
     assert jsonparse.loads_shared(other) is jsonparse.loads_shared(other)
+
+
+def test_a_parsed_long_list_is_stored_with_the_text_the_parse_process_wrote():
+    value = values()[0]
+    parsed = jsonparse.unpack(jsonparse.pack(value))
+    assert jsonparse._known_text(parsed["x"]) == json.dumps(value["x"])
+    assert jsonparse._known_text(value["x"]) is None           # an equal list that was not parsed: no text
+    assert jsonparse.dumps(parsed) == json.dumps(value)
+    parsed["x"] = parsed["x"][:10]                             # a new list object: its own text is written
+    assert jsonparse.dumps(parsed) == json.dumps({**value, "x": value["x"][:10]})
