@@ -28,30 +28,56 @@ def numbers_body(values: int) -> bytes:
     return json.dumps({"dataset": {"name": "xor", "junk": numbers}, "model": {"layers": [], "loss": "mse"}}).encode()
 
 
-def health_while_bodies_arrive(tmp_path, path: str, body: bytes, rounds: int = 5):
-    """(p99 of /api/health while 4 senders post `body` `rounds` times each, idle p99, replies, latencies)."""
+def near_limit(make, limit: int, per_unit: float) -> bytes:
+    """The largest body `make(n)` gives under `limit` bytes (n estimated from `per_unit` bytes, then shrunk)."""
+    n = int(limit / per_unit)
+    while len(body := make(n)) >= limit:
+        n = int(n * 0.98)
+    return body
+
+
+def valid_inline_job() -> bytes:
+    """A job at the inline limits: max_inline_points rows, max_inline_values values, accepted (201)."""
+    limits = Settings().engine_limits()
+    rows = limits.max_inline_points
+    rng = np.random.default_rng(0)
+    spec = {"dataset": {"name": "inline", "x": rng.uniform(-1, 1, (rows, limits.max_inline_values // rows)).round(6)
+                        .tolist(), "y": rng.integers(0, 2, rows).tolist()},
+            "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}],
+                      "loss": "categorical_crossentropy"},
+            "training": {"epochs": 1, "batch_size": 100}}
+    return json.dumps(spec).encode()
+
+
+def poll(server, into: list, until) -> None:
+    with server.client() as http:
+        while not until():
+            start = time.perf_counter()
+            assert http.get("/api/health").status_code == 200
+            into.append(time.perf_counter() - start)
+            time.sleep(0.005)
+
+
+def health_while_bodies_arrive(tmp_path, path: str, body: bytes, rounds: int = 5, min_samples: int = 20):
+    """(p99 of /api/health while 4 senders post `body` `rounds` times each, idle p99, replies).
+
+    The idle p99 is this (shared, busy) machine's own noise: the same polling with nothing arriving, 60
+    samples just before and 60 just after the bodies, so a load that changes during the test is in it."""
     server = LiveServer(tmp_path).start()
     try:
         latencies, codes, stop = [], [], threading.Event()
-
-        def poll(into: list, until) -> None:
-            with server.client() as http:
-                while not until():
-                    start = time.perf_counter()
-                    assert http.get("/api/health").status_code == 200
-                    into.append(time.perf_counter() - start)
-                    time.sleep(0.005)
-
-        baseline: list = []  # the same polling with no body arriving: what this (shared, busy) machine gives
-        poll(baseline, lambda: len(baseline) >= 60)
+        before: list = []
+        poll(server, before, lambda: len(before) >= 60)
 
         def send():
             with server.client() as http:
                 for _ in range(rounds):
                     res = http.post(path, content=body, headers={"content-type": "application/json"})
-                    codes.append((res.status_code, res.json()["message"]))
+                    codes.append((res.status_code, res.json().get("message", "")))
+                    if res.status_code == 201:
+                        http.post(f"/api/jobs/{res.json()['id']}/cancel")
 
-        poller = threading.Thread(target=poll, args=(latencies, stop.is_set))
+        poller = threading.Thread(target=poll, args=(server, latencies, stop.is_set))
         poller.start()
         senders = [threading.Thread(target=send) for _ in range(4)]
         for t in senders:
@@ -60,32 +86,55 @@ def health_while_bodies_arrive(tmp_path, path: str, body: bytes, rounds: int = 5
             t.join()
         stop.set()
         poller.join()
+        after: list = []
+        poll(server, after, lambda: len(after) >= 60)
     finally:
         server.stop()
-    p99, base = p99_of(latencies), p99_of(baseline)
+    p99, base = p99_of(latencies), p99_of(before + after)
     print(f"health while {len(codes)} x {len(body) / 1e6:.1f} MB bodies arrive at {path} (4 at a time): "
           f"n={len(latencies)} p50={sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms p99={p99 * 1000:.0f} ms "
-          f"max={max(latencies) * 1000:.0f} ms; idle p99 {base * 1000:.0f} ms")
+          f"max={max(latencies) * 1000:.0f} ms; idle p99 {base * 1000:.0f} ms; load {os.getloadavg()[0]:.1f}")
+    assert len(latencies) >= min_samples, "too few health samples while the bodies arrived to say anything"
     return p99, base, codes
 
 
-def test_health_answers_quickly_while_four_6mb_stroke_lists_arrive_at_once(tmp_path):
-    body = stroke_body(300_000)
-    assert len(body) > 5_000_000
-    p99, base, codes = health_while_bodies_arrive(tmp_path, "/api/digits/predict", body)
+def test_health_answers_quickly_while_four_stroke_lists_near_the_body_limit_arrive_at_once(tmp_path):
+    body = near_limit(stroke_body, Settings().max_body_bytes, 15)
+    assert len(body) > 0.9 * Settings().max_body_bytes
+    p99, base, codes = health_while_bodies_arrive(tmp_path, "/api/digits/predict", body, min_samples=1)
     assert all(code == 422 and "max_json_containers" in message for code, message in codes)
     # refused before any parse, in well under a second for all 20: the few health samples make p99 their max
-    assert p99 < 0.25 + base  # (they used to freeze it for seconds)
+    assert p99 < 0.25 + base  # (6 MB ones used to freeze it for seconds)
 
 
-def test_health_answers_quickly_while_four_6mb_json_job_bodies_are_parsed_at_once(tmp_path):
-    body = numbers_body(620_000)
-    assert 6_000_000 < len(body) < Settings().max_body_bytes  # under the body limit: every byte is parsed
-    p99, base, codes = health_while_bodies_arrive(tmp_path, "/api/jobs", body, rounds=3)
-    assert all(code == 422 and "dataset.junk" in message for code, message in codes), codes[:1]
-    # a 6 MB parse is 0.4 s of CPU holding the GIL; in the parse process it costs the loop nothing
-    # (1.0-1.7 s p99 when it was parsed in a thread; this test's own machine noise is `base`)
-    assert p99 < 0.1 + base
+def test_health_answers_quickly_while_four_json_job_bodies_near_the_body_limit_are_parsed_at_once(tmp_path):
+    body = near_limit(numbers_body, Settings().max_body_bytes, 10)
+    assert 0.9 * Settings().max_body_bytes < len(body) < Settings().max_body_bytes  # every byte is parsed
+    # a 4 MB parse is 0.3 s of CPU holding the GIL; in the parse process it costs the loop nothing
+    # (1.0-1.7 s p99 for 6 MB when it was parsed in a thread)
+    within_bound_in_one_of_two_tries(tmp_path, body, lambda code, message: code == 422 and "dataset.junk" in message)
+
+
+def test_health_answers_quickly_while_four_valid_jobs_at_the_inline_limits_are_created_at_once(tmp_path):
+    """Valid jobs: parsed, validated, stored, answered and handed to a worker, four at a time (p99 2-3 s when
+    the answers echoed 5 MB of rows and the spec was encoded and decoded in single GIL-holding calls)."""
+    body = valid_inline_job()
+    assert len(body) < Settings().max_body_bytes
+    within_bound_in_one_of_two_tries(tmp_path, body, lambda code, message: code == 201)
+
+
+def within_bound_in_one_of_two_tries(tmp_path, body: bytes, expected, bound: float = 0.1) -> None:
+    """health p99 while four `body`s arrive at POST /api/jobs (3 rounds) stays within `bound` of the idle
+    p99. A second try (a new server) only when the first misses: a loaded shared machine (load 12-19 on 2
+    cores) misses now and then by a few ms, a loop that blocks misses both by seconds."""
+    misses = []
+    for attempt in range(2):
+        p99, base, codes = health_while_bodies_arrive(tmp_path / f"try{attempt}", "/api/jobs", body, rounds=3)
+        assert all(expected(code, message) for code, message in codes), codes[:1]
+        if p99 < bound + base:
+            return
+        misses.append(f"p99 {p99 * 1000:.0f} ms, idle p99 {base * 1000:.0f} ms")
+    raise AssertionError(f"health p99 over idle p99 + {bound * 1000:.0f} ms in both tries: {misses}")
 
 
 def test_a_body_over_the_limit_is_refused_with_413_before_anything_parses_it(make_client, monkeypatch):
