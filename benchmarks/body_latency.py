@@ -75,8 +75,9 @@ def worst_drawing(limits: dict) -> bytes:
     """max_strokes - 1 scattered dots, then one stroke: full-size diagonal jumps up to max_pen_travel and tiny
     steps up to max_stroke_points (the work of the rasterizer grows with strokes, points and travel)."""
     rng = np.random.default_rng(2)
-    dots = [[p] for p in rng.uniform(0, 500, (limits["max_strokes"] - 1, 2)).round(1).tolist()]
-    jumps = int(limits["max_pen_travel"] * 500 / (500 * 2 ** 0.5)) - 1          # each jump: 1.41 x the size
+    strokes = limits.get("max_strokes", 100)   # servers before max_strokes: the same drawing
+    dots = [[p] for p in rng.uniform(0, 500, (strokes - 1, 2)).round(1).tolist()]
+    jumps = int(limits["max_pen_travel"] / 2 ** 0.5) - 1          # each jump travels 1.41 x the drawing's size
     zigzag = [[0, 0], [500, 500]] * (jumps // 2)
     zigzag += [[round(i * 0.001, 3), 0] for i in range(limits["max_stroke_points"] - len(dots) - len(zigzag))]
     return json.dumps({"strokes": dots + [zigzag]}).encode()
@@ -155,8 +156,9 @@ def main() -> None:
     proc, url = (None, args.url) if args.url else start_server()
     try:
         limits = httpx.get(f"{url}/api/catalog").json()["limits"]
-        print("limits: " + ", ".join(f"{k} {limits[k]:,}" for k in (
-            "max_body_bytes", "max_inline_points", "max_inline_values", "max_stroke_points", "max_strokes")))
+        print("limits: " + ", ".join(f"{k} {limits.get(k, '-')}" for k in (
+            "max_body_bytes", "max_inline_points", "max_inline_values", "max_stroke_points", "max_strokes",
+            "max_pen_travel")))
         print(f"{'kind':9s} {'MB':>5s} {'code':>5s} {'one alone':>10s} | {'idle p50':>8s} {'p99':>6s} | "
               f"{'4 at once p50':>13s} {'p99':>7s} {'max':>7s}  {'n':>4s}  load (1 min)")
         for kind in args.kinds.split(","):

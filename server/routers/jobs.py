@@ -20,7 +20,7 @@ from ..deps import Authorized, ManagerDep, SettingsDep
 from ..jsonparse import dumps
 from ..limits import StrictJSONRoute
 from ..modelcache import load_cached
-from ..schemas import (COMMAND_BODY, ErrorPublic, EvaluationCellPublic, EvaluationPublic, GeneratePublic,
+from ..schemas import (COMMAND_BODY, JOB_EXAMPLE, ErrorPublic, EvaluationCellPublic, EvaluationPublic, GeneratePublic,
                        GenerateRequest, HistoryPublic, JobCreate, JobList, JobPublic, JobRename, JobStatus,
                        PredictPublic, PredictRequest, WeightsPublic)
 
@@ -115,7 +115,8 @@ async def read_job(job_id: str, manager: ManagerDep) -> dict:
     return await rendered(manager.public(await manager.get_job(job_id)))
 
 
-@router.get("/{job_id}/spec", response_model=dict, summary="The job's whole normalized spec, inline data included")
+@router.get("/{job_id}/spec", response_model=dict, summary="The job's whole normalized spec, inline data included",
+            responses={200: {"content": {"application/json": {"example": JOB_EXAMPLE}}}})
 async def read_job_spec(job_id: str, manager: ManagerDep) -> Response:
     """The spec as stored, every inline row in it (a job's other answers summarise inline data of more than
     ECHO_VALUES numbers). Written a piece at a time in a thread: megabytes of rows never stall the loop."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.limits import DEFAULT_LIMITS
 from engine.digits import (DEFAULT_MODEL_PATH, MAX_SIDE, default_model, predict_drawing, prepare_drawing,
                            resample_matrix, resize_longer_side)
 from engine.errors import DataError
@@ -155,8 +156,9 @@ def test_scribbles_far_longer_than_a_digit_are_rejected_not_rasterised_for_secon
     zigzag = np.random.default_rng(0).uniform(0, 100, (2000, 2)).tolist()
     with pytest.raises(DataError, match="strokes: the pen travels"):
         prepare_drawing([zigzag])
-    with pytest.raises(DataError, match="at most 10000 points"):
-        prepare_drawing([[[i % 7, i % 5] for i in range(10_001)]])
+    n = DEFAULT_LIMITS.max_stroke_points
+    with pytest.raises(DataError, match=f"at most {n} points"):
+        prepare_drawing([[[i % 7, i % 5] for i in range(n + 1)]])
 
 
 def arc(cx, cy, rx, ry, t0, t1, n=30) -> list:
