@@ -37,7 +37,9 @@ def near_limit(make, limit: int, per_unit: float) -> bytes:
 
 
 def valid_inline_job() -> bytes:
-    """A job at the inline limits: max_inline_points rows, max_inline_values values, accepted (201)."""
+    """A job at the inline limits: max_inline_points rows, max_inline_values values, accepted (201). It
+    starts paused: its worker takes the spec and waits, so what is measured is the server handling the
+    request, not four trainings competing for this machine's 2 cores (the benchmark lets them train)."""
     limits = Settings().engine_limits()
     rows = limits.max_inline_points
     rng = np.random.default_rng(0)
@@ -45,7 +47,7 @@ def valid_inline_job() -> bytes:
                         .tolist(), "y": rng.integers(0, 2, rows).tolist()},
             "model": {"layers": [{"type": "dense", "units": 2, "activation": "softmax"}],
                       "loss": "categorical_crossentropy"},
-            "training": {"epochs": 1, "batch_size": 100}}
+            "training": {"epochs": 1, "batch_size": 100}, "paused": True}
     return json.dumps(spec).encode()
 
 
@@ -101,10 +103,10 @@ def health_while_bodies_arrive(tmp_path, path: str, body: bytes, rounds: int = 5
 def test_health_answers_quickly_while_four_stroke_lists_near_the_body_limit_arrive_at_once(tmp_path):
     body = near_limit(stroke_body, Settings().max_body_bytes, 15)
     assert len(body) > 0.9 * Settings().max_body_bytes
-    p99, base, codes = health_while_bodies_arrive(tmp_path, "/api/digits/predict", body, min_samples=1)
-    assert all(code == 422 and "max_json_containers" in message for code, message in codes)
     # refused before any parse, in well under a second for all 20: the few health samples make p99 their max
-    assert p99 < 0.25 + base  # (6 MB ones used to freeze it for seconds)
+    # (6 MB ones used to freeze it for seconds)
+    within_bound_in_one_of_two_tries(tmp_path, body, lambda code, message: code == 422 and "max_json_containers"
+                                     in message, path="/api/digits/predict", bound=0.25, rounds=5, min_samples=1)
 
 
 def test_health_answers_quickly_while_four_json_job_bodies_near_the_body_limit_are_parsed_at_once(tmp_path):
@@ -123,13 +125,13 @@ def test_health_answers_quickly_while_four_valid_jobs_at_the_inline_limits_are_c
     within_bound_in_one_of_two_tries(tmp_path, body, lambda code, message: code == 201)
 
 
-def within_bound_in_one_of_two_tries(tmp_path, body: bytes, expected, bound: float = 0.1) -> None:
-    """health p99 while four `body`s arrive at POST /api/jobs (3 rounds) stays within `bound` of the idle
-    p99. A second try (a new server) only when the first misses: a loaded shared machine (load 12-19 on 2
+def within_bound_in_one_of_two_tries(tmp_path, body: bytes, expected, bound: float = 0.1, path: str = "/api/jobs",
+                                     rounds: int = 3, min_samples: int = 20) -> None:
+    """health p99 while four `body`s arrive at `path` (`rounds` each) stays within `bound` of the idle p99. A second try (a new server) only when the first misses: a loaded shared machine (load 12-19 on 2
     cores) misses now and then by a few ms, a loop that blocks misses both by seconds."""
     misses = []
     for attempt in range(2):
-        p99, base, codes = health_while_bodies_arrive(tmp_path / f"try{attempt}", "/api/jobs", body, rounds=3)
+        p99, base, codes = health_while_bodies_arrive(tmp_path / f"try{attempt}", path, body, rounds, min_samples)
         assert all(expected(code, message) for code, message in codes), codes[:1]
         if p99 < bound + base:
             return
