@@ -56,10 +56,19 @@ def normalize_knn_spec(spec: dict, input_shape=None) -> dict:
     return out
 
 
-def knn_row(model: dict, n_classes: int | None) -> dict:
-    """The one summary row of a k-NN model (fitted or not): no layers, no parameters; output (n_classes,)."""
+def k_range(n_train: int | None) -> tuple[int, int]:
+    """(smallest, largest) k a dataset with n_train training rows allows (the option's range, capped by the rows):
+    what the playground's k slider spans."""
+    k = KNN_OPTIONS[0]
+    return k.min, min(k.max, n_train) if n_train else k.max
+
+
+def knn_row(model: dict, n_classes: int | None, n_train: int | None = None) -> dict:
+    """The one summary row of a k-NN model (fitted or not): no layers, no parameters; output (n_classes,);
+    `k_range` [min, max] for the data's training rows."""
     return {"index": 0, "type": KNN_TYPE, "text": f"knn k={model['k']} {model['metric']}",
-            "output_shape": [n_classes] if n_classes is not None else None, "params": 0}
+            "output_shape": [n_classes] if n_classes is not None else None, "params": 0,
+            "k_range": list(k_range(n_train))}
 
 
 def knn_problems(model: dict, facts, limits) -> list[Problem]:
@@ -68,7 +77,7 @@ def knn_problems(model: dict, facts, limits) -> list[Problem]:
     if facts.task != "classification":
         return [Problem("model.type", f"knn classifies; this dataset is a {facts.task} task")]
     problems = []
-    if facts.n_train is not None and model["k"] > facts.n_train:
+    if facts.n_train is not None and model["k"] > k_range(facts.n_train)[1]:
         problems.append(Problem("model.k", f"must be at most the {facts.n_train} training rows, got {model['k']}"))
     n_train, n_eval = facts.n_train_max, facts.n_eval
     if n_train is not None and n_eval is not None and n_train * n_eval > limits.max_knn_pairs:
@@ -168,7 +177,7 @@ class KNNModel:
             raise SpecError("a knn model has no weights", "weights")
 
     def summary(self) -> list[dict]:
-        return [knn_row({"k": self.k, "metric": self.metric}, self.n_classes)]
+        return [knn_row({"k": self.k, "metric": self.metric}, self.n_classes, len(self.x))]
 
     def summary_text(self) -> str:
         return f"knn k={self.k} {self.metric}: {len(self.x):,} stored rows of {self.x.shape[1]} values"

@@ -87,6 +87,40 @@ PRESETS = [
 ]
 
 
+def _knn_preset(name, title, text, dataset, k, metric="l2") -> dict:
+    # no layers, loss or optimizer: "training" stores the points (engine/knn.py); k and metric change live
+    return {"name": name, "title": title, "text": text, "spec": {
+        "dataset": {"features": ["x1", "x2"], **dataset},
+        "model": {"type": "knn", "k": k, "metric": metric},
+        "training": {"epochs": None, "batch_size": 10, "optimizer": {"name": "sgd", "learning_rate": 0.1}}}}
+
+
+# the baselines a network must beat (issue 15): k-NN stores the data, a linear classifier draws one line per class
+GAUSS = {"name": "gauss", "noise": 0.35}
+PRESETS += [
+    _knn_preset("knn_spiral", "k-nearest neighbours: no training at all",
+                "The model stores the training points, and each point of the plane takes the vote of its k nearest "
+                "ones. Move k and the boundary redraws at once: small k follows every point, large k smooths the "
+                "arms away.", {"name": "spiral"}, 5),
+    _knn_preset("knn_noisy", "k = 1 memorises the noise",
+                "With k = 1 every training point wins its own little island, noise included, so the test accuracy "
+                "suffers. Raise k to 15 and the islands vanish; try the l1 metric too.",
+                {"name": "circle", "n_samples": 200, "noise": 0.5}, 1),
+    _preset("linear_softmax", "Linear classifier: softmax",
+            "One dense layer and a softmax: a score per class, each a weighted sum of x1 and x2, so the boundary "
+            "is one straight line. Cross-entropy keeps pushing even points already on the right side.",
+            GAUSS, [_dense(2, "softmax")], "categorical_crossentropy", optimizer={"name": "sgd", "learning_rate": 0.03}),
+    _preset("linear_hinge", "Linear classifier: hinge (SVM)",
+            "The same single layer with the multiclass SVM loss: a point stops counting once its class beats the "
+            "other by the margin. Compare its line with the softmax one.",
+            GAUSS, [_dense(2, "linear")], "hinge", optimizer={"name": "sgd", "learning_rate": 0.03}),
+    _preset("linear_squared", "Linear classifier: squared error",
+            "The single layer fitted by least squares to one-hot targets. It works on easy data, but points far on "
+            "the right side still pull the line, because overshooting the target costs as much as missing it.",
+            GAUSS, [_dense(2, "linear")], "mean_squared_error", optimizer={"name": "sgd", "learning_rate": 0.03}),
+]
+
+
 def _sequence_preset(name, title, text, dataset, layers, **training) -> dict:
     opt = training.pop("optimizer", {"name": "adam", "learning_rate": 0.01, "clipnorm": 1.0})
     return {"name": name, "title": title, "text": text, "spec": {

@@ -40,7 +40,7 @@ def _dataset_facts(dataset_spec: dict, limits: Limits, errors: list) -> dict | N
         errors.extend(e.problems)
         return None
     return {"task": facts.task, "n_classes": facts.n_classes, "n_targets": facts.n_targets or 1,
-            "input_shape": list(facts.input_shape), "features": spec.get("features")}
+            "input_shape": list(facts.input_shape), "features": spec.get("features"), "n_train": facts.n_train}
 
 
 def _layer_rows(model: dict, errors: list) -> list[dict]:
@@ -139,7 +139,7 @@ def _knn_summary(model: dict, model_spec: dict, dataset_spec, facts, limits: Lim
         except SpecError as e:
             errors.extend(e.problems)
     facts = facts or {}
-    return {"layers": [{**knn_row(model, facts.get("n_classes")), "weights": None}], "n_params": 0,
+    return {"layers": [{**knn_row(model, facts.get("n_classes"), facts.get("n_train")), "weights": None}], "n_params": 0,
             "task": facts.get("task"), "n_classes": facts.get("n_classes"), "n_targets": facts.get("n_targets"),
             "input_shape": model["input_shape"], "features": facts.get("features"), "output": None,
             "warnings": [], "errors": _dedupe(errors)}

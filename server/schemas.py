@@ -507,6 +507,8 @@ class SummaryRowPublic(BaseModel):
     output_shape: Optional[list[int]] = Field(description="per-sample output shape; null after a layer that fails")
     params: Optional[int]
     weights: Optional[Literal["ok", "stale"]] = Field(description="explicit weights given: do they fit the layer")
+    k_range: Optional[list[int]] = Field(None, description="knn only: [smallest, largest] k the dataset's training "
+                                                           "rows allow (engine/knn.py k_range)")
 
 
 class OutputChoice(BaseModel):

@@ -55,20 +55,64 @@ const givenBadge = (layer) => (layer.weights
   ? el("span", { class: "badge given", title: "starts from the weights in the link, not from its initializer", text: "given weights" })
   : null);
 
+/** a k-NN model ({type: "knn", k, metric}: no layers, engine/knn.py) rather than a stack of layers */
+export const isKnn = (model) => model?.type === "knn";
+
+/** the model as a job spec sends it: a k-NN's options, or the layers and the loss */
+export function modelSpec(model) {
+  return isKnn(model) ? { type: "knn", k: model.k, metric: model.metric } : { layers: model.layers, loss: model.loss };
+}
+
 /** which model and dataset a summary describes: the caller stores it as summary.for */
 export function summaryKey(model, dataset) {
-  return JSON.stringify([model?.layers, model?.loss, dataset]);
+  return JSON.stringify(isKnn(model) ? [modelSpec(model), dataset] : [model?.layers, model?.loss, dataset]);
 }
+
+// the model kinds the playground offers (issue 15's baselines): a network, a linear classifier (one dense
+// layer: the output layer alone, its loss chosen below) and k-NN
+const KINDS = [
+  { value: "network", label: "neural network" },
+  { value: "linear", label: "linear classifier (one dense layer)" },
+  { value: "knn", label: "k-nearest neighbours" },
+];
+const kindOf = (model) => (isKnn(model) ? "knn" : model.layers.length === 1 ? "linear" : "network");
 
 /**
  * mount the builder; state keys read: catalog, model, summary ({for, ...POST /api/models/summary}).
  * onChange(model) is called with a new model dict.
  */
-export function mountBuilder(container, store, { onChange, imageLayers = false }) {
+export function mountBuilder(container, store, { onChange, imageLayers = false, baselines = false }) {
+  let network = null;   // the last network model, brought back when k-NN is left
+  const setKind = (kind) => {
+    const { catalog, model } = store.get();
+    const dense = { type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")) };
+    if (!isKnn(model)) network = model;
+    const base = network || { layers: [dense], loss: Object.keys(catalog.losses)[0] };
+    const out = base.layers[base.layers.length - 1];
+    if (kind === "knn") onChange({ type: "knn", ...paramDefaults(catalog.knn) });
+    else if (kind === "linear") onChange({ ...base, layers: [out] });
+    else if (base.layers.length > 1) onChange(base);
+    else onChange({ ...base, layers: [{ ...dense, units: 8, activation: "tanh" }, out] });
+  };
+  const kindPicker = (model) => el("div", { class: "field compact model-kind" },
+    el("label", { for: "model-kind", text: "model" }),
+    selectEl(KINDS, kindOf(model), setKind, { id: "model-kind", "data-param": "model-kind" }));
+
+  const renderKnn = (catalog, model) => {
+    container.replaceChildren(kindPicker(model),
+      el("div", { class: "layer-card knn-card" },
+        el("div", { class: "layer-head" }, el("strong", { text: "k-nearest neighbours" }),
+          el("span", { class: "param-count", text: "0 params: stores the training points" })),
+        paramFields(catalog.knn, model, (v) => onChange({ ...v, type: "knn" }), { compact: true })),
+      el("ul", { class: "warnings", "aria-live": "polite" }));
+    paintSummary();
+  };
+
   const render = () => {
     const s = store.get();
     const { catalog, model } = s;
     if (!catalog || !model) return;
+    if (isKnn(model)) { renderKnn(catalog, model); return; }
     const layerTypes = familyOptions(catalog.layers).filter((o) => imageLayers || !IMAGE_ONLY.test(o.value));
     const layers = model.layers;
     const hidden = layers.slice(0, -1);
@@ -149,6 +193,7 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
       el("p", { class: "formula", "data-formula": "loss", text: lossEntry.formula || lossEntry.doc || "" }));
 
     container.replaceChildren(
+      ...(baselines ? [kindPicker(model)] : []),
       el("div", { class: "builder-summary" },
         el("span", { class: "shape-line" }), el("span", { class: "param-total" })),
       list, addBtn, outCard, el("ul", { class: "warnings", "aria-live": "polite" }));
@@ -164,6 +209,12 @@ export function mountBuilder(container, store, { onChange, imageLayers = false }
     // a summary of an older model (an edit is on its way to the engine) is not shown
     const summary = s.summary;
     const current = Boolean(summary) && summary.for === summaryKey(model, s.dataset);
+    if (isKnn(model)) {   // one card, no layers: only the engine's refusals (k above the training rows, ...)
+      container.querySelector(".warnings").replaceChildren(...(current ? summary.errors : [])
+        .map((p) => el("li", { class: "bad", text: `${p.path}: ${p.message}` })));
+      container.dataset.pending = current ? "false" : "true";
+      return;
+    }
     const rows = current ? summary.layers : [];
     for (const span of container.querySelectorAll(".param-count[data-row]")) {
       const row = rows[Number(span.dataset.row)];

@@ -57,6 +57,8 @@ export function mountHiddenSpace(root, store, { onLayer }) {
       new Option(`layer ${i + 1} (${l.units ?? ""} ${l.type})`, String(i), false, chosen === i)));
     select.value = chosen === null || chosen >= layers.length - 1 ? "" : String(chosen);
     root.classList.toggle("active", select.value !== "");
+    // a k-NN or a linear classifier has no hidden layer: nothing to pick
+    root.classList.toggle("none", layers.length < 2);
   };
   const schedule = frameScheduler(() => {
     const frame = store.get().hiddenSpace;

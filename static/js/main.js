@@ -6,7 +6,8 @@ import { createLineChart, historySeries, renderLegend } from "./charts.js";
 import { mountNetworkView } from "./network-view.js";
 import { mountHistograms } from "./histograms.js";
 import { mountGradNorms } from "./gradnorms.js";
-import { mountBuilder, summaryKey } from "./builder.js";
+import { isKnn, modelSpec, mountBuilder, summaryKey } from "./builder.js";
+import { mountKnnPanel } from "./knn-view.js";
 import { createSummarizer } from "./summary.js";
 import { defaultTraining, mountControls } from "./controls.js";
 import { defaultDataset, mountDataPanel, paintPoint, playgroundDatasets } from "./datapanel.js";
@@ -53,7 +54,7 @@ function defaultModel(catalog) {
 function buildSpec() {
   const s = store.get();
   // no input_shape: the engine takes it from the dataset (features, or the columns of inline data)
-  return { dataset: s.dataset, model: { layers: s.model.layers, loss: s.model.loss }, training: s.training, stream: s.stream };
+  return { dataset: s.dataset, model: modelSpec(s.model), training: s.training, stream: s.stream };
 }
 
 const runner = createRunner(store, { buildSpec });
@@ -158,7 +159,10 @@ function mountViews(lesson = { hide: [] }) {
     onLayer: (layer) => changeConfig({ stream: { ...store.get().stream, hidden_layer: layer, hidden_units: null } }),
   });
   mountDataPanel($("data-panel"), store, { onChange: (dataset) => changeConfig({ dataset }), onUi: setUi });
-  mountBuilder($("builder"), store, { onChange: (model) => changeConfig({ model }) });
+  // a k-NN has no hidden layer to show the space of: choosing one turns the hidden-space view off
+  const setModel = (model) => changeConfig({ model, ...(isKnn(model) ? { stream: { ...store.get().stream, hidden_layer: null, hidden_units: null } } : {}) });
+  mountBuilder($("builder"), store, { onChange: setModel, baselines: true });
+  mountKnnPanel($("knn-panel"), store, { onChange: setModel });
   mountControls($("controls"), store, {
     onChange: (training) => {
       const old = store.get().training;

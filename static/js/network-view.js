@@ -358,6 +358,7 @@ export function mountNetworkView(container, store, handlers = {}) {
   };
 
   const draw = () => {
+    if (store.get().model?.type === "knn") return;   // no neurons: the k-NN panel stands in (knn-view.js)
     const rebuilt = build();
     paintNeurons();
     paintLinks();

@@ -2,7 +2,7 @@
 // warnings, errors and the output heads that fit the dataset's task. Lands in state.summary; the output
 // layer follows the task when the dataset changes, and explicit weights that no longer fit are dropped.
 import * as api from "./api.js";
-import { applyHead, summaryKey } from "./builder.js";
+import { applyHead, isKnn, modelSpec, summaryKey } from "./builder.js";
 
 const DEBOUNCE_MS = 120;
 
@@ -15,6 +15,7 @@ const layerName = (i, last) => (i === last ? "Output" : `Layer ${i + 1}`);
  * stale; null when nothing changes. A model from a share link is otherwise kept as given, errors and all.
  */
 export function fitToSummary(model, summary, { refit }) {
+  if (isKnn(model)) return null;   // no output layer to fit, no weights to drop
   let next = model;
   const notes = [];
   const last = model.layers.length - 1;
@@ -45,7 +46,7 @@ export function createSummarizer(store, { onModel, fresh = false }) {
     const { model, dataset } = store.get();
     let summary;
     try {
-      summary = await api.summarizeModel({ model: { layers: model.layers, loss: model.loss }, dataset });
+      summary = await api.summarizeModel({ model: modelSpec(model), dataset });
     } catch (e) {
       if (mine === seq) store.update({ builderNotes: [`Cannot check the model: ${e.message}`] });
       return;

@@ -9,13 +9,36 @@ from engine.spec import normalize
 from engine.trainer import train
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=[p["name"] for p in PRESETS])
+NETWORKS = [p for p in PRESETS if "layers" in p["spec"]["model"]]
+KNNS = [p for p in PRESETS if p["spec"]["model"].get("type") == "knn"]
+
+
+@pytest.mark.parametrize("preset", NETWORKS, ids=[p["name"] for p in NETWORKS])
 def test_preset_validates_and_trains_a_few_epochs(preset):
     spec = {**preset["spec"], "training": {**preset["spec"]["training"], "epochs": 3},
             "stream": {"boundary": False, "histograms": False}}
     normalize(spec)
     result = train(spec)
     assert len(result.history) == 3 and all(r["train_loss"] == r["train_loss"] for r in result.history)
+
+
+@pytest.mark.parametrize("preset", KNNS, ids=[p["name"] for p in KNNS])
+def test_knn_preset_fits_in_one_record(preset):
+    result = train({**preset["spec"], "stream": {"boundary": False, "histograms": False}})
+    assert len(result.history) == 1 and 0.5 < result.history[0]["test_accuracy"] <= 1
+
+
+def test_every_preset_is_a_network_or_a_knn_and_the_gallery_offers_both_baselines():
+    assert len(NETWORKS) + len(KNNS) == len(PRESETS) and KNNS
+    linear = [p for p in NETWORKS if len(p["spec"]["model"]["layers"]) == 1 and p["name"].startswith("linear")]
+    assert sorted(p["spec"]["model"]["loss"] for p in linear) == \
+        ["categorical_crossentropy", "hinge", "mean_squared_error"]
+
+
+def test_k_1_on_the_noisy_circle_scores_lower_than_k_15():
+    spec = {**next(p for p in KNNS if p["name"] == "knn_noisy")["spec"], "stream": {"boundary": False, "histograms": False}}
+    acc = {k: train({**spec, "model": {**spec["model"], "k": k}}).history[0]["test_accuracy"] for k in (1, 15)}
+    assert acc[1] < acc[15]
 
 
 def test_presets_have_a_title_and_two_or_three_sentences_and_are_in_the_catalog():

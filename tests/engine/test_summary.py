@@ -60,6 +60,15 @@ def test_a_knn_model_is_summarized_as_one_row_without_parameters():
     assert out["n_params"] == 0 and out["output"] is None and out["input_shape"] == [2]
 
 
+def test_a_knn_row_gives_the_k_range_the_training_rows_allow():
+    # the playground's k slider spans this range: 40 points, test ratio 0.5 -> 20 training rows
+    small = summarize({"type": "knn", "k": 3}, {"name": "circle", "n_samples": 40})
+    assert small["layers"][0]["k_range"] == [1, 20]
+    over = summarize({"type": "knn", "k": 21}, {"name": "circle", "n_samples": 40})
+    assert [e["path"] for e in over["errors"]] == ["model.k"]
+    assert summarize({"type": "knn", "input_shape": [2]})["layers"][0]["k_range"] == [1, 1000]   # no data: the option's range
+
+
 def test_a_knn_model_on_a_regression_task_lists_the_engines_refusal():
     out = summarize({"type": "knn", "k": 3}, {"name": "plane"})
     assert any(e["path"] == "model.type" for e in out["errors"])
