@@ -669,6 +669,8 @@ class FirstLayerPublic(BaseModel):
     width: int
     count: int = Field(description="filters or units in the layer (at most 64 pictures are sent)")
     images: list[str] = Field(description="base64 uint8 (height*width) per picture; 128 = 0")
+    classes: Optional[list[str]] = Field(None, description="the layer is the output layer (a linear classifier): "
+                                                            "the class each picture is the template of; else null")
 
 
 # ==== sweeps (issue 13, /api/sweeps; generated from engine/sweeps.py, search_space.py and halving.py) ====

@@ -99,7 +99,7 @@ export function mountBuilder(container, store, { onChange, imageLayers = false, 
     selectEl(KINDS, kindOf(model), setKind, { id: "model-kind", "data-param": "model-kind" }));
 
   const renderKnn = (catalog, model) => {
-    container.replaceChildren(kindPicker(model),
+    container.replaceChildren(...(baselines ? [kindPicker(model)] : []),
       el("div", { class: "layer-card knn-card" },
         el("div", { class: "layer-head" }, el("strong", { text: "k-nearest neighbours" }),
           el("span", { class: "param-count", text: "0 params: stores the training points" })),

@@ -31,7 +31,8 @@ export function mountFinetune(catalog) {
   const refresh = async () => {
     try {
       const { items } = await api.listJobs({ limit: 100 });
-      jobs = items.filter((j) => FINISHED.has(j.status) && j.has_model && sets.includes(j.spec?.dataset?.name));
+      // a k-NN run has no layers to copy (it stores images, not weights)
+      jobs = items.filter((j) => FINISHED.has(j.status) && j.has_model && sets.includes(j.spec?.dataset?.name) && j.spec?.model?.layers);
     } catch { jobs = []; }
     const keep = sourceSel.value;
     sourceSel.replaceChildren(new Option(jobs.length ? "choose a finished run" : "no finished digit run yet", ""),

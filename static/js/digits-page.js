@@ -4,7 +4,7 @@ import { createStore } from "./state.js";
 import { drawInk, inkToDataUrl, mountDrawpad } from "./drawpad.js";
 import { createLineChart, historySeries, renderLegend } from "./charts.js";
 import { mountHistograms } from "./histograms.js";
-import { mountBuilder } from "./builder.js";
+import { isKnn, modelSpec, mountBuilder } from "./builder.js";
 import { createSummarizer } from "./summary.js";
 import { defaultTraining, mountControls } from "./controls.js";
 import { createRunner, emptyResults } from "./runner.js";
@@ -16,6 +16,7 @@ import { mountFinetune } from "./digits-finetune.js";
 
 const $ = (id) => document.getElementById(id);
 const DIGIT_DATASET = "mnist";
+const KNN_CHOICE = "knn";   // a "start from" entry that is a k-NN model, not a layer list
 
 const store = createStore({
   catalog: null, dataset: null, model: null, training: null,
@@ -158,6 +159,10 @@ function presets(catalog) {
   const out = { type: "dense", ...paramDefaults(familyParams(catalog.layers, "dense")) };
   const list = {
     "dense network (784-128-10)": [{ type: "flatten" }, dense(128, "relu"), out],
+    // the baselines a network must beat (issue 15): one dense layer on the pixels, and no training at all
+    // zero start: pixels that are always blank (the border) keep a zero weight, so each template shows its digit
+    "linear classifier (784-10)": [{ type: "flatten" }, { ...out, kernel_initializer: "zeros" }],
+    "k-nearest neighbours (no training)": KNN_CHOICE,
   };
   if (catalog.layers.conv2d) {
     const conv = (filters) => ({ type: "conv2d", ...paramDefaults(familyParams(catalog.layers, "conv2d")), filters, padding: "same", activation: "relu", kernel_initializer: "he_uniform" });
@@ -171,7 +176,7 @@ function buildSpec() {
   const s = store.get();
   return {
     dataset: s.dataset,
-    model: { layers: s.model.layers, loss: s.model.loss },   // input shape: the engine's, from the dataset
+    model: modelSpec(s.model),   // input shape: the engine's, from the dataset
     training: s.training,
     stream: s.stream,
   };
@@ -184,16 +189,22 @@ function mountTraining(catalog) {
   presetSel.replaceChildren(...Object.keys(choices).map((k) => new Option(k, k)));
   const summarizer = createSummarizer(store, { fresh: true, onModel: (model) => store.update({ model }) });
   const setModel = (model) => { store.update({ model, builderNotes: [] }); summarizer.schedule(); };
+  let network = store.get().model;   // the last network: its fitted output layer outlives a k-NN
   presetSel.addEventListener("change", () => {
-    const { layers } = store.get().model;   // a preset replaces the hidden layers; the fitted output stays
-    setModel({ ...store.get().model, layers: [...choices[presetSel.value].slice(0, -1), layers[layers.length - 1]] });
+    const choice = choices[presetSel.value];
+    if (!isKnn(store.get().model)) network = store.get().model;
+    if (choice === KNN_CHOICE) { setModel({ type: "knn", ...paramDefaults(catalog.knn) }); return; }
+    // a preset replaces the hidden layers; the fitted output stays, started as the preset starts it
+    const { layers } = network;
+    const out = { ...layers[layers.length - 1], kernel_initializer: choice[choice.length - 1].kernel_initializer };
+    setModel({ ...network, layers: [...choice.slice(0, -1), out] });
   });
   mountBuilder($("digit-builder"), store, { onChange: setModel, imageLayers: true });
   summarizer.schedule();
   mountControls($("digit-controls"), store, { onChange: (training) => store.update({ training }), onLearningRate: (lr) => runner.setLearningRate(lr) });
   $("limit").addEventListener("change", (e) => {
     const v = Number.parseInt(e.target.value, 10);
-    if (Number.isFinite(v) && v > 0) store.update({ dataset: { ...store.get().dataset, limit: v } });
+    if (Number.isFinite(v) && v > 0) { store.update({ dataset: { ...store.get().dataset, limit: v } }); summarizer.schedule(); }
   });
   const augParams = Array.isArray(catalog.augmentation) ? catalog.augmentation : catalog.augmentation?.params || [];
   const renderAug = () => {
@@ -236,8 +247,10 @@ function mountTraining(catalog) {
     $("eta").textContent = run.status === "running" && left !== null ? `epoch ${run.epoch} / ${run.epochs} · about ${formatDuration(left)} left` : (run.message || "\u00a0");
     $("train-status").textContent = run.status === "idle" ? "" : run.status;
     $("train").disabled = ["running", "starting", "queued", "paused"].includes(run.status);
+    $("baseline-result").textContent = resultText(store.get().model, history, run);
     if (run.status === "completed" && run.job_id && evaluatedFor !== run.job_id) {
       evaluatedFor = run.job_id;
+      showTemplates(run.job_id);
       showEvaluation(run.job_id);
       refreshModels(run.job_id);   // the model just trained reads the pad from now on
       finetune?.refresh();         // and can be started from
@@ -246,6 +259,37 @@ function mountTraining(catalog) {
   const request = frameScheduler(draw);
   store.subscribe((_, patch) => { if ("history" in patch || "run" in patch) request(); });
   request();
+}
+
+/** 0.064 -> "64 ms", 2.3 -> "2.3 s" (formatDuration rounds to whole seconds) */
+const shortSeconds = (v) => (v < 1 ? `${Math.round(v * 1000)} ms` : `${v.toFixed(1)} s`);
+
+/** one line a student compares across models: test accuracy, and for a k-NN what the lesson is about (no
+ training, slow prediction: the engine's CPU seconds per test image) */
+function resultText(model, history, run) {
+  const last = history[history.length - 1];
+  if (!last || last.test_accuracy === undefined) return "";
+  const acc = `test accuracy ${(last.test_accuracy * 100).toFixed(2)}%`;
+  if (isKnn(model) && last.test_seconds_per_prediction !== undefined) {
+    return `k-NN (k = ${model.k}, ${model.metric}): ${acc} · no training (fit ${shortSeconds(last.fit_seconds)}: `
+      + `it stores the images) · ${(last.test_seconds_per_prediction * 1000).toFixed(2)} ms per test image (CPU)`;
+  }
+  const secs = history.map((h) => h.seconds).filter(Number.isFinite).reduce((a, b) => a + b, 0);
+  return `${acc} after epoch ${last.epoch}${secs ? ` · trained ${formatDuration(secs)}` : ""}${run.status === "completed" ? "" : " (so far)"}`;
+}
+
+/** a model whose only weighted layer is its output (the linear classifier) is drawn as its ten class
+ * templates under the curves: the engine says which (first-layer `classes`); anything else hides the block */
+async function showTemplates(jobId) {
+  const box = $("linear-templates");
+  box.hidden = true;
+  if (isKnn(store.get().model)) return;   // no weights at all
+  try {
+    const layer = await api.getFirstLayer(jobId);
+    box.hidden = !layer.classes;
+    if (!layer.classes) return;
+    renderFilters($("linear-templates-grid"), layer, layer.classes);
+  } catch { box.hidden = true; }
 }
 
 /** the chosen model's first layer as pictures, while the drawer is open */

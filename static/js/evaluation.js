@@ -68,7 +68,7 @@ export function renderGallery(container, items) {
 }
 
 /** signed weight pictures (base64 uint8, 128 = 0) as small canvases: blue negative, white zero, orange positive */
-export function renderFilters(container, layer) {
+export function renderFilters(container, layer, captions = null) {
   const ramp = (v) => {          // v in -1..1 -> [r, g, b] on the colour-blind-safe blue / orange pair
     const [r, g, b] = v < 0 ? [0, 114, 178] : [230, 159, 0];
     const t = Math.min(1, Math.abs(v));
@@ -82,7 +82,7 @@ export function renderFilters(container, layer) {
     const img = ctx.createImageData(layer.width, layer.height);
     bytes.forEach((v, k) => { const [r, g, b] = ramp((v - 127.5) / 127.5); img.data.set([r, g, b, 255], k * 4); });
     ctx.putImageData(img, 0, 0);
-    return el("figure", {}, cv, el("figcaption", { text: String(i + 1) }));
+    return el("figure", {}, cv, el("figcaption", { text: captions?.[i] ?? String(i + 1) }));
   }));
   container.dataset.count = String(layer.images.length);
 }

@@ -46,3 +46,18 @@ def test_a_dense_layer_on_non_square_inputs_is_refused():
                                 "loss": "categorical_crossentropy"}, seed=0)
     with pytest.raises(DataError, match="not a square image"):
         first_layer_images(model)
+
+
+def test_a_linear_classifiers_templates_name_their_classes_and_a_hidden_layers_do_not():
+    # one dense layer on flattened digits is the output: picture k is the template class k scores with
+    linear = engine.build_model({"input_shape": [1, 28, 28], "layers": [
+        {"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}],
+        "loss": "categorical_crossentropy"}, seed=0)
+    out = first_layer_images(linear)
+    assert (out["layer"], out["count"], out["classes"]) == (1, 10, [str(k) for k in range(10)])
+    linear.class_names = [f"c{k}" for k in range(10)]
+    assert first_layer_images(linear)["classes"][3] == "c3"
+    hidden = engine.build_model({"input_shape": [784], "layers": [
+        {"type": "dense", "units": 16, "activation": "relu"}, {"type": "dense", "units": 10, "activation": "softmax"}],
+        "loss": "categorical_crossentropy"}, seed=0)
+    assert first_layer_images(hidden)["classes"] is None
