@@ -79,6 +79,8 @@ class Model:
         # flat views share memory with the layers, so in-place optimizer updates reach them
         self.params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
         self.frozen = frozen_layers(spec)        # layers marked "trainable": false
+        for i in self.frozen:                    # a layer's own non-trainable state (batchnorm's statistics) holds too
+            layers[i].trainable = False
         self.chunk_rows = inference_rows(spec)   # forward_batched's chunk: bounded memory for any network
         self.flat = None               # FlatParams when the trainer packed the parameters (engine/flat.py)
         self.optimizer = None          # set by the trainer; its state is saved with the model (engine/resume.py)

@@ -23,6 +23,7 @@ class Layer:
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
         self.needs_input_grad = True   # the model turns this off for layer 0 while training
+        self.trainable = True          # False: frozen ("trainable": false); the model sets it
 
     def build(self, input_shape: tuple, rng: np.random.Generator, dtype: np.dtype) -> tuple:
         """Create parameters for a per-sample `input_shape`; return the per-sample output shape."""

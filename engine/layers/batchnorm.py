@@ -1,7 +1,9 @@
 """Batch normalization (Keras semantics): per feature on (N, D), per channel on (N, C, H, W).
 
 Training normalises with the batch mean and (biased) variance and moves the running statistics:
-running = momentum * running + (1 - momentum) * batch. Inference uses the running statistics.
+running = momentum * running + (1 - momentum) * batch. Inference uses the running statistics. A frozen layer
+(`"trainable": false`) runs in inference mode while the network trains, as Keras's does: it normalises with
+its running statistics and never moves them, so they end bit-identical (fine-tuning keeps what it learned).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         eps = self.config["epsilon"]
+        training = training and self.trainable      # frozen: the statistics are constants, as at inference
         if training:
             mean, var = x.mean(axis=self.axes), x.var(axis=self.axes)  # (n,) each, biased variance
             m = self.config["momentum"]

@@ -88,6 +88,23 @@ def test_frozen_layers_are_bit_identical_after_training_with_weight_decay(optimi
     assert not np.array_equal(after["1.W"], start["1.W"])       # the rest still trains
 
 
+
+@pytest.mark.parametrize("frozen", [True, False], ids=["frozen", "trainable"])
+def test_a_frozen_batchnorm_keeps_its_running_statistics_bit_identical(frozen):
+    # the running mean / variance are state, not parameters: a frozen batchnorm runs in inference mode while
+    # the network trains (Keras), so they never move; a trainable one moves them (the test can fail)
+    spec = copy.deepcopy(MLP)
+    spec["model"]["layers"].insert(1, {"type": "batchnorm", **({"trainable": False} if frozen else {})})
+    trainer = engine.trainer.Trainer(spec)
+    bn = trainer.model.layers[1]
+    bn.state["running_mean"][...] = 0.25          # not the defaults: a reset to 0 / 1 would not hide
+    bn.state["running_var"][...] = 2.0
+    before = {k: v.copy() for k, v in bn.state.items()}
+    trainer.run()
+    same = [np.array_equal(bn.state[k], before[k]) for k in ("running_mean", "running_var")]
+    assert same == ([True, True] if frozen else [False, False])
+    assert np.array_equal(bn.params["gamma"], np.ones_like(bn.params["gamma"])) == frozen
+
 def test_init_from_copies_the_named_layers_exactly(tmp_path):
     source = engine.train(MLP).model
     source.save(tmp_path / "a.npz")
