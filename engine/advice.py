@@ -2,6 +2,8 @@
 and what will surprise a learner (warnings: the step activation's zero gradient, mismatched losses)."""
 from __future__ import annotations
 
+import math
+
 from .errors import Problem
 from .losses import loss_name, make_loss
 
@@ -11,6 +13,19 @@ def _last_sized_layer(layers: list[dict]) -> tuple[int, dict] | None:
         if "units" in layers[i]:
             return i, layers[i]
     return None
+
+
+def _output_values(model_spec: dict) -> int | None:
+    """Values per example the network puts out (its shapes walked), None when a layer cannot take its input."""
+    from .errors import SpecError
+    from .model import _instantiate
+    shape = tuple(model_spec["input_shape"])
+    try:
+        for i, spec in enumerate(model_spec["layers"]):
+            shape = _instantiate(spec, f"model.layers.{i}").compute_output_shape(shape)
+    except SpecError:
+        return None
+    return math.prod(shape)
 
 
 def _final_activation(layers: list[dict]) -> str:
@@ -67,7 +82,14 @@ def output_problems(model_spec: dict, task: str, n_classes: int | None, n_target
         path = f"model.layers.{i}.units"
     units, loss = last["units"], loss_name(model_spec["loss"])
     if task == "reconstruction":
-        return _reconstruction_problems(model_spec, units, path, n_targets)
+        # a conv decoder ends in conv2d + flatten: what counts is the values the network puts out, not
+        # the width of its last dense layer (which feeds a reshape)
+        values = _output_values(model_spec)
+        if values is not None and values != units and values != n_targets:
+            return [Problem(f"model.layers.{len(model_spec['layers']) - 1}",
+                            f"the network rebuilds its inputs (dataset target \"input\"): {n_targets} values per "
+                            f"example, but its last layer puts out {values}")]
+        return _reconstruction_problems(model_spec, units if values is None else values, path, n_targets)
     if task == "regression":
         if last["type"] == "time_distributed":   # + flatten: units per step, for each of the T steps
             units *= _steps(model_spec)

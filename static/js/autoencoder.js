@@ -11,22 +11,48 @@ const REFRESH_MS = 1200;           // codes and reconstructions at most this oft
 const state = { job: null, stream: null, history: [], codes: [], labels: [], bounds: null, marker: null,
   refreshing: false, lastRefresh: 0, hasModel: false };
 
+const SIDE = 28;                   // MNIST's image side: the decoder's way back up ends there
+
 function units(text) {
   return text.split(",").map((t) => t.trim()).filter(Boolean).map(Number);
+}
+
+const conv = (filters, activation) => ({ type: "conv2d", filters, kernel_size: 3, padding: "same", activation });
+
+/** encoder layers: dense units, or per filter count a 3x3 conv and a 2x2 max-pool (halves the side) */
+function encoderLayers(kind, sizes, act) {
+  if (kind === "dense") return sizes.map((u) => ({ type: "dense", units: u, activation: act }));
+  return [...sizes.flatMap((f) => [conv(f, act), { type: "maxpool2d", pool_size: 2 }]), { type: "flatten" }];
+}
+
+/** decoder layers after the code. A conv decoder starts as a dense layer reshaped to (first filters, s, s),
+ * then per filter count a 2x upsampling and a 3x3 conv, so that s doubled once per layer is 28; a last conv
+ * gives the one channel, flattened to the 784 values the targets are (the engine checks it all) */
+function decoderLayers(kind, sizes, act) {
+  if (kind === "dense" || !sizes.length) {
+    return [...sizes.map((u) => ({ type: "dense", units: u, activation: act })),
+      { type: "dense", units: SIDE * SIDE, activation: "sigmoid" }];
+  }
+  const side = Math.max(1, Math.round(SIDE / 2 ** sizes.length));
+  return [{ type: "dense", units: sizes[0] * side * side, activation: act },
+    { type: "reshape", target_shape: [sizes[0], side, side] },
+    ...sizes.flatMap((f) => [{ type: "upsample2d", size: 2 }, conv(f, act)]),
+    conv(1, "linear"), { type: "flatten" }, { type: "activation", activation: "sigmoid" }];
 }
 
 function spec() {
   const act = $("ae-activation").value;
   const code = Number($("ae-code").value);
   const noise = Number($("ae-noise").value) || 0;
+  const encKind = $("ae-encoder-kind").value;
   const layers = [
-    ...units($("ae-encoder").value).map((u) => ({ type: "dense", units: u, activation: act })),
+    ...encoderLayers(encKind, units($("ae-encoder").value), act),
     { type: "dense", units: code, activation: "linear", code: true },
-    ...units($("ae-decoder").value).map((u) => ({ type: "dense", units: u, activation: act })),
-    { type: "dense", units: 784, activation: "sigmoid" },
+    ...decoderLayers($("ae-decoder-kind").value, units($("ae-decoder").value), act),
   ];
   return {
-    dataset: { name: "mnist", flatten: true, target: "input", limit: Number($("ae-limit").value),
+    // a conv encoder reads images (1, 28, 28); the targets are the flattened pixels either way
+    dataset: { name: "mnist", flatten: encKind === "dense", target: "input", limit: Number($("ae-limit").value),
                ...(noise ? { input_noise: noise } : {}) },
     model: { layers, loss: $("ae-loss").value },
     training: { optimizer: { name: "adam", learning_rate: 0.001 }, batch_size: 128, epochs: Number($("ae-epochs").value) },
@@ -34,12 +60,27 @@ function spec() {
   };
 }
 
+/** one chip per layer: "conv 8", "pool", "up", "16×7×7", the code highlighted */
+function layerText(l) {
+  if (l.type === "conv2d") return `conv ${l.filters}`;
+  if (l.type === "maxpool2d") return "pool";
+  if (l.type === "upsample2d") return "up ×2";
+  if (l.type === "reshape") return l.target_shape.join("×");
+  if (l.type === "flatten") return "flatten";
+  if (l.type === "activation") return l.activation;
+  return `${l.units}${l.code ? " code" : ""}`;
+}
+
 function showLayers() {
   const s = spec();
+  for (const part of ["encoder", "decoder"]) {
+    $(`ae-${part}-what`).textContent = $(`ae-${part}-kind`).value === "conv" ? "filters" : "units";
+  }
   $("ae-layers").replaceChildren(
-    Object.assign(document.createElement("li"), { textContent: "784 in" }),
+    Object.assign(document.createElement("li"), { textContent: s.dataset.flatten ? "784 in" : "28×28 in" }),
     ...s.model.layers.map((l) => Object.assign(document.createElement("li"), {
-      textContent: `${l.units}${l.code ? " code" : ""}`, className: l.code ? "code" : "" })));
+      textContent: layerText(l), className: [l.code ? "code" : "", l.type].join(" ").trim() })));
+  $("ae-layers").dataset.conv = String(s.model.layers.filter((l) => l.type === "conv2d").length);
 }
 
 function legend(names) {
@@ -138,8 +179,10 @@ async function train() {
   }
 }
 
+/** the decoder as the encoder reversed: the same kind (dense or conv), the sizes in reverse order */
 function mirror() {
   $("ae-decoder").value = units($("ae-encoder").value).reverse().join(", ");
+  $("ae-decoder-kind").value = $("ae-encoder-kind").value;
   showLayers();
 }
 
@@ -148,5 +191,6 @@ $("ae-train").addEventListener("click", train);
 $("ae-stop").addEventListener("click", () => state.job && cancelJob(state.job));
 $("ae-codes").addEventListener("click", decodeAt);
 for (const id of ["ae-encoder", "ae-code", "ae-decoder"]) $(id).addEventListener("input", showLayers);
+for (const id of ["ae-encoder-kind", "ae-decoder-kind"]) $(id).addEventListener("change", showLayers);
 showLayers();
 drawLoss($("ae-loss-chart"), []);

@@ -5,7 +5,7 @@ import { el } from "./draw-util.js";
 import { familyOptions, familyParams, paramDefaults, paramFields, selectEl } from "./forms.js";
 
 // layer types that need image input; the 2-D playground hides them
-const IMAGE_ONLY = /conv|pool|flatten/;
+const IMAGE_ONLY = /conv|pool|flatten|reshape|upsample/;
 
 function activationName(a) {
   return a && typeof a === "object" ? a.name : a;

@@ -43,6 +43,9 @@ LAYER_CASES: dict[str, list[tuple[str, dict, tuple, bool]]] = {
     "maxout": [("3x3", {"units": 3, "pieces": 3}, (5,), True)],
     "dropout": [("fixed-mask", {"rate": 0.5}, (12,), True), ("inference", {"rate": 0.5}, (12,), False)],
     "flatten": [("images", {}, (2, 3, 2), True)],
+    "reshape": [("to-images", {"target_shape": [2, 3, 2]}, (12,), True),
+                ("images-to-images", {"target_shape": [3, 4, 1]}, (1, 3, 4), True)],
+    "upsample2d": [("2x2", {}, (2, 3, 2), True), ("3x1", {"size": [3, 1]}, (1, 2, 3), True)],
     # recurrent layers: (steps, features) inputs, the last step and every step's output
     "simple_rnn": [("last", {"units": 3}, (5, 2), True),
                    ("sequences", {"units": 3, "return_sequences": True}, (4, 2), True),
@@ -306,3 +309,23 @@ def test_gradient_check_holds_the_dropout_mask_fixed():
     errors = check_layer_gradients(layer, np.random.default_rng(0).standard_normal((4, 50)), seed=1)
     assert errors["input"] < TOLERANCE
     assert 0.3 < np.mean(layer.mask == 0) < 0.7  # the check really ran with units dropped
+
+
+# ---- upsample2d and reshape (a conv decoder's way back up) ----
+def test_upsample2d_repeats_each_pixel_into_a_block_and_sums_the_gradient_back():
+    layer = make_layer("upsample2d", {"size": [2, 3]}, (1, 2, 2))
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    out = layer.forward(x)
+    assert out.shape == (1, 1, 4, 6)
+    assert out[0, 0].tolist() == [[1, 1, 1, 2, 2, 2]] * 2 + [[3, 3, 3, 4, 4, 4]] * 2
+    grad = np.arange(24, dtype=float).reshape(1, 1, 4, 6)
+    back = layer.backward(grad)
+    assert back[0, 0].tolist() == [[grad[0, 0, :2, :3].sum(), grad[0, 0, :2, 3:].sum()],
+                                   [grad[0, 0, 2:, :3].sum(), grad[0, 0, 2:, 3:].sum()]]
+
+
+def test_reshape_refuses_a_target_with_another_number_of_values():
+    with pytest.raises(SpecError, match="reshape to \\[2, 3, 3\\] needs 18 values"):
+        make_layer("reshape", {"target_shape": [2, 3, 3]}, (12,))
+    with pytest.raises(SpecError, match="upsample2d needs images"):
+        make_layer("upsample2d", {}, (12,))

@@ -7,9 +7,11 @@ import pytest
 
 import engine
 from engine.datasets import load_dataset
+from engine.errors import SpecError
 from engine.knn import KNNModel
 from engine.layer_flags import code_layer
 from engine.resume import start_from
+from engine.spec import normalize
 
 AE_2D = {"dataset": {"name": "circle", "n_samples": 200, "target": "input"},
          "model": {"layers": [{"type": "dense", "units": 8, "activation": "tanh"},
@@ -252,3 +254,32 @@ def test_knn_preview_is_the_fitted_models_boundary_and_follows_k():
     assert got["boundary"] == fitted and got["weights"] == {}
     wide = preview_model({**spec, "model": {"type": "knn", "k": 25, "metric": "l2"}})["boundary"]
     assert wide["epoch"] == 0 and wide != got["boundary"]    # a larger k smooths the regions
+
+
+def _conv_autoencoder(up_size=2):
+    conv = lambda f, a="relu": {"type": "conv2d", "filters": f, "kernel_size": 3, "padding": "same", "activation": a}  # noqa: E731
+    return [conv(4), {"type": "maxpool2d"}, {"type": "flatten"},
+            {"type": "dense", "units": 2, "activation": "linear", "code": True},
+            {"type": "dense", "units": 8 * 14 * 14, "activation": "relu"},
+            {"type": "reshape", "target_shape": [8, 14, 14]}, {"type": "upsample2d", "size": up_size},
+            conv(1, "linear"), {"type": "flatten"}, {"type": "activation", "activation": "sigmoid"}]
+
+
+def test_a_conv_decoders_output_is_judged_by_the_values_it_puts_out():
+    # the last dense layer (1568 units) feeds a reshape: the rule counts the network's 784 output values
+    data = {"name": "mnist", "flatten": False, "target": "input", "limit": 300}
+    spec = normalize({"dataset": data, "model": {"layers": _conv_autoencoder(), "loss": "binary_crossentropy"}})
+    assert spec["model"]["layers"][6]["type"] == "upsample2d"
+    with pytest.raises(SpecError) as e:
+        normalize({"dataset": data, "model": {"layers": _conv_autoencoder(up_size=3), "loss": "binary_crossentropy"}})
+    assert [(p.path, "puts out 1764" in p.message) for p in e.value.problems] == [("model.layers.9", True)]
+
+
+def test_a_conv_autoencoder_decodes_a_code_into_a_28x28_picture():
+    model = engine.build_model({"input_shape": [1, 28, 28], "layers": _conv_autoencoder(),
+                                "loss": "binary_crossentropy"}, seed=0)
+    x = np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32)
+    out = model.forward(x, training=True)
+    assert out.shape == (3, 784) and np.all((out > 0) & (out < 1))
+    model.backward(np.ones_like(out) / out.size)          # the gradient reaches the encoder's first conv
+    assert np.abs(model.grads["0.W"]).sum() > 0 and all(np.isfinite(g).all() for g in model.grads.values())
