@@ -66,6 +66,8 @@ export const summarizeModel = (body) => request("POST", "/api/models/summary", b
 export const previewModel = (spec) => request("POST", "/api/models/preview", spec);
 export const createJob = (spec) => request("POST", "/api/jobs", spec);
 export const getJob = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}`);
+// the whole spec, inline data included (a job's own answer summarises inline data over the server's echo limit)
+export const getJobSpec = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}/spec`);
 export const listJobs = (params = {}) => request("GET", `/api/jobs?${new URLSearchParams(params)}`);
 export const cancelJob = (id) => request("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`);
 export const deleteJob = (id) => request("DELETE", `/api/jobs/${encodeURIComponent(id)}`);

@@ -291,8 +291,9 @@ function mountCompare() {
   request();
 }
 
-function downloadSpec(job) {
-  const blob = new Blob([JSON.stringify(job.spec, null, 2)], { type: "application/json" });
+async function downloadSpec(job) {
+  const spec = await api.getJobSpec(job.id);   // whole: job.spec may summarise big inline data
+  const blob = new Blob([JSON.stringify(spec, null, 2)], { type: "application/json" });
   const a = el("a", { href: URL.createObjectURL(blob), download: `nnplay-${job.id}-spec.json` });
   document.body.append(a);
   a.click();
@@ -305,7 +306,9 @@ async function openJob(id) {
   try {
     const [job] = await Promise.all([api.getJob(id), loadHistory(id, true)]);
     const urls = api.downloadUrls(id);
-    const playground = job.spec?.dataset?.name && job.spec?.model?.input_shape?.length === 1;
+    // a playground link carries the data itself: not for inline data the answer summarised (too big for a URL)
+    const summarised = Object.values(job.spec?.dataset || {}).some((v) => v && v.omitted);
+    const playground = job.spec?.dataset?.name && job.spec?.model?.input_shape?.length === 1 && !summarised;
     $("detail").replaceChildren(
       el("p", {}, el("strong", { text: job.name || `run ${id}` }), ` · ${id.slice(0, 8)}`, ` · ${job.status}${job.outcome && job.outcome !== job.status ? ` (${job.outcome})` : ""} · ${job.spec?.dataset?.name ?? ""} · ${job.n_params ? job.n_params.toLocaleString() + " parameters" : ""}`),
       job.message ? el("p", { class: job.outcome === "diverged" ? "error" : "muted", text: job.message }) : "",

@@ -1,6 +1,6 @@
 // /sweeps: define a sweep from a playground configuration, watch its trials fill the scatter, the parallel
 // coordinates and the table, open a trial in the playground, narrow the ranges around the best.
-import { cancelSweep, createSweep, getCatalog, getJob, getSweep, listSweeps, narrowedSweep } from "./api.js";
+import { cancelSweep, createSweep, getCatalog, getJob, getJobSpec, getSweep, listSweeps, narrowedSweep } from "./api.js";
 import { mountTokenBox } from "./auth.js";
 import { el, formatNumber } from "./draw-util.js";
 import { createParallel, createScatter, metricScale, numericAxis, settingAxis } from "./sweeps-charts.js";
@@ -57,8 +57,8 @@ function mountBase() {
       return;
     }
     try {
-      const job = await getJob(id);
-      setBase(job.spec, `run ${job.name}`);
+      const [job, spec] = await Promise.all([getJob(id), getJobSpec(id)]);   // the whole spec: inline data too
+      setBase(spec, `run ${job.name}`);
       $("sweep-error").textContent = "";
     } catch (e) {
       $("sweep-error").textContent = e.message;
@@ -214,9 +214,9 @@ function table(sweep, paths) {
 }
 
 async function openInPlayground(trial) {
-  const job = await getJob(trial.job_id);   // the trial's own normalized spec: the server applied its params
-  const cfg = { dataset: job.spec.dataset, model: { layers: job.spec.model.layers, loss: job.spec.model.loss },
-                training: job.spec.training };
+  const spec = await getJobSpec(trial.job_id);   // the trial's own normalized spec: the server applied its params
+  const cfg = { dataset: spec.dataset, model: { layers: spec.model.layers, loss: spec.model.loss },
+                training: spec.training };
   window.location.href = `/#s=${serialize(cfg, ["dataset", "model", "training"])}`;
 }
 

@@ -191,3 +191,27 @@ def test_jobs_page_fits_a_390_px_phone_without_sideways_scrolling(page, server, 
     table = page.evaluate("document.querySelector('.table-wrap').scrollWidth")
     assert table <= 390, f"the runs table scrolls sideways inside its box ({table}px)"
     shot(page, "jobs_390")
+
+
+def test_a_run_on_big_inline_data_downloads_its_whole_spec(page, server):
+    from engine.datasets.inline import ECHO_VALUES
+    import numpy as np
+    rows, cols = 5000, ECHO_VALUES // 5000 + 1          # (rows, cols) x: more numbers than a job's answer echoes
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (rows, cols)).round(3)
+    spec = {"dataset": {"name": "inline", "x": x.tolist(), "y": (x[:, 0] > 0).astype(int).tolist()},
+            "model": {"input_shape": [cols], "layers": [{"type": "dense", "units": 2, "activation": "softmax"}],
+                      "loss": "categorical_crossentropy"},
+            "training": {"epochs": 1, "batch_size": 256}, "stream": {"boundary": False, "histograms": False}}
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        job = c.post("/api/jobs", json=spec).raise_for_status().json()
+    assert job["spec"]["dataset"]["x"]["omitted"] is True            # the answer summarises the rows
+    page.goto(f"/jobs/{job['id']}")
+    page.wait_for_selector("text=spec (.json)")
+    assert page.locator("a:has-text('open in playground')").count() == 0   # a URL cannot carry the rows
+    with page.expect_download() as info:
+        page.click("text=spec (.json)")
+    import json
+    with open(info.value.path()) as f:
+        downloaded = json.load(f)
+    assert downloaded["dataset"]["x"] == x.tolist()                   # the whole data, from /spec
