@@ -284,6 +284,7 @@ class RayExecutor:
         self.owns_ray = False                # this executor started the connection: it shuts it down
         self.ray = self.mailbox = self.task = None
         self.cluster_address: str | None = None
+        self.stopped = threading.Event()     # shutdown: the connecting thread may end
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self, artifacts: ArtifactStore) -> None:
@@ -306,6 +307,10 @@ class RayExecutor:
             self.problem = f"the Ray cluster could not be reached ({type(e).__name__}: {e})"
         finally:
             self.ready.set()
+        if self.owns_ray:
+            # Ray's own processes (GCS, raylet) die with the thread that started them (PR_SET_PDEATHSIG is
+            # per thread): this one lives until shutdown
+            self.stopped.wait()
 
     def _init_arguments(self) -> dict:
         options = {"namespace": "nnplay", "include_dashboard": False, "configure_logging": True,
@@ -467,6 +472,7 @@ class RayExecutor:
                 pass
         if self.owns_ray:
             await asyncio.to_thread(self.ray.shutdown)
+        self.stopped.set()
 
 
 def _ray_reason(e: BaseException) -> str:

@@ -87,3 +87,4 @@ def test_serve_with_the_ray_executor_but_no_ray_says_how_to_install_it(monkeypat
     monkeypatch.setenv("NNPLAY_HOME", str(tmp_path))
     assert cli.main(["serve", "--executor", "ray"]) == 2
     assert "pip install 'nnplay[ray]'" in capsys.readouterr().err
+
