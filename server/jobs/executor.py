@@ -26,6 +26,7 @@ from .worker import init_option, run_job
 
 class Executor(Protocol):
     name: str  # "local" | "thread" | "ray": GET /api/health's "executor"
+    describe_waits: bool = False  # describe() may wait on something outside (Ray asks its cluster): run it in a thread
 
     def start(self, artifacts: ArtifactStore) -> None:
         """Called once by the manager, on its event loop, before any submit: where models go."""
@@ -277,7 +278,7 @@ class LocalProcessExecutor:
         for worker in workers:
             if worker.process.pid is not None:
                 await asyncio.to_thread(worker.process.join, 2.0)
-            if worker.thread is not None:
+            if worker.thread is not None and worker.thread.ident is not None:   # its submit may not have started it yet
                 await asyncio.to_thread(worker.thread.join, 1.0)
 
 

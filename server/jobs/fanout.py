@@ -1,4 +1,5 @@
-"""Per-client outgoing buffers: epoch messages are kept, frames of one type replace each other.
+"""Per-client outgoing buffers: epoch messages (and SERIES_FRAMES) are kept, other frames of one type replace
+each other.
 
 A slow client therefore never grows a queue of stale boundary/histogram frames: when it catches up
 it gets every epoch record and only the newest frame of each kind. A client more than `max_pending`
@@ -42,6 +43,12 @@ def encoded(message: dict) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+# frames a page draws as a series, one line per epoch (/sequences: the gradient through time): each is kept,
+# like an epoch record, not replaced by the next of its type; they are small (T numbers per recurrent layer)
+# and paced by stream.max_fps. A fast run otherwise reached a page that was still replaying with its last one only
+SERIES_FRAMES = frozenset({"time_gradients"})
+
+
 class SlowClientError(RuntimeError):
     pass
 
@@ -62,6 +69,8 @@ class Subscriber:
             if self.skip_through is not None and message["epoch"] <= self.skip_through:
                 return
             key = ("epoch", message["epoch"])
+        elif kind in SERIES_FRAMES:
+            key = (kind, message.get("epoch"))
         else:
             key = (kind,)
             self.pending.pop(key, None)  # a newer frame replaces the unsent one and moves to the back

@@ -261,6 +261,7 @@ class _Job:
 
 class RayExecutor:
     name = "ray"
+    describe_waits = True   # ray.nodes() asks the cluster
 
     def __init__(self, address: str | None = None, train_path: str = "engine:train",
                  checkpoint_seconds: float = 2.0, cancel_grace: float = 3.0, resources: dict | None = None,

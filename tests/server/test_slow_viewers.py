@@ -34,6 +34,20 @@ def test_a_subscriber_far_behind_is_emptied_and_told_it_is_too_slow():
     asyncio.run(body())
 
 
+def test_a_behind_subscriber_keeps_every_gradient_through_time_frame_but_only_the_newest_boundary():
+    async def body():
+        sub = Subscriber(100)
+        for epoch in (0, 1, 2):
+            sub.push({"type": "time_gradients", "epoch": epoch, "layers": []})
+            sub.push({"type": "boundary", "epoch": epoch})
+            sub.push({"type": "epoch", "epoch": epoch + 1})
+        return await sub.next_batch()
+
+    batch = asyncio.run(body())
+    assert [m["epoch"] for m in batch if m["type"] == "time_gradients"] == [0, 1, 2]   # a series: one line each
+    assert [m["epoch"] for m in batch if m["type"] == "boundary"] == [2]               # a picture: the newest
+    assert [m["epoch"] for m in batch if m["type"] == "epoch"] == [1, 2, 3]
+
 def stalled_socket(port: int) -> socket.socket:
     """A TCP connection with a tiny receive buffer, so the server's buffers fill as soon as we stop reading."""
     sock = socket.socket()
