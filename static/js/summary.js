@@ -51,7 +51,9 @@ export function createSummarizer(store, { onModel, fresh = false }) {
       if (mine === seq) store.update({ builderNotes: [`Cannot check the model: ${e.message}`] });
       return;
     }
-    if (mine !== seq) return;
+    // a newer refresh, or a model / dataset changed while this one was asked (a preset picked just after the
+    // page loaded): its answer is stale, and fitting it would put the old model back
+    if (mine !== seq || store.get().model !== model || store.get().dataset !== dataset) return;
     const task = summary.task ? `${summary.task}|${summary.n_classes}|${summary.n_targets}` : null;
     const fitted = fitToSummary(model, summary, { refit: placeholder || (lastTask !== null && task !== null && task !== lastTask) });
     if (task) { lastTask = task; placeholder = false; }

@@ -13,8 +13,14 @@ pytestmark = pytest.mark.browser
 HAVE_MNIST = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
 
 
+# what the builder shows once a choice is applied (data-pending=false alone can be the state before it)
+SHOWN = {"linear classifier (784-10)": "document.querySelectorAll('#digit-builder .layer-card[data-index]').length === 1",
+         "k-nearest neighbours (no training)": "document.querySelector('#digit-builder .knn-card') !== null"}
+
+
 def _start(page, choice, limit):
     page.select_option("#preset", choice)
+    page.wait_for_function(SHOWN[choice])
     page.wait_for_selector("#digit-builder[data-pending=false]")
     page.fill("#limit", str(limit))
     page.press("#limit", "Tab")
@@ -52,7 +58,7 @@ def test_knn_on_digits_reports_accuracy_and_time_per_prediction_and_draws_no_tem
     with watched_page(browser, server.url) as page:
         open_digits(page)
         _start(page, "k-nearest neighbours (no training)", 1000)
-        assert page.locator("#digit-builder .knn-card").is_visible()
+        page.wait_for_selector("#digit-builder .knn-card", state="visible")   # the builder redraws after the Tab
         page.click("#train")
         page.wait_for_function("/ms per test image/.test(document.getElementById('baseline-result').innerText)",
                                timeout=120_000)
