@@ -158,10 +158,16 @@ class HalfSquaredError(Loss):
     formula = "L = 1/N · Σₙ ½ Σₖ (tₙₖ − yₙₖ)²;  ∂L/∂yₙₖ = (yₙₖ − tₙₖ) / N"
 
     def prob_value(self, out, t):
-        return float(0.5 * np.sum((t - out) ** 2) / out.shape[0])
+        d = (out - t).ravel()
+        return 0.5 * float(d @ d) / out.shape[0]     # a dot: np.sum of the squares costs ~3x more on tiny batches
 
     def prob_grad(self, out, t):
         return (out - t) / out.shape[0]
+
+    def value_and_grad(self, out, t):
+        d = out - t                                  # (N, K): one difference for both
+        flat = d.ravel()
+        return 0.5 * float(flat @ flat) / out.shape[0], d / out.shape[0]
 
 
 @LOSSES.register("binary_crossentropy",

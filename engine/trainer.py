@@ -17,6 +17,7 @@ from .optimizers import make_optimizer
 from .pipeline import InputPipeline
 from .probes import Probes
 from .flat import FLAT_KEY, FlatParams
+from .fused_step import FusedDenseStep
 from .regularization import add_flat_penalty_grads, apply_max_norm, flat_penalty
 from .schedules import make_schedule
 from .spec import DEFAULT_LIMITS, Limits, normalize
@@ -24,6 +25,9 @@ from .stopping import EarlyStopping, NotLearning
 
 OUTCOMES = ("completed", "stopped", "early_stopped", "diverged")
 INTERRUPT_BATCH_FLOPS = 20_000_000   # ~ a few ms of NumPy: from here on, a batch checks for a cancel between layers
+# a training set up to this size is permuted once per epoch and its batches are slices (views): one copy of it
+# per epoch instead of two fancy-indexing calls per batch; a larger one (MNIST: 71 MB) would double its memory
+PERMUTE_ONCE_BYTES = 4 << 20
 
 
 @dataclass
@@ -105,18 +109,27 @@ class Trainer:
         # a tiny network's batch is a few microseconds, so it is checked between batches only
         per_batch = forward_flops(model_spec) * self.batch_size * TRAIN_FACTOR
         self.interrupt_layers = per_batch >= INTERRUPT_BATCH_FLOPS
+        # a small dense network's step without the layers' Python frames: the same arithmetic, same bits
+        self.fused = (FusedDenseStep(self.model) if not self.interrupt_layers and FusedDenseStep.fits(self.model)
+                      else None)
 
     # one optimizer step; returns the data loss and the batch outputs
     def _step(self, xb: np.ndarray, yb: np.ndarray | None = None,
               targets: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """`yb`: the batch's labels, or `targets`: its rows of `train_targets` (one-hot for K > 1 classes)."""
-        loss, out = self.model.loss_and_backward(xb, yb, targets=targets)
-        self.flat.sync_grads()             # layers that return fresh gradient arrays are copied into the buffer
-        loss += self._penalty_and_grads()
+        if self.fused is not None and targets is not None and not self.fused.splits(len(xb)):
+            loss, out = self.fused(xb, targets)       # writes straight into the flat gradient buffer
+        else:
+            loss, out = self.model.loss_and_backward(xb, yb, targets=targets)
+            self.flat.sync_grads()         # layers that return fresh gradient arrays are copied into the buffer
+        reg, frozen = self.reg, self.flat.frozen
+        if frozen or reg["l1"] or reg["l2"]:   # (checked here: a tiny network's whole step is ~20 us)
+            loss += self._penalty_and_grads()
         self.optimizer.learning_rate = self.schedule(self.control.learning_rate, self.iteration)
         self.optimizer.step(self.flat_params, self.flat_grads)
-        apply_max_norm(self.model.params, self.reg["max_norm"])
-        if self.flat.frozen:               # "trainable": false layers end bit-identical
+        if reg["max_norm"]:
+            apply_max_norm(self.model.params, reg["max_norm"])
+        if frozen:                         # "trainable": false layers end bit-identical
             self.flat.restore_frozen()
         self.iteration += 1
         return loss, out
@@ -194,11 +207,20 @@ class Trainer:
         size = self.batch_size          # a `set` of the batch size lands between epochs
         targets = self.train_targets
         batches = math.ceil(self.n_train / size)
+        # a small set without augmentation: permuted once, batches are slices of it (the same rows, same bits)
+        whole = not self.spec["training"]["augmentation"] and train.x.nbytes <= PERMUTE_ONCE_BYTES
+        if whole:
+            x_epoch, t_epoch = train.x[order], targets[order]              # (N, ...), (N, K)
         for b in range(batches):
             if self.control.check():
                 return "stopped"
-            idx = order[b * size:(b + 1) * size]
-            loss, out = self._step(self._batch_inputs(idx), targets=targets[idx])
+            rows = slice(b * size, (b + 1) * size)
+            if whole:
+                xb, tb = x_epoch[rows], t_epoch[rows]
+            else:
+                idx = order[rows]
+                xb, tb = self._batch_inputs(idx), targets[idx]
+            loss, out = self._step(xb, targets=tb)
             if not math.isfinite(loss):
                 self.diverged_loss = loss
                 return "diverged"
@@ -206,7 +228,7 @@ class Trainer:
                 self.probes.emit(self.emit, epoch - 1, force=True)
                 # where the step landed inside the epoch under way (epoch: the epochs done, as the frames say)
                 self.emit({"type": "batch", "epoch": epoch - 1, "batch": b + 1, "batches": batches})
-            loss_sum += loss * len(idx)
+            loss_sum += loss * len(xb)
             outs.append(out)               # (batch, K): labels / R^2 once per epoch, not per batch
         seconds = time.perf_counter() - start
         record = {"epoch": epoch, "train_loss": loss_sum / self.n_train}

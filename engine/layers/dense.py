@@ -32,10 +32,14 @@ class Dense(WeightedLayer):
         n_in, n_out = input_shape[0], self.config["units"]
         return (n_in, n_out), (n_out,), n_in, n_out
 
+    def row_blocks(self, rows: int) -> list[slice]:
+        """The row blocks a (rows, n_in) batch is split into over the job's threads (engine/parallel.py)."""
+        return SPLIT.parts(rows, rows * self.input_shape[0] * (1 + self.config["units"] // 8))
+
     def linear_forward(self, x):
         self.blocks = WHOLE
         if SPLIT.threads > 1 and x.ndim == 2:  # (N, T, D) sequences (time_distributed's) are not split
-            self.blocks = SPLIT.parts(x.shape[0], x.size * (1 + self.config["units"] // 8))
+            self.blocks = self.row_blocks(x.shape[0])
             if len(self.blocks) > 1:
                 return self.split_forward(x)
         z = x @ self.params["W"]                       # (N, n_in) @ (n_in, n_out) -> (N, n_out)
