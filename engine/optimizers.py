@@ -14,6 +14,7 @@ from .registry import Registry
 
 OPTIMIZERS = Registry("optimizer", default="sgd")  # null or no name: sgd
 
+UPDATE_CHUNK = 65_536       # values per range of a long flat vector's update (see Optimizer.update_chunked)
 MAX_LEARNING_RATE = 100.0   # the lectures try rates up to 100 to show divergence
 
 
@@ -56,9 +57,22 @@ class Optimizer:
             g = self.clip(key, g) if self.clipping else g
             blocks = SPLIT.parts(p.size, 4 * p.size) if SPLIT.threads > 1 and p.ndim == 1 else None
             if blocks is None or len(blocks) == 1:
-                self.update(p, g, s)
+                self.update_chunked(p, g, s)
             else:   # a job's threads (engine/parallel.py) update ranges of the flat vector: elementwise, same bits
-                SPLIT.run(lambda i, r: self.update(p[r], g[r], {name: a[r] for name, a in s.items()}), blocks)
+                SPLIT.run(lambda i, r: self.update_chunked(p[r], g[r], {name: a[r] for name, a in s.items()}),
+                          blocks)
+
+    def update_chunked(self, p: np.ndarray, g: np.ndarray, s: dict) -> None:
+        """update() over ranges of UPDATE_CHUNK values of a long flat vector: an update is elementwise (same
+        bits), and a range's parameters, gradient, state and scratch (~6 x 256 KB for Adam) stay in the core's
+        L2 cache through all of its ~12 passes, where a 784-256-128-10 MLP's whole vectors (6 x 0.9 MB) do not."""
+        n = p.size
+        if p.ndim != 1 or n <= 2 * UPDATE_CHUNK:
+            self.update(p, g, s)
+            return
+        for start in range(0, n, UPDATE_CHUNK):
+            r = slice(start, start + UPDATE_CHUNK)
+            self.update(p[r], g[r], {name: a[r] for name, a in s.items()})
 
     def clip(self, key: str, g: np.ndarray) -> np.ndarray:
         """A clipped copy of the gradient (the model's own gradient, which the probes show, is left alone):

@@ -191,3 +191,24 @@ def test_clipping_options_are_refused_outside_their_range():
         make_optimizer({"name": "adam", "clipnorm": 0})
     with pytest.raises(SpecError, match="clipvalue"):
         make_optimizer({"name": "sgd", "clipvalue": -1})
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS.names()))
+def test_a_long_vector_updated_in_ranges_gets_the_bits_of_one_update(name):
+    """Optimizer.update_chunked (ranges of UPDATE_CHUNK values, kept in cache) equals one whole-vector update."""
+    from engine.optimizers import UPDATE_CHUNK, make_optimizer
+    rng = np.random.default_rng(5)
+    n = 2 * UPDATE_CHUNK + 1234                        # three ranges, the last one short
+    p0 = rng.standard_normal(n).astype(np.float32)
+    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    spec = {"name": name, **({"momentum": 0.9} if name in ("sgd", "rmsprop") else {})}
+    ranged, whole = make_optimizer(spec), make_optimizer(spec)
+    p_ranged, p_whole = p0.copy(), p0.copy()
+    whole.update_chunked = whole.update                # the reference: one update over the whole vector
+    for g in grads:
+        ranged.step({"flat": p_ranged}, {"flat": g})
+        whole.step({"flat": p_whole}, {"flat": g})
+    assert not np.array_equal(p_ranged, p0)
+    assert np.array_equal(p_ranged, p_whole)
+    for slot in ranged.state["flat"]:
+        assert np.array_equal(ranged.state["flat"][slot], whole.state["flat"][slot]), slot
