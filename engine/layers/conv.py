@@ -22,6 +22,12 @@ MAX_KERNEL = 15
 MAX_STRIDE = 8
 
 
+# The forward GEMM as cols^T @ [W | b]^T, (N*L, F), when the patch length K+1 is at least this: OpenBLAS then
+# runs 1.1-1.3x faster than [W | b] @ cols (digit conv2, K+1 = 145: 1.13 against 1.37 ms), with the same bits;
+# for short patches (a 1-channel 3x3 input, K+1 = 10) it is slower, as is the transposed copy back to NCHW
+TRANSPOSED_FORWARD_MIN_K = 64
+
+
 def pair(value, field: str) -> tuple[int, int]:
     """An int or a 1-/2-element list -> (rows, cols)."""
     if isinstance(value, int):
@@ -153,8 +159,13 @@ class Conv2D(RowBlocks, WeightedLayer):
         k, cell = c * self.kh * self.kw, self.ho * self.wo
         np.copyto(self._buf[:k].reshape(c, self.kh, self.kw, n, self.ho, self.wo)[:, :, :, a:b],
                   win.transpose(1, 4, 5, 0, 2, 3))
-        zf = self._wb @ self._buf[:, a * cell : b * cell]               # (F, K+1) @ (K+1, n_b*L) -> (F, n_b*L)
-        np.copyto(z[a:b], zf.reshape(-1, b - a, self.ho, self.wo).transpose(1, 0, 2, 3))  # -> (n_b, F, ho, wo)
+        cols = self._buf[:, a * cell : b * cell]                        # (K+1, n_b*L)
+        if cols.shape[0] >= TRANSPOSED_FORWARD_MIN_K:
+            zt = cols.T @ self._wb.T                                    # (n_b*L, K+1) @ (K+1, F) -> (n_b*L, F)
+            np.copyto(z[a:b], zt.reshape(b - a, self.ho, self.wo, -1).transpose(0, 3, 1, 2))
+        else:
+            zf = self._wb @ cols                                        # (F, K+1) @ (K+1, n_b*L) -> (F, n_b*L)
+            np.copyto(z[a:b], zf.reshape(-1, b - a, self.ho, self.wo).transpose(1, 0, 2, 3))  # -> (n_b, F, ho, wo)
 
     def start_backward(self, gz):
         n, f = gz.shape[0], self.config["filters"]
@@ -170,10 +181,11 @@ class Conv2D(RowBlocks, WeightedLayer):
         gf = self._gf
         np.copyto(gf[:, a:b], gz.transpose(1, 0, 2, 3))                          # (F, n_b, ho, wo)
         gf = gf.reshape(f, -1)[:, a * cell : b * cell]                            # (F, n_b*L)
-        # one GEMM over the block: (F, n_b*L) @ (n_b*L, K), written into the (flat-buffer) gradient array
+        # one GEMM over the block, as (K, n_b*L) @ (n_b*L, F) -> (K, F): the same bits as (F, n_b*L) @ (n_b*L, K)
+        # and 1.0-1.7x faster in OpenBLAS for every conv shape measured; then into the flat-buffer gradient array
         dw = grads["W"].view()
         dw.shape = wm.shape          # raises rather than silently writing into a copy
-        np.matmul(gf, self.cols[:, a * cell : b * cell].T, out=dw)
+        np.copyto(dw, np.matmul(self.cols[:, a * cell : b * cell], gf.T).T)
         if self.has_bias:
             gf.sum(axis=1, out=grads["b"])
         if dx is None:

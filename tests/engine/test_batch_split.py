@@ -31,7 +31,9 @@ SPLIT_CASES = [
 @pytest.fixture
 def split_threads(monkeypatch):
     """Set the split's thread count for one test (every batch size splits), back to 1 afterwards."""
+    from engine.layers import dense
     monkeypatch.setattr(parallel, "MIN_SPLIT_VALUES", 0)
+    monkeypatch.setattr(dense, "SPLIT_MIN_MACS", 0)      # dense's own floor (a product under ~0.3 ms is not split)
     yield parallel.set_threads
     parallel.set_threads(1)
 
@@ -197,3 +199,14 @@ def test_a_split_optimizer_step_gives_the_same_bits_as_one_thread(name, split_th
     one, two = steps(1), steps(2)
     np.testing.assert_array_equal(two, one)
     assert not np.array_equal(one, np.random.default_rng(11).standard_normal(1001).astype(np.float32))
+
+
+def test_a_dense_product_too_small_to_pay_for_a_split_is_not_split():
+    """Dense.row_blocks: the digit model's dense 128 (64 x 1568 x 128 multiply-adds) ran slower split; the MLP's
+    first layer at batch 128 (128 x 784 x 256) is split."""
+    try:
+        parallel.set_threads(2)
+        assert len(make_layer("dense", {"units": 128}, (1568,), np.float32).row_blocks(64)) == 1
+        assert len(make_layer("dense", {"units": 256}, (784,), np.float32).row_blocks(128)) == 2
+    finally:
+        parallel.set_threads(1)

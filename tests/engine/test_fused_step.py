@@ -111,8 +111,10 @@ def test_fused_step_applies_only_to_small_dense_stacks(mnist_dir):
     assert Trainer(big).interrupt_layers and Trainer(big).fused is None
 
 
-def test_a_batch_dense_would_split_goes_the_layer_path():
-    """With a job's threads, a batch big enough for Dense to split is trained by the splitting layers."""
+def test_a_batch_dense_would_split_goes_the_layer_path(monkeypatch):
+    """With a job's threads, a batch that Dense would split is trained by the splitting layers. (With the default
+    SPLIT_MIN_MACS no batch small enough for the fused step is split; the guard holds if the rules move.)"""
+    from engine.layers import dense
     wide = _spec([{"type": "dense", "units": 256, "activation": "relu"},
                   {"type": "dense", "units": None, "activation": "softmax"}], "categorical_crossentropy",
                  dataset={"name": "spiral", "n_samples": 600}, batch_size=256)
@@ -120,12 +122,22 @@ def test_a_batch_dense_would_split_goes_the_layer_path():
     assert trainer.fused is not None
     try:
         set_threads(2)
+        assert not trainer.fused.splits(256)              # 256 x 2 x 256 multiply-adds: too small to split
+        monkeypatch.setattr(dense, "SPLIT_MIN_MACS", 0)
+        trainer.fused._splits.clear()
         assert trainer.fused.splits(256)
         assert not trainer.fused.splits(2)
+        layer_path, original = [], trainer.model.loss_and_backward
+        monkeypatch.setattr(trainer.model, "loss_and_backward", lambda *a, **k: layer_path.append(1) or original(*a, **k))
         result = trainer.run()
     finally:
         set_threads(1)
     assert result.outcome == "completed"
+    # the full batches of 256 rows (and the starting-gradient pass) went through the splitting layers; each
+    # epoch's short last batch is too small to split and went the fused step
+    full, rest = divmod(trainer.n_train, 256)
+    assert full >= 1 and rest > 0
+    assert len(layer_path) == full * 4 + 1
     assert not trainer.fused.splits(256)
 
 
