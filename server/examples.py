@@ -111,6 +111,18 @@ def _initialization(body: dict) -> dict:
     return activation_statistics(body)
 
 
+def _autoencoder_options(_body) -> dict:
+    from engine.autoencoder_layouts import OPTIONS, PART_FACTS, PARTS
+
+    return {"options": [p.to_json() for p in OPTIONS], "parts": PARTS.describe(*PART_FACTS)}
+
+
+def _autoencoder_layout(body: dict) -> dict:
+    from engine.autoencoder_layouts import autoencoder_layout
+
+    return autoencoder_layout(body)
+
+
 def _schema_example(model_name: str) -> Any:
     from . import schemas
 
@@ -132,6 +144,10 @@ def examples() -> dict[tuple[str, str], Example]:
              "optimizers": [{"name": "sgd", "learning_rate": 0.001}, {"name": "adam", "learning_rate": 0.05}]},
             _optimizer_paths),
         ("post", "/api/lessons/optimizers/phase"): Example({"lr_count": 3, "momentum_count": 3}, _momentum_phase),
+        ("get", "/api/models/autoencoder"): Example(None, _autoencoder_options),
+        ("post", "/api/models/autoencoder"): Example(
+            {"encoder": "conv", "encoder_sizes": [8, 16], "decoder": "conv", "decoder_sizes": [16, 8]},
+            _autoencoder_layout),
         ("get", "/api/lessons/initialization"): Example(None, _initialization_catalog),
         ("post", "/api/lessons/initialization"): Example(
             {"layers": 4, "units": 50, "activation": "tanh", "initializer": {"name": "glorot_normal"}},

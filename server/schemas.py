@@ -537,6 +537,17 @@ class ModelSummaryPublic(BaseModel):
     errors: list[ProblemPublic] = Field(description="what POST /api/jobs would refuse, with field paths")
 
 
+class AutoencoderOptionsPublic(BaseModel):
+    options: list[dict] = Field(description="the options of POST /api/models/autoencoder: name, type, default, "
+                                            "min, max, choices, help (engine/autoencoder_layouts.py)")
+    parts: dict = Field(description="the layer kinds an encoder or decoder can have, each with its doc")
+
+
+class AutoencoderLayoutPublic(ModelSummaryPublic):
+    spec: Optional[dict] = Field(description="the job spec to POST to /api/jobs; null when the options make none "
+                                             "(then `errors` names the options)")
+
+
 # ==== lessons: backprop (issue 10, /lessons/backprop; the lessons' other schemas go in their own block) ====
 from engine.lessons.backprop import NETWORK_PRESETS as _NETWORK_PRESETS  # noqa: E402
 from engine.lessons.expression import EXPRESSION_PRESETS as _EXPRESSION_PRESETS  # noqa: E402

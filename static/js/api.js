@@ -64,6 +64,8 @@ export const previewDataset = (dataset) => request("POST", "/api/datasets/previe
 export const summarizeModel = (body) => request("POST", "/api/models/summary", body);
 /** the untrained network: the trainer's epoch-0 boundary frame, starting weights, feature maps */
 export const previewModel = (spec) => request("POST", "/api/models/preview", spec);
+export const autoencoderOptions = () => request("GET", "/api/models/autoencoder");
+export const autoencoderLayout = (options) => request("POST", "/api/models/autoencoder", options);
 export const createJob = (spec) => request("POST", "/api/jobs", spec);
 export const getJob = (id) => request("GET", `/api/jobs/${encodeURIComponent(id)}`);
 // the whole spec, inline data included (a job's own answer summarises inline data over the server's echo limit)

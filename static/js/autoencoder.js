@@ -1,63 +1,87 @@
 // /autoencoder: build an encoder + decoder, train it on MNIST, watch the code space fill, click to decode.
-// The engine decides everything (the spec is checked by POST /api/jobs, codes and pictures come from the
+// The engine decides everything: the form's choices, ranges and defaults (GET /api/models/autoencoder), the
+// layers and the job spec they make (POST /api/models/autoencoder: the conv encoder's and decoder's shape
+// rules live in engine/autoencoder_layouts.py), whether POST /api/jobs takes it, the codes and pictures (the
 // job's endpoints); this module wires the form, the stream and the views.
-import { createJob, cancelJob, decodeCodes, getCodes, getJob, getReconstructions, openJobStream } from "./api.js";
+import { autoencoderLayout, autoencoderOptions, createJob, cancelJob, decodeCodes, getCodes, getJob,
+  getReconstructions, openJobStream } from "./api.js";
 import { boundsOf, codeAt, DIGIT_COLOURS, drawCodes, drawLoss, drawPicture, drawStrip } from "./autoencoder-views.js";
 
 const $ = (id) => document.getElementById(id);
 const CODE_ROWS = 1000;            // test digits in the scatter
 const REFRESH_MS = 1200;           // codes and reconstructions at most this often while training
+const LAYOUT_MS = 150;             // typing pause before the layers are asked for again
 
 const state = { job: null, stream: null, history: [], codes: [], labels: [], bounds: null, marker: null,
-  refreshing: false, lastRefresh: 0, hasModel: false };
+  refreshing: false, lastRefresh: 0, hasModel: false, parts: {}, layout: null, asked: 0, timer: 0 };
 
-const SIDE = 28;                   // MNIST's image side: the decoder's way back up ends there
+// option name -> the form field holding it
+const FIELDS = { encoder: "ae-encoder-kind", encoder_sizes: "ae-encoder", code_units: "ae-code",
+  decoder: "ae-decoder-kind", decoder_sizes: "ae-decoder", activation: "ae-activation", loss: "ae-loss",
+  limit: "ae-limit", input_noise: "ae-noise", epochs: "ae-epochs" };
 
-function units(text) {
+function sizes(text) {
   return text.split(",").map((t) => t.trim()).filter(Boolean).map(Number);
 }
 
-const conv = (filters, activation) => ({ type: "conv2d", filters, kernel_size: 3, padding: "same", activation });
-
-/** encoder layers: dense units, or per filter count a 3x3 conv and a 2x2 max-pool (halves the side) */
-function encoderLayers(kind, sizes, act) {
-  if (kind === "dense") return sizes.map((u) => ({ type: "dense", units: u, activation: act }));
-  return [...sizes.flatMap((f) => [conv(f, act), { type: "maxpool2d", pool_size: 2 }]), { type: "flatten" }];
-}
-
-/** decoder layers after the code. A conv decoder starts as a dense layer reshaped to (first filters, s, s),
- * then per filter count a 2x upsampling and a 3x3 conv, so that s doubled once per layer is 28; a last conv
- * gives the one channel, flattened to the 784 values the targets are (the engine checks it all) */
-function decoderLayers(kind, sizes, act) {
-  if (kind === "dense" || !sizes.length) {
-    return [...sizes.map((u) => ({ type: "dense", units: u, activation: act })),
-      { type: "dense", units: SIDE * SIDE, activation: "sigmoid" }];
+/** the form as the engine's options; sizes as typed (the engine checks them and names the field) */
+function options() {
+  const o = {};
+  for (const [name, id] of Object.entries(FIELDS)) {
+    const el = $(id);
+    if (name.endsWith("_sizes")) o[name] = sizes(el.value);
+    else if (el.tagName === "SELECT") o[name] = el.value;
+    else o[name] = el.value === "" ? null : Number(el.value);
   }
-  const side = Math.max(1, Math.round(SIDE / 2 ** sizes.length));
-  return [{ type: "dense", units: sizes[0] * side * side, activation: act },
-    { type: "reshape", target_shape: [sizes[0], side, side] },
-    ...sizes.flatMap((f) => [{ type: "upsample2d", size: 2 }, conv(f, act)]),
-    conv(1, "linear"), { type: "flatten" }, { type: "activation", activation: "sigmoid" }];
+  if (!o.decoder_sizes.length) o.decoder_sizes = null;    // no hidden decoder layers: the output layer only
+  return o;
 }
 
-function spec() {
-  const act = $("ae-activation").value;
-  const code = Number($("ae-code").value);
-  const noise = Number($("ae-noise").value) || 0;
-  const encKind = $("ae-encoder-kind").value;
-  const layers = [
-    ...encoderLayers(encKind, units($("ae-encoder").value), act),
-    { type: "dense", units: code, activation: "linear", code: true },
-    ...decoderLayers($("ae-decoder-kind").value, units($("ae-decoder").value), act),
-  ];
-  return {
-    // a conv encoder reads images (1, 28, 28); the targets are the flattened pixels either way
-    dataset: { name: "mnist", flatten: encKind === "dense", target: "input", limit: Number($("ae-limit").value),
-               ...(noise ? { input_noise: noise } : {}) },
-    model: { layers, loss: $("ae-loss").value },
-    training: { optimizer: { name: "adam", learning_rate: 0.001 }, batch_size: 128, epochs: Number($("ae-epochs").value) },
-    stream: { boundary: false, histograms: false },
-  };
+/** the form from the engine's options: choices, ranges, help and (where the page has not set one) the default */
+function fillForm(opts) {
+  for (const p of opts) {
+    const el = $(FIELDS[p.name]);
+    if (!el) continue;
+    el.title = p.help;
+    if (el.tagName === "SELECT") {
+      const keep = el.value;
+      el.replaceChildren(...p.choices.map((c) => Object.assign(document.createElement("option"),
+        { value: c, textContent: String(c).replaceAll("_", " ") })));
+      el.value = p.choices.includes(keep) ? keep : p.default;
+    } else if (p.type.endsWith("_list")) {
+      if (el.value === "") el.value = (p.default || []).join(", ");
+    } else {
+      if (p.min !== null) el.min = p.min;
+      if (p.max !== null) el.max = p.max;
+      if (el.value === "") el.value = p.default;
+    }
+  }
+}
+
+/** ask the engine for the layers the form makes; a newer question wins over a slower older answer */
+async function askLayout() {
+  const asked = ++state.asked;
+  try {
+    const layout = await autoencoderLayout(options());
+    if (asked !== state.asked) return null;
+    state.layout = layout;
+    $("ae-error").textContent = layout.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+    if (layout.spec) showLayers(layout);
+    else $("ae-layers").replaceChildren();
+    return layout;
+  } catch (e) {
+    if (asked !== state.asked) return null;
+    state.layout = null;
+    $("ae-error").textContent = e.message;
+    $("ae-layers").replaceChildren();
+    return null;
+  }
+}
+
+function scheduleLayout() {
+  showSizeNames();
+  clearTimeout(state.timer);
+  state.timer = setTimeout(askLayout, LAYOUT_MS);
 }
 
 /** one chip per layer: "conv 8", "pool", "up", "16×7×7", the code highlighted */
@@ -71,15 +95,21 @@ function layerText(l) {
   return `${l.units}${l.code ? " code" : ""}`;
 }
 
-function showLayers() {
-  const s = spec();
+/** "units" or "filters" beside each size field, as the chosen kind names its sizes */
+function showSizeNames() {
   for (const part of ["encoder", "decoder"]) {
-    $(`ae-${part}-what`).textContent = $(`ae-${part}-kind`).value === "conv" ? "filters" : "units";
+    $(`ae-${part}-what`).textContent = state.parts[$(`ae-${part}-kind`).value]?.size_name || "sizes";
   }
+}
+
+function showLayers(layout) {
+  showSizeNames();
+  const s = layout.spec;
   $("ae-layers").replaceChildren(
     Object.assign(document.createElement("li"), { textContent: s.dataset.flatten ? "784 in" : "28×28 in" }),
-    ...s.model.layers.map((l) => Object.assign(document.createElement("li"), {
-      textContent: layerText(l), className: [l.code ? "code" : "", l.type].join(" ").trim() })));
+    ...s.model.layers.map((l, i) => Object.assign(document.createElement("li"), {
+      textContent: layerText(l), title: `${layout.layers[i]?.text || l.type} → ${layout.layers[i]?.output_shape?.join("×")}`,
+      className: [l.code ? "code" : "", l.type].join(" ").trim() })));
   $("ae-layers").dataset.conv = String(s.model.layers.filter((l) => l.type === "conv2d").length);
 }
 
@@ -167,7 +197,10 @@ async function train() {
   Object.assign(state, { history: [], codes: [], labels: [], marker: null, hasModel: false, lastRefresh: 0 });
   drawLoss($("ae-loss-chart"), []);
   try {
-    const job = await createJob(spec());
+    clearTimeout(state.timer);
+    const layout = await askLayout();              // the form as it is now, not a layout still on its way
+    if (!layout || !layout.spec || layout.errors.length) return;
+    const job = await createJob(layout.spec);
     state.job = job.id;
     $("ae-codes").dataset.job = job.id;
     $("ae-train").disabled = true;
@@ -181,16 +214,23 @@ async function train() {
 
 /** the decoder as the encoder reversed: the same kind (dense or conv), the sizes in reverse order */
 function mirror() {
-  $("ae-decoder").value = units($("ae-encoder").value).reverse().join(", ");
+  $("ae-decoder").value = sizes($("ae-encoder").value).reverse().join(", ");
   $("ae-decoder-kind").value = $("ae-encoder-kind").value;
-  showLayers();
+  askLayout();
 }
 
 $("ae-mirror").addEventListener("click", mirror);
 $("ae-train").addEventListener("click", train);
 $("ae-stop").addEventListener("click", () => state.job && cancelJob(state.job));
 $("ae-codes").addEventListener("click", decodeAt);
-for (const id of ["ae-encoder", "ae-code", "ae-decoder"]) $(id).addEventListener("input", showLayers);
-for (const id of ["ae-encoder-kind", "ae-decoder-kind"]) $(id).addEventListener("change", showLayers);
-showLayers();
+for (const id of Object.values(FIELDS)) {
+  $(id).addEventListener($(id).tagName === "SELECT" ? "change" : "input", scheduleLayout);
+}
 drawLoss($("ae-loss-chart"), []);
+autoencoderOptions().then(({ options: opts, parts }) => {
+  state.parts = parts;
+  fillForm(opts);
+  $("ae-units-help").textContent = "sizes per layer, comma separated (e.g. 256, 64 or 8, 16). " +
+    Object.entries(parts).map(([name, part]) => `${name}: ${part.doc}.`).join(" ");
+  return askLayout();
+}).catch((e) => { $("ae-error").textContent = e.message; });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from browser_support import MNIST_DIR, cancel_active_jobs, watched_page
 from test_autoencoder_page import INK
@@ -17,10 +18,10 @@ def test_mirror_makes_a_conv_encoder_a_conv_decoder(page):
     page.goto("/autoencoder")
     page.select_option("#ae-encoder-kind", "conv")
     page.fill("#ae-encoder", "4, 8")
-    assert page.locator("#ae-encoder-what").inner_text() == "filters"
+    expect(page.locator("#ae-encoder-what")).to_have_text("filters")    # the kind's own name for its sizes
     page.click("#ae-mirror")
     assert page.input_value("#ae-decoder") == "8, 4" and page.input_value("#ae-decoder-kind") == "conv"
-    assert page.locator("#ae-layers li").all_inner_texts() == CONV_CHIPS
+    expect(page.locator("#ae-layers li")).to_have_text(CONV_CHIPS)     # the engine's layers, asked for
 
 
 @pytest.mark.skipif(not HAVE_MNIST, reason="no MNIST files")
@@ -48,3 +49,20 @@ def test_a_conv_autoencoder_trains_and_its_decoder_draws(browser, server, shot, 
         page.wait_for_selector("#ae-train:not([disabled])", timeout=240_000)   # the run ended
         shot(page, name)
     cancel_active_jobs(server.url)
+
+
+def test_the_form_comes_from_the_engine_and_a_decoder_that_cannot_reach_28_is_refused_by_name(page):
+    """Choices, ranges and defaults from GET /api/models/autoencoder; the engine's shape rule (a conv decoder
+    halves 28 evenly at most twice) answers the form, the page only shows it."""
+    page.goto("/autoencoder")
+    expect(page.locator("#ae-layers li")).to_have_text(["784 in", "256", "2 code", "256", "784"])
+    answer = page.evaluate("fetch('/api/models/autoencoder').then((r) => r.json())")
+    options = {p["name"]: p for p in answer["options"]}
+    assert page.locator("#ae-loss option").evaluate_all("os => os.map((o) => o.value)") == options["loss"]["choices"]
+    assert page.get_attribute("#ae-limit", "max") == str(options["limit"]["max"])
+    page.select_option("#ae-decoder-kind", "conv")
+    page.fill("#ae-decoder", "8, 8, 8")
+    expect(page.locator("#ae-error")).to_contain_text("options.decoder_sizes: a conv decoder doubles the side back up to 28")
+    page.fill("#ae-decoder", "8, 8")
+    expect(page.locator("#ae-error")).to_have_text("")
+    expect(page.locator("#ae-layers li").nth(4)).to_have_text("8×7×7")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 import pytest
+from playwright.sync_api import expect
 
 from browser_support import MNIST_DIR, watched_page, cancel_active_jobs
 
@@ -18,7 +19,7 @@ def test_mirror_makes_the_decoder_the_encoder_reversed(page):
     page.fill("#ae-encoder", "128, 32")
     page.click("#ae-mirror")
     assert page.input_value("#ae-decoder") == "32, 128"
-    assert page.locator("#ae-layers li").all_inner_texts() == ["784 in", "128", "32", "2 code", "32", "128", "784"]
+    expect(page.locator("#ae-layers li")).to_have_text(["784 in", "128", "32", "2 code", "32", "128", "784"])
 
 
 @pytest.mark.skipif(not HAVE_MNIST, reason="no MNIST files")

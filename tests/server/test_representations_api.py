@@ -130,3 +130,20 @@ def test_the_hidden_space_streams_while_training(client):
     assert first.shape == (2 * frames[0]["n_points"],) and not np.array_equal(first, last)   # it moved
     r = client.post("/api/jobs", json={**spec, "stream": {"hidden_layer": 9}})
     assert r.status_code == 422 and fields(r) == ["stream.hidden_layer"]
+
+
+def test_the_autoencoder_page_asks_the_engine_for_its_options_and_layers(client):
+    options = client.get("/api/models/autoencoder").json()
+    assert {p["name"] for p in options["options"]} >= {"encoder", "encoder_sizes", "code_units", "decoder", "loss"}
+    assert options["parts"]["conv"]["size_name"] == "filters" and options["parts"]["dense"]["flat_input"] is True
+    layout = client.post("/api/models/autoencoder", json={"encoder": "conv", "encoder_sizes": [4],
+                                                          "decoder": "conv", "decoder_sizes": [4]})
+    assert layout.status_code == 200 and layout.json()["errors"] == []
+    assert layout.json()["layers"][-1]["output_shape"] == [784]
+    job = client.post("/api/jobs", json={**layout.json()["spec"], "training": {
+        **layout.json()["spec"]["training"], "epochs": 1}})
+    assert job.status_code == 201, job.text[:300]                  # what the page trains, POST /api/jobs takes
+    client.post(f"/api/jobs/{job.json()['id']}/cancel")
+    bad = client.post("/api/models/autoencoder", json={"decoder": "conv", "decoder_sizes": [2, 2, 2]}).json()
+    assert bad["spec"] is None and bad["errors"][0]["path"] == "options.decoder_sizes"
+    assert client.post("/api/models/autoencoder", json="junk").json()["errors"][0]["path"] == "options"
