@@ -256,7 +256,8 @@ def _predict(model, inputs: list, max_rows: int) -> dict:
     if not np.isfinite(x).all():
         raise HTTPException(422, "inputs: must be finite numbers")
     try:
-        out = model.predict(x)
+        with np.errstate(over="ignore", invalid="ignore"):   # overflow is answered below, not warned in the log
+            out = model.predict(x)
     except (ValueError, engine.SpecError) as e:
         raise HTTPException(422, f"inputs: {e}") from None
     bad = ~np.isfinite(np.asarray(out, dtype=np.float64)).reshape(len(x), -1).all(axis=1)
