@@ -230,11 +230,29 @@ def fitted_knn(spec: dict):
     return model, ds, splits
 
 
+def knn_scores(model: "KNNModel", splits: dict, names=("train", "val", "test"), timed: bool = False) -> dict:
+    """{"{split}_loss", "{split}_accuracy"} (and with `timed` "{split}_seconds_per_prediction") of a fitted k-NN on
+    the named splits it has. Its fit is the whole training, so these are its final scores; on the training rows
+    each point votes for itself among its k nearest, which is why k = 1 scores (nearly) 100% there: only a point
+    that shares its place with one of another class can miss."""
+    from .metrics import accuracy
+    scores = {}
+    for name in names:
+        if name in splits:
+            s = splits[name]
+            t0 = time.process_time()
+            out = model.forward_batched(s.x)
+            if timed:
+                scores[f"{name}_seconds_per_prediction"] = (time.process_time() - t0) / max(1, len(s.x))
+            scores[f"{name}_loss"] = model.loss.value(out, model.loss.targets(s.y, out))
+            scores[f"{name}_accuracy"] = accuracy(model.loss.labels(out), s.y)
+    return scores
+
+
 def fit_knn(spec: dict, on_event=None, on_model=None) -> "TrainResult":  # noqa: F821  (engine.trainer's)
     """engine.train for a normalized knn spec: store the training rows, then one epoch record of test (and
     validation) loss and accuracy, with the seconds the fit and each prediction took (the lesson: no training,
     slow prediction), and the frames (the decision boundary on 2-D data)."""
-    from .metrics import accuracy
     from .probes import Probes
     from .trainer import TrainResult
     emit = on_event or (lambda event: None)
@@ -245,14 +263,7 @@ def fit_knn(spec: dict, on_event=None, on_model=None) -> "TrainResult":  # noqa:
         on_model(model)
     probes = Probes(model, ds, spec["stream"])
     probes.emit(emit, 0, force=True)
-    for name in ("val", "test"):
-        if name in splits:
-            s = splits[name]
-            t0 = time.process_time()
-            out = model.forward_batched(s.x)
-            record[f"{name}_seconds_per_prediction"] = (time.process_time() - t0) / max(1, len(s.x))
-            record[f"{name}_loss"] = model.loss.value(out, model.loss.targets(s.y, out))
-            record[f"{name}_accuracy"] = accuracy(model.loss.labels(out), s.y)
+    record.update(knn_scores(model, splits, ("val", "test"), timed=True))
     record["seconds"] = time.perf_counter() - start
     emit({"type": "epoch", **record})
     probes.emit(emit, 1, force=True)

@@ -27,7 +27,8 @@ def feature_maps(domain, resolution: int) -> list[dict]:
 
 
 def preview_model(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
-    """{"boundary": frame | None, "weights": {"0.W": nested (n_in, n_out)}, "features": [...] | None}.
+    """{"boundary": frame | None, "weights": {"0.W": nested (n_in, n_out)}, "features": [...] | None,
+    "scores": a k-NN's {"{split}_accuracy"} | None (a network's preview is untrained: no scores)}.
 
     Raises SpecError / DataError like `normalize` and `load_dataset` (the server answers 422)."""
     from .trainer import Trainer
@@ -40,19 +41,24 @@ def preview_model(job_spec: dict, limits: Limits = DEFAULT_LIMITS) -> dict:
     weights = {k: v.tolist() for k, v in trainer.model.params.items()}
     features = (feature_maps(probes.domain, trainer.spec["stream"]["neuron_resolution"])
                 if probes.domain is not None else None)
-    return {"boundary": frame, "weights": weights, "features": features}
+    return {"boundary": frame, "weights": weights, "features": features, "scores": None}
 
 
 def _knn_preview(spec: dict, limits: Limits) -> dict:
     """A k-NN has no untrained state: its preview is the fitted model's boundary (the fit stores the rows),
     so the playground can redraw it on every change of k or metric; no weights."""
-    from .knn import fitted_knn
+    from .knn import fitted_knn, knn_scores
     from .probes import Probes
     from .spec import normalize
     spec = normalize(spec, limits)
-    model, ds, _ = fitted_knn(spec)
+    model, ds, splits = fitted_knn(spec)
     probes = Probes(model, ds, spec["stream"])
     frame = probes.boundary(0) if probes.domain is not None else None
     features = (feature_maps(probes.domain, spec["stream"]["neuron_resolution"])
                 if probes.domain is not None else None)
-    return {"boundary": frame, "weights": {}, "features": features}
+    # its scores too, as the job would report them (the fit is the whole training): the train rows only when
+    # comparing them with themselves stays within max_knn_pairs, as the evaluated splits' rows do (validate)
+    n_train = len(splits["train"].x)
+    names = ("train", "val", "test") if n_train * n_train <= limits.max_knn_pairs else ("val", "test")
+    scores = {k: float(v) for k, v in knn_scores(model, splits, names).items() if k.endswith("_accuracy")}
+    return {"boundary": frame, "weights": {}, "features": features, "scores": scores}

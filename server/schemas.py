@@ -650,6 +650,9 @@ class ModelPreviewPublic(BaseModel):
     features: Optional[list[dict[str, Any]]] = Field(
         description="each input feature's map over the plot's domain: {feature, resolution, min, max, data (uint8 "
                     "base64, (r, r), row 0 = top)}")
+    scores: Optional[dict[str, float]] = Field(
+        None, description='a k-NN\'s accuracies as its job would report them ("train_accuracy", "val_accuracy", '
+                          '"test_accuracy": its fit is the whole training); null for a network (untrained)')
 # ==== end playground block ====
 
 

@@ -39,6 +39,7 @@ export function mountKnnPanel(root, store, { onChange }) {
         el("label", { for: "knn-metric", text: "distance" }), metricSel,
         el("span", { class: "muted", text: metric?.help || "" })),
       el("p", { class: "knn-note" }),
+      el("p", { class: "knn-scores", "aria-live": "polite" }),
       el("ul", { class: "warnings", "aria-live": "polite" }));
     built = true;
   };
@@ -60,10 +61,17 @@ export function mountKnnPanel(root, store, { onChange }) {
     root.querySelector(".knn-note").textContent = "No weights and no training: the model stores the training "
       + `points, and every point of the plane takes the vote of its ${model.k} nearest`
       + `${row?.type === "knn" ? ` (k from ${lo} to ${hi} on this data)` : ""}. Move k: the boundary redraws at once.`;
+    // the engine's scores of this k on these points (its fit is the whole training): small k fits the training
+    // points exactly, large k smooths the boundary away
+    const scores = store.get().previewScores;
+    const pct = (v) => `${(100 * v).toFixed(1)}%`;
+    root.querySelector(".knn-scores").textContent = scores ? `accuracy with k = ${scores.k} (${scores.metric}): ` +
+      [["train", "train_accuracy"], ["validation", "val_accuracy"], ["test", "test_accuracy"]]
+        .filter(([, key]) => key in scores).map(([name, key]) => `${name} ${pct(scores[key])}`).join(" · ") : "";
     const errors = row?.type === "knn" ? summary.errors : [];
     root.querySelector(".warnings").replaceChildren(...errors.map((e) => el("li", { class: "bad", text: e.message })));
   };
 
-  store.subscribe((_, patch) => { if (["model", "summary", "catalog"].some((k) => k in patch)) paint(); });
+  store.subscribe((_, patch) => { if (["model", "summary", "catalog", "previewScores"].some((k) => k in patch)) paint(); });
   paint();
 }

@@ -108,7 +108,8 @@ function scheduleModelPreview() {
       const p = await api.previewModel({ dataset: spec.dataset, model: spec.model, training: spec.training,
         stream: { ...spec.stream, max_epochs_per_second: null } });
       if (seq !== modelPreviewSeq || store.get().run.job_id) return;
-      store.update({ boundary: p.boundary ? { ...p.boundary, seq: `preview${seq}` } : null, weights: p.weights, features: p.features });
+      store.update({ boundary: p.boundary ? { ...p.boundary, seq: `preview${seq}` } : null, weights: p.weights, features: p.features,
+        previewScores: p.scores ? { ...p.scores, k: spec.model.k, metric: spec.model.metric } : null });
       document.body.dataset.preview = String(seq);
     } catch { /* the summary already lists what is wrong with the spec */ }
   }, 60);

@@ -45,10 +45,20 @@ def test_choosing_knn_and_moving_k_redraws_the_boundary_without_a_job(browser, s
         _set_k(page, 1)
         seq = _preview_after(page, seq)
         k1 = page.evaluate(HEATMAP_SUM)
+        # the engine's scores of that k: with k = 1 each training point is its own nearest neighbour (the two
+        # spiral arms both start at the centre, so a point or two there can still miss)
+        scores = page.locator(".knn-scores")
+
+        def train_accuracy(k):
+            text = scores.inner_text()
+            assert text.startswith(f"accuracy with k = {k} (l2): train ") and " · test " in text, text
+            return float(text.split("train ")[1].split("%")[0])
+        assert train_accuracy(1) >= 99.0
         _set_k(page, 60)
         seq = _preview_after(page, seq)
         k60 = page.evaluate(HEATMAP_SUM)
         assert k1 != k60
+        assert train_accuracy(60) < 95.0                          # a wide vote no longer fits every point
         assert page.locator(".knn-k-value").inner_text() == "60"
         state = page.evaluate("fetch('/api/jobs?limit=1').then(r => r.json())")
         assert state["total"] == before       # no job: the preview fits (stores the rows) and draws

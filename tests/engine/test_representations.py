@@ -256,6 +256,33 @@ def test_knn_preview_is_the_fitted_models_boundary_and_follows_k():
     assert wide["epoch"] == 0 and wide != got["boundary"]    # a larger k smooths the regions
 
 
+def test_knn_preview_scores_are_the_jobs_and_k_1_fits_every_training_point():
+    from engine.preview import preview_model
+    spec = {"dataset": {"name": "spiral", "n_samples": 300, "noise": 0.2, "seed": 2},
+            "model": {"type": "knn", "k": 1, "metric": "l2"}}
+    events = []
+    engine.train(spec, on_event=events.append)
+    record = next(e for e in events if e["type"] == "epoch")
+    scores = preview_model(spec)["scores"]
+    assert scores["test_accuracy"] == record["test_accuracy"]          # what the job reports, without a job
+    assert scores["train_accuracy"] == 1.0                             # each point its own nearest neighbour
+    wide = preview_model({**spec, "model": {"type": "knn", "k": 60, "metric": "l2"}})["scores"]
+    assert wide["train_accuracy"] < 1.0 and wide["test_accuracy"] < scores["test_accuracy"]
+    network = {**spec, "model": {"layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+                                            {"type": "dense", "units": 1, "activation": "sigmoid"}],
+                                 "loss": "binary_crossentropy"}}
+    assert preview_model(network)["scores"] is None                    # an untrained network has none
+
+
+def test_knn_preview_skips_train_scores_past_max_knn_pairs():
+    from engine.preview import preview_model
+    from engine.spec import Limits
+    # 240 training rows x 60 test rows fit the cap the job is checked against; 240 x 240 for the train scores not
+    spec = {"dataset": {"name": "spiral", "n_samples": 300, "test_ratio": 0.2}, "model": {"type": "knn", "k": 3}}
+    scores = preview_model(spec, Limits(max_knn_pairs=240 * 240 - 1))["scores"]
+    assert "train_accuracy" not in scores and "test_accuracy" in scores
+
+
 def _conv_autoencoder(up_size=2):
     conv = lambda f, a="relu": {"type": "conv2d", "filters": f, "kernel_size": 3, "padding": "same", "activation": a}  # noqa: E731
     return [conv(4), {"type": "maxpool2d"}, {"type": "flatten"},

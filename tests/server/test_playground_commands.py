@@ -131,5 +131,6 @@ def test_preview_endpoint_draws_a_knn_models_boundary_and_refuses_a_bad_k(client
     res = client.post("/api/models/preview", json=spec)
     assert res.status_code == 200, res.text
     assert res.json()["boundary"]["epoch"] == 0 and res.json()["weights"] == {}
+    assert set(res.json()["scores"]) == {"train_accuracy", "test_accuracy"}
     bad = client.post("/api/models/preview", json={**spec, "model": {"type": "knn", "k": 1000}})
     assert bad.status_code == 422 and "model.k" in bad.text
