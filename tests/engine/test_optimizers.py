@@ -212,3 +212,34 @@ def test_a_long_vector_updated_in_ranges_gets_the_bits_of_one_update(name):
     assert np.array_equal(p_ranged, p_whole)
     for slot in ranged.state["flat"]:
         assert np.array_equal(ranged.state["flat"][slot], whole.state["flat"][slot]), slot
+
+
+def test_subnormal_state_is_flushed_to_zero_and_the_weights_keep_their_bits(monkeypatch):
+    """A weight whose gradient stays 0 has its Adam average decay into the subnormal range and stick there
+    (slow arithmetic on x86); every FLUSH_EVERY steps the state's subnormals become 0, which moves no weight."""
+    import engine.optimizers as opt_module
+    from engine.optimizers import FLUSH_EVERY, flush_subnormals
+    tiny = np.finfo(np.float32).tiny
+    a = np.array([tiny / 4, -tiny / 1000, tiny, 1e-3, 0.0], np.float32)
+    flush_subnormals(a)
+    assert a.tolist() == [0.0, 0.0, float(tiny), float(np.float32(1e-3)), 0.0]
+
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(64).astype(np.float32)
+    g = rng.standard_normal(64).astype(np.float32)
+    g[:32] = 0                                                # dead units: their gradient stays 0
+    m0 = np.where(np.arange(64) < 32, tiny / 8, 0.01).astype(np.float32)   # their averages already subnormal
+
+    def run(flush_every):
+        monkeypatch.setattr(opt_module, "FLUSH_EVERY", flush_every)
+        opt, p = make_optimizer({"name": "adam"}), p0.copy()
+        opt.state["flat"] = {"m": m0.copy(), "v": np.full(64, 1e-4, np.float32)}
+        for _ in range(FLUSH_EVERY):
+            opt.step({"flat": p}, {"flat": g})
+        return p, opt.state["flat"]["m"]
+
+    p_flushed, m_flushed = run(FLUSH_EVERY)
+    p_kept, m_kept = run(10 ** 9)
+    assert ((m_kept != 0) & (np.abs(m_kept) < tiny)).sum() == 32      # without the flush they stay subnormal
+    assert not ((m_flushed != 0) & (np.abs(m_flushed) < tiny)).any()
+    assert np.array_equal(p_flushed, p_kept)                           # and no weight moved differently
