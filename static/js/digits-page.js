@@ -223,6 +223,7 @@ function mountTraining(catalog) {
     for (const id of ["confusion", "gallery"]) {
       $(id).replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: "appears when training ends" }));
     }
+    await summarizer.settled();         // the output layer the engine fits to MNIST, not the placeholder
     await runner.play();
     refreshModels();
   });

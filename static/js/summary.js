@@ -41,7 +41,15 @@ export function createSummarizer(store, { onModel, fresh = false }) {
   let lastTask = null;       // "task|classes|targets" of the last summary: a change re-fits the output layer
   let placeholder = fresh;
 
-  const refresh = async () => {
+  let inflight = null;       // the refresh under way, if any
+  const refresh = () => {
+    timer = null;
+    const mine = ask().finally(() => { if (inflight === mine) inflight = null; });   // not a newer one's
+    inflight = mine;
+    return mine;
+  };
+
+  const ask = async () => {
     const mine = ++seq;
     const { model, dataset } = store.get();
     let summary;
@@ -70,5 +78,15 @@ export function createSummarizer(store, { onModel, fresh = false }) {
     clearTimeout(timer);
     timer = setTimeout(refresh, DEBOUNCE_MS);
   }
-  return { schedule };
+
+  /** resolves once no summary is scheduled or on its way (a fitted output layer asks once more): Train waits
+   * for it, so a run never starts from the placeholder output layer the summary was about to replace */
+  async function settled() {
+    for (let i = 0; i < 5; i++) {
+      if (inflight) await inflight;
+      else if (timer !== null) { clearTimeout(timer); await refresh(); }
+      else return;
+    }
+  }
+  return { schedule, settled };
 }

@@ -129,6 +129,26 @@ def test_the_shipped_model_reads_the_first_shipped_test_digits_right(page):
 
 
 @pytest.mark.skipif(not HAVE_MNIST, reason=NO_MNIST)
+def test_train_right_after_a_change_waits_for_the_engine_to_fit_the_output_layer(page):
+    """The builder's output layer is a placeholder until POST /api/models/summary fits it to MNIST (10 units);
+    with that answer slowed down, a Train pressed at once must still start from the fitted layer (it was a
+    422 'the output layer needs 10 unit(s), not 8' when it raced the summary)."""
+    import time
+
+    def slow(route):
+        time.sleep(1.5)
+        route.continue_()
+    page.route("**/api/models/summary", slow)           # from the page's first summary on
+    open_digits(page)
+    page.locator("#limit").fill("300")
+    page.locator("#limit").press("Tab")                  # a dataset change: the summary is asked again
+    page.click("#train")                                 # at once, while that answer is on its way
+    page.wait_for_function("['completed', 'failed', 'invalid'].includes(document.getElementById('train-status').textContent)",
+                           timeout=120_000)
+    assert page.locator("#train-status").inner_text() == "completed", page.locator("#eta").inner_text()
+
+
+@pytest.mark.skipif(not HAVE_MNIST, reason=NO_MNIST)
 def test_a_model_trained_on_the_page_ends_with_a_confusion_matrix_and_misread_digits(page, shot):
     open_digits(page)
     page.locator("#limit").fill("3000")
