@@ -1,5 +1,5 @@
 """The /autoencoder page's networks: an encoder and a decoder of dense or conv layers around a code layer, as
-the job spec the page trains (GET /api/autoencoder gives OPTIONS, POST /api/autoencoder/spec the spec).
+the job spec the page trains (GET /api/models/autoencoder gives OPTIONS, POST /api/models/autoencoder the spec).
 
 The shape rules live here, not in the page:
 - a conv encoder layer is a 3x3 "same" convolution and a 2x2 max-pool, halving the image side (28 -> 14 -> 7);
@@ -72,7 +72,7 @@ class ConvParts:
                   {"type": "reshape", "target_shape": [sizes[0], side, side]}]
         for f in sizes:
             layers += [{"type": "upsample2d", "size": 2}, _conv(f, activation)]
-        return layers + [{**_conv(1, "linear")}, {"type": "flatten"}, {"type": "activation", "activation": "sigmoid"}]
+        return layers + [_conv(1, "linear"), {"type": "flatten"}, {"type": "activation", "activation": "sigmoid"}]
 
 
 def _reconstruction_losses() -> tuple[str, ...]:

@@ -13,7 +13,7 @@ const REFRESH_MS = 1200;           // codes and reconstructions at most this oft
 const LAYOUT_MS = 150;             // typing pause before the layers are asked for again
 
 const state = { job: null, stream: null, history: [], codes: [], labels: [], bounds: null, marker: null,
-  refreshing: false, lastRefresh: 0, hasModel: false, parts: {}, layout: null, asked: 0, timer: 0 };
+  refreshing: false, lastRefresh: 0, hasModel: false, parts: {}, asked: 0, timer: 0 };
 
 // option name -> the form field holding it
 const FIELDS = { encoder: "ae-encoder-kind", encoder_sizes: "ae-encoder", code_units: "ae-code",
@@ -64,14 +64,12 @@ async function askLayout() {
   try {
     const layout = await autoencoderLayout(options());
     if (asked !== state.asked) return null;
-    state.layout = layout;
     $("ae-error").textContent = layout.errors.map((e) => `${e.path}: ${e.message}`).join("; ");
     if (layout.spec) showLayers(layout);
     else $("ae-layers").replaceChildren();
     return layout;
   } catch (e) {
     if (asked !== state.asked) return null;
-    state.layout = null;
     $("ae-error").textContent = e.message;
     $("ae-layers").replaceChildren();
     return null;
