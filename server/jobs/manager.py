@@ -200,6 +200,12 @@ class JobManager:
             raise JobError(507, str(e)) from None
 
     async def _pump(self) -> None:
+        """_start_queued in a task of its own: a caller cancelled while a start is under way (a sweep's runner,
+        cancelled with its sweep while it creates a trial) must not stop that start half-way, with
+        `live.starting` left set and the job's cancel never sent (the sweep's cancel then waited its 10 s)."""
+        await asyncio.shield(self._start_queued())
+
+    async def _start_queued(self) -> None:
         """Start queued jobs while there is a free slot; tell everyone whose queue position changed.
 
         The row says `running` before a worker starts. A start the database refuses (disk full) is undone:
